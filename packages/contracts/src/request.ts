@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { findPreset, mergeSpec } from "./presets.js";
+import { type TExperimentSpec, ZExperimentSpec } from "./spec.js";
+
+export interface TSpecIssue {
+  path: string;
+  message: string;
+}
+
+/** Dotted path of a zod issue, as the API reports it (`training.epochs`, `variants.2.alpha`). */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.map(String).join(".") || "(body)";
+}
+
+/**
+ * Turns a POST /experiments body into a full spec: `{ preset, ...overrides }` starts from the
+ * named preset, anything else is a spec of its own. Returns the bad fields instead of throwing.
+ */
+export function resolveExperimentRequest(
+  body: unknown,
+): { ok: true; spec: TExperimentSpec } | { ok: false; issues: TSpecIssue[] } {
+  let candidate = body;
+  if (typeof body === "object" && body !== null && !Array.isArray(body) && "preset" in body) {
+    const { preset, ...overrides } = body as { preset: unknown } & Record<string, unknown>;
+    const found = typeof preset === "string" ? findPreset(preset) : undefined;
+    if (!found) {
+      return { ok: false, issues: [{ path: "preset", message: `unknown preset ${JSON.stringify(preset)}` }] };
+    }
+    candidate = mergeSpec(found.spec, overrides);
+  }
+  const parsed = ZExperimentSpec.safeParse(candidate);
+  if (parsed.success) return { ok: true, spec: parsed.data };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })),
+  };
+}
+
+export const ZExperimentRequest = z.union([
+  z.object({ preset: z.string() }).passthrough(),
+  z.object({}).passthrough(),
+]);

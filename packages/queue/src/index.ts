@@ -1,0 +1,5 @@
+export { checkEvictionPolicy, createRedis } from "./connection.js";
+export { CANCEL_CHANNEL, type LiveEvent, publishCancel, publishEvent } from "./events.js";
+export { TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, type TTrainingJob, ZTrainingJob } from "./job.js";
+export { DEFAULT_PREFIX, queueForDevice, TRAINING_GPU_QUEUE, TRAINING_QUEUE } from "./names.js";
+export { createTrainingProducer, type RunToEnqueue, type TrainingProducer } from "./producer.js";

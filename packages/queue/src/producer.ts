@@ -1,0 +1,81 @@
+import type { TDevice } from "@actlab/contracts";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, type TTrainingJob } from "./job.js";
+import { DEFAULT_PREFIX, queueForDevice, TRAINING_GPU_QUEUE, TRAINING_QUEUE } from "./names.js";
+
+export interface RunToEnqueue {
+  id: string;
+  experimentId: string;
+  device: TDevice;
+}
+
+export interface TrainingProducer {
+  queues: Record<string, Queue>;
+  /** Adds one job per run with jobId = run id, so adding the same run twice is a no-op. */
+  enqueueRuns(runs: readonly RunToEnqueue[]): Promise<void>;
+  /** Removes still-waiting jobs of these runs; returns the ids that were removed. */
+  removeWaiting(runIds: readonly string[]): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export function createTrainingProducer({
+  connection,
+  prefix = DEFAULT_PREFIX,
+}: {
+  connection: Redis;
+  prefix?: string;
+}): TrainingProducer {
+  const queues: Record<string, Queue> = {
+    [TRAINING_QUEUE]: new Queue(TRAINING_QUEUE, { connection, prefix }),
+    [TRAINING_GPU_QUEUE]: new Queue(TRAINING_GPU_QUEUE, { connection, prefix }),
+  };
+  for (const q of Object.values(queues)) q.on("error", () => {});
+
+  return {
+    queues,
+    async enqueueRuns(runs) {
+      const byQueue = new Map<string, RunToEnqueue[]>();
+      for (const run of runs) {
+        const name = queueForDevice(run.device);
+        byQueue.set(name, [...(byQueue.get(name) ?? []), run]);
+      }
+      for (const [name, list] of byQueue) {
+        await queues[name]!.addBulk(
+          list.map((run) => ({
+            name: TRAINING_JOB_NAME,
+            data: { runId: run.id, experimentId: run.experimentId } satisfies TTrainingJob,
+            opts: { ...TRAINING_JOB_OPTIONS, jobId: run.id },
+          })),
+        );
+      }
+    },
+    async removeWaiting(runIds) {
+      const removed: string[] = [];
+      for (const q of Object.values(queues)) {
+        for (const id of runIds) {
+          const job = await q.getJob(id);
+          if (!job) continue;
+          const state = await job.getState();
+          if (
+            state === "waiting" ||
+            state === "delayed" ||
+            state === "prioritized" ||
+            state === "waiting-children"
+          ) {
+            try {
+              await job.remove();
+              removed.push(id);
+            } catch {
+              // Taken by a worker between getState and remove: the worker's cancel check stops it.
+            }
+          }
+        }
+      }
+      return removed;
+    },
+    async close() {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { randomBytes } from "node:crypto";
+import { createDb, type Db, dropDatabase, ensureDatabase } from "../../packages/db/src/index.js";
+import { TEMPLATE_DB, TEST_PG_SERVER } from "./env.js";
+
+export interface TestDatabase {
+  url: string;
+  db: Db;
+  /** Disconnects and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of its own for one test file (copied from the template). */
+export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
+  const name = `actlab_${label.replace(/\W/g, "_").slice(0, 20)}_${randomBytes(4).toString("hex")}`;
+  const url = `${TEST_PG_SERVER}/${name}`;
+  await ensureDatabase(url, { template: TEMPLATE_DB });
+  const db = createDb({ url, poolSize: 4 });
+  return {
+    url,
+    db,
+    async drop() {
+      await db.$disconnect();
+      await dropDatabase(url);
+    },
+  };
+}
+
+/** A BullMQ key prefix of its own, so tests never see each other's queues. */
+export function testPrefix(label = "t"): string {
+  return `actlab-test-${label}-${randomBytes(4).toString("hex")}`;
+}
