@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { variantLabel, ZVariant } from "./activations.js";
+import { LIMITS } from "./limits.js";
+import { PRESETS } from "./presets.js";
+import { resolveExperimentRequest } from "./request.js";
+import { deriveRunSeed, ZExperimentSpec } from "./spec.js";
+import { deriveExperimentStatus } from "./status.js";
+
+describe("experiment spec", () => {
+  it("fills every default around the variants", () => {
+    const spec = ZExperimentSpec.parse({ variants: [{ activation: "leaky_relu" }, { activation: "rrelu" }] });
+    expect(spec.dataset).toEqual({
+      name: "mnist",
+      samples: 10_000,
+      testFraction: 0.2,
+      pixelScale: "unit",
+      seed: 1,
+    });
+    expect(spec.model).toEqual({ hiddenLayers: 4, units: 200, initializer: { name: "glorot_uniform" } });
+    expect(spec.training).toMatchObject({
+      optimizer: { name: "sgd", learningRate: 0.01 },
+      epochs: 30,
+      batchSize: 100,
+      seed: 1,
+      repeats: 3,
+    });
+    expect(spec.device).toBe("cpu");
+    expect(spec.variants).toEqual([
+      { activation: "leaky_relu", alpha: 0.01 },
+      { activation: "rrelu", lower: 0.125, upper: 0.333 },
+    ]);
+  });
+
+  it("names each bad field with a dotted path", () => {
+    const r = resolveExperimentRequest({
+      variants: [{ activation: "relu" }, { activation: "elu", alpha: -1 }],
+      training: { epochs: LIMITS.maxEpochs + 1 },
+      model: { units: 0, initializer: { name: "truncated_normal", stddev: 0 } },
+    });
+    expect(r.ok).toBe(false);
+    const paths = r.ok ? [] : r.issues.map((i) => i.path).sort();
+    expect(paths).toEqual(["model.initializer.stddev", "model.units", "training.epochs", "variants.1.alpha"]);
+  });
+
+  it("rejects unknown fields and activations instead of ignoring them", () => {
+    const r = resolveExperimentRequest({ variants: [{ activation: "swishy" }], extra: true });
+    expect(r.ok ? [] : r.issues.map((i) => i.path).sort()).toEqual(["(body)", "variants.0.activation"]);
+  });
+
+  it("limits variants × repeats", () => {
+    const variants = Array.from({ length: 10 }, () => ({ activation: "relu" as const }));
+    const r = resolveExperimentRequest({ variants, training: { repeats: 7 } });
+    expect(r.ok).toBe(false);
+    expect(r.ok ? null : r.issues[0]).toMatchObject({ path: "training.repeats" });
+  });
+
+  it("rejects an rrelu range that is upside down", () => {
+    expect(ZVariant.safeParse({ activation: "rrelu", lower: 0.5, upper: 0.1 }).success).toBe(false);
+  });
+
+  it("expands a preset and applies overrides deeply", () => {
+    const r = resolveExperimentRequest({ preset: "chapter8-tf", training: { epochs: 2 } });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.spec.training).toMatchObject({ epochs: 2, batchSize: 200, repeats: 3 });
+    expect(r.spec.model.initializer).toEqual({ name: "truncated_normal", stddev: 0.01 });
+    expect(r.spec.variants.map((v) => v.activation)).toEqual([
+      "sigmoid",
+      "tanh",
+      "relu",
+      "leaky_relu",
+      "prelu",
+      "rrelu",
+      "elu",
+    ]);
+  });
+
+  it("names an unknown preset", () => {
+    expect(resolveExperimentRequest({ preset: "nope" })).toEqual({
+      ok: false,
+      issues: [{ path: "preset", message: 'unknown preset "nope"' }],
+    });
+  });
+
+  it("every preset is a valid spec", () => {
+    for (const p of PRESETS) expect(ZExperimentSpec.safeParse(p.spec).success, p.id).toBe(true);
+  });
+});
+
+describe("run seeds", () => {
+  it("are shared by variants of one repeat and differ between repeats", () => {
+    expect(deriveRunSeed(1, 0)).toBe(deriveRunSeed(1, 0));
+    const seeds = new Set([0, 1, 2, 3].map((r) => deriveRunSeed(1, r)));
+    expect(seeds.size).toBe(4);
+    expect(deriveRunSeed(2, 0)).not.toBe(deriveRunSeed(1, 0));
+    for (const s of seeds) expect(s).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("experiment status from runs", () => {
+  it.each([
+    [["queued", "queued"], "queued"],
+    [["running", "queued"], "running"],
+    [["succeeded", "queued"], "running"],
+    [["succeeded", "succeeded"], "succeeded"],
+    [["failed", "failed"], "failed"],
+    [["canceled", "canceled"], "canceled"],
+    [["succeeded", "failed"], "partial"],
+    [["succeeded", "canceled"], "partial"],
+    [["failed", "canceled"], "failed"],
+  ] as const)("%j → %s", (runs, expected) => {
+    expect(deriveExperimentStatus(runs)).toBe(expected);
+  });
+});
+
+describe("variant labels", () => {
+  it("show parameters", () => {
+    expect(variantLabel({ activation: "relu" })).toBe("relu");
+    expect(variantLabel({ activation: "leaky_relu", alpha: 0.01 })).toBe("leaky_relu(alpha=0.01)");
+  });
+});
