@@ -1,0 +1,78 @@
+import * as tf from "@tensorflow/tfjs";
+import { BackendUnavailableError, GpuUnavailableError } from "./errors.js";
+
+export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+
+let active: BackendName | null = null;
+
+/** The backend initBackend chose, or null before it ran. */
+export function activeBackend(): BackendName | null {
+  return active;
+}
+
+// Package names in variables so TypeScript does not try to resolve optional packages.
+const TFJS_NODE = "@tensorflow/tfjs-node";
+const TFJS_NODE_GPU = "@tensorflow/tfjs-node-gpu";
+
+async function tryNative(pkg: string): Promise<string | null> {
+  try {
+    await import(pkg);
+    return (await tf.setBackend("tensorflow")) ? null : "backend 'tensorflow' failed to initialise";
+  } catch (err) {
+    return err instanceof Error ? (err.message.split("\n")[0] ?? err.message) : String(err);
+  }
+}
+
+async function tryWasm(): Promise<string | null> {
+  try {
+    const wasm = await import("@tensorflow/tfjs-backend-wasm");
+    const { installWasmFixes } = await import("./wasm-kernels.js");
+    installWasmFixes();
+    void wasm;
+    return (await tf.setBackend("wasm")) ? null : "backend 'wasm' failed to initialise";
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+async function tryBackend(name: BackendName): Promise<string | null> {
+  switch (name) {
+    case "tensorflow-gpu":
+      return tryNative(TFJS_NODE_GPU);
+    case "tensorflow":
+      return tryNative(TFJS_NODE);
+    case "wasm":
+      return tryWasm();
+    case "cpu":
+      return (await tf.setBackend("cpu")) ? null : "backend 'cpu' failed to initialise";
+  }
+}
+
+/**
+ * Picks the best backend for this process: for "gpu" only @tensorflow/tfjs-node-gpu (else
+ * GpuUnavailableError); for "cpu" @tensorflow/tfjs-node, then wasm (XNNPACK), then plain JS.
+ * `force` (the caller reads it from its environment) tries exactly that one.
+ */
+export async function initBackend(opts: {
+  device: "cpu" | "gpu";
+  force?: BackendName;
+}): Promise<BackendName> {
+  if (opts.device === "gpu" || opts.force === "tensorflow-gpu") {
+    const why = await tryBackend("tensorflow-gpu");
+    if (why !== null) throw new GpuUnavailableError(why);
+    active = "tensorflow-gpu";
+    return active;
+  }
+  const order: BackendName[] = opts.force ? [opts.force] : ["tensorflow", "wasm", "cpu"];
+  const failures: string[] = [];
+  for (const name of order) {
+    const why = await tryBackend(name);
+    if (why === null) {
+      await tf.ready();
+      active = name;
+      return name;
+    }
+    failures.push(`${name}: ${why}`);
+  }
+  throw new BackendUnavailableError(`no TensorFlow.js backend could be initialised (${failures.join("; ")})`);
+}

@@ -1,0 +1,123 @@
+import type { TExperimentSpec, TVariant } from "@actlab/contracts";
+import * as tf from "@tensorflow/tfjs";
+import { ActlabActivation, RReLU } from "./layers.js";
+import { mixSeed, SEED_PURPOSE } from "./random.js";
+
+/**
+ * The network of a run: `hiddenLayers` × (Dense → activation layer), then Dense → softmax.
+ * Dense layers are linear and the activation is its own layer, so the training loop sees the
+ * pre-activations (for dead/saturated fractions) and the activation's gradient is exactly the
+ * layer the catalog test checks.
+ */
+export interface Net {
+  model: tf.Sequential;
+  /** Hidden Dense layers then the output Dense layer. */
+  dense: tf.layers.Layer[];
+  /** One activation layer per hidden Dense layer. */
+  activations: tf.layers.Layer[];
+  rrelu: RReLU[];
+  prelu: tf.layers.Layer[];
+  variant: TVariant;
+}
+
+export function makeInitializer(init: TExperimentSpec["model"]["initializer"], seed: number) {
+  switch (init.name) {
+    case "glorot_uniform":
+      return tf.initializers.glorotUniform({ seed });
+    case "he_normal":
+      return tf.initializers.heNormal({ seed });
+    case "truncated_normal":
+      return tf.initializers.truncatedNormal({ mean: 0, stddev: init.stddev, seed });
+  }
+}
+
+/** The activation layer of a variant (also used alone by the gradient test). */
+export function makeActivationLayer(variant: TVariant, name?: string): tf.layers.Layer {
+  const base = name === undefined ? {} : { name };
+  switch (variant.activation) {
+    case "sigmoid":
+    case "tanh":
+    case "relu":
+    case "selu":
+    case "softplus":
+    case "linear":
+      return tf.layers.activation({ ...base, activation: variant.activation });
+    case "leaky_relu":
+      return tf.layers.leakyReLU({ ...base, alpha: variant.alpha });
+    case "prelu":
+      return tf.layers.prelu({
+        ...base,
+        alphaInitializer: tf.initializers.constant({ value: variant.alphaInit }),
+      });
+    case "rrelu":
+      return new RReLU({ ...base, lower: variant.lower, upper: variant.upper });
+    case "elu":
+      return new ActlabActivation({ ...base, fn: "elu", alpha: variant.alpha });
+    case "gelu":
+    case "silu":
+    case "mish":
+      return new ActlabActivation({ ...base, fn: variant.activation });
+  }
+}
+
+export function buildNet(opts: {
+  model: TExperimentSpec["model"];
+  variant: TVariant;
+  seed: number;
+  inputSize: number;
+  classes: number;
+}): Net {
+  const { model: spec, variant, seed, inputSize, classes } = opts;
+  const model = tf.sequential();
+  const dense: tf.layers.Layer[] = [];
+  const activations: tf.layers.Layer[] = [];
+  for (let i = 0; i <= spec.hiddenLayers; i++) {
+    const last = i === spec.hiddenLayers;
+    // Seeds depend on the run seed and the layer only, never on the activation: variants of
+    // the same repeat start from the same weights.
+    const layer = tf.layers.dense({
+      units: last ? classes : spec.units,
+      activation: "linear",
+      kernelInitializer: makeInitializer(spec.initializer, mixSeed(seed, SEED_PURPOSE.init, i)),
+      biasInitializer: "zeros",
+      name: last ? "output" : `hidden${i + 1}`,
+      ...(i === 0 ? { inputShape: [inputSize] } : {}),
+    });
+    model.add(layer);
+    dense.push(layer);
+    if (!last) {
+      const act = makeActivationLayer(variant, `hidden${i + 1}_${variant.activation}`);
+      model.add(act);
+      activations.push(act);
+    }
+  }
+  model.add(tf.layers.softmax({ name: "softmax" }));
+  return {
+    model,
+    dense,
+    activations,
+    rrelu: activations.filter((a): a is RReLU => a instanceof RReLU),
+    prelu: variant.activation === "prelu" ? activations : [],
+    variant,
+  };
+}
+
+/**
+ * Forward pass up to the logits (the softmax is folded into the loss), optionally keeping each
+ * hidden layer's pre-activation. Call inside a tidy or a gradient function.
+ */
+export function forward(
+  net: Net,
+  x: tf.Tensor,
+  opts: { training: boolean; keepPre?: boolean },
+): { logits: tf.Tensor2D; pre: tf.Tensor2D[] } {
+  let h = x;
+  const pre: tf.Tensor2D[] = [];
+  net.activations.forEach((act, i) => {
+    const z = (net.dense[i] as tf.layers.Layer).apply(h) as tf.Tensor2D;
+    if (opts.keepPre) pre.push(z);
+    h = act.apply(z, { training: opts.training }) as tf.Tensor;
+  });
+  const logits = (net.dense[net.dense.length - 1] as tf.layers.Layer).apply(h) as tf.Tensor2D;
+  return { logits, pre };
+}
