@@ -1,0 +1,146 @@
+/**
+ * npm run bench:train — speed of the chapter's network (784-200-200-200-200-10, 8,000 training
+ * samples, batch 100, SGD 0.01) on this machine, per activation: median seconds per epoch of
+ * the training loop (≥3 epochs after a warm-up epoch), the full epoch including actlab's
+ * evaluation and probe metrics, and peak memory; then the same network in PyTorch
+ * (/work/shared/bench/torch_mlp.py --threads 1) when python3 has torch, and the ratio.
+ *
+ * usage: bench/train.ts [--epochs 3] [--backend wasm|cpu|tensorflow] [--activations relu,tanh,sigmoid]
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cpus } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type TActivationName, type TVariant, ZExperimentSpec } from "@actlab/contracts";
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, initBackend, loadDataset, trainRun } from "../src/index.js";
+
+const { values } = parseArgs({
+  options: {
+    epochs: { type: "string", default: "3" },
+    backend: { type: "string" },
+    activations: { type: "string", default: "relu,tanh,sigmoid" },
+    torch: { type: "boolean", default: true },
+  },
+});
+const epochs = Number(values.epochs);
+const activations = (values.activations ?? "").split(",") as TActivationName[];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+const backend = await initBackend({
+  device: "cpu",
+  ...(values.backend ? { force: values.backend as BackendName } : {}),
+});
+const spec = ZExperimentSpec.parse({
+  name: "bench",
+  dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, seed: 1 },
+  model: { hiddenLayers: 4, units: 200, initializer: { name: "glorot_uniform" } },
+  variants: activations.map((activation) => ({ activation })),
+  training: {
+    optimizer: { name: "sgd", learningRate: 0.01 },
+    epochs: epochs + 1,
+    batchSize: 100,
+    seed: 1,
+    repeats: 1,
+  },
+});
+const dataset = await loadDataset(spec.dataset);
+
+let peakRss = 0;
+const sampleMemory = () => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+};
+
+function findPython(): string | null {
+  for (const py of ["python3", "/usr/bin/python3"]) {
+    try {
+      execFileSync(py, ["-c", "import torch"], { stdio: "ignore" });
+      return py;
+    } catch {
+      // try the next one
+    }
+  }
+  return null;
+}
+const torchScript = resolve(import.meta.dirname, "../../../../shared/bench/torch_mlp.py");
+const python = values.torch && existsSync(torchScript) ? findPython() : null;
+
+interface Row {
+  activation: string;
+  train: number;
+  full: number;
+  torch: number | null;
+}
+const rows: Row[] = [];
+for (const variant of spec.variants as TVariant[]) {
+  const trainTimes: number[] = [];
+  const fullTimes: number[] = [];
+  let epochStart = 0;
+  let trainEnd = 0;
+  await trainRun({
+    spec,
+    variant,
+    seed: 1,
+    dataset,
+    onBatch: ({ batch, batches }) => {
+      if (batch === 1) epochStart = performance.now();
+      if (batch === batches) trainEnd = performance.now();
+      if (batch % 10 === 0) sampleMemory();
+    },
+    onEpoch: async (m) => {
+      sampleMemory();
+      if (m.epoch === 1) return; // warm-up
+      trainTimes.push((trainEnd - epochStart) / 1000);
+      fullTimes.push(m.seconds);
+      process.stderr.write(
+        `${variant.activation} epoch ${m.epoch}: ${m.seconds.toFixed(2)} s, test acc ${m.testAccuracy.toFixed(3)}\n`,
+      );
+    },
+  });
+  let torch: number | null = null;
+  if (python) {
+    const out = execFileSync(
+      python,
+      [
+        torchScript,
+        "--activation",
+        variant.activation,
+        "--epochs",
+        String(Math.max(3, epochs)),
+        "--threads",
+        "1",
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
+    torch = (JSON.parse(out.trim().split("\n").pop() ?? "{}") as { seconds_per_epoch: number })
+      .seconds_per_epoch;
+  }
+  rows.push({ activation: variant.activation, train: median(trainTimes), full: median(fullTimes), torch });
+}
+
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+console.log(
+  `\nactlab bench:train — ${new Date().toISOString().slice(0, 10)}, ${cpu} (${cpus().length} cores), Node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}`,
+);
+console.log(
+  `784-200-200-200-200-10, 8,000 samples, batch 100, SGD 0.01; median of ${epochs} epochs after 1 warm-up; PyTorch --threads 1\n`,
+);
+console.log(
+  "| activation | actlab train s/epoch | actlab full epoch s (with eval + probe metrics) | PyTorch s/epoch | ratio actlab/PyTorch |",
+);
+console.log("|---|---|---|---|---|");
+for (const r of rows) {
+  const ratio = r.torch ? (r.train / r.torch).toFixed(2) : "n/a";
+  console.log(
+    `| ${r.activation} | ${r.train.toFixed(3)} | ${r.full.toFixed(3)} | ${r.torch?.toFixed(3) ?? "n/a (no torch)"} | ${ratio} |`,
+  );
+}
+console.log(`\npeak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MB (whole process, all runs)`);
