@@ -1,0 +1,172 @@
+import {
+  isTerminalRunStatus,
+  type TExperiment,
+  type TExperimentStatus,
+  type TMetricsResponse,
+  type TRun,
+  ZExperiment,
+  ZMetricsResponse,
+  ZRun,
+} from "@actlab/contracts";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useApiKey } from "../lib/auth.js";
+import { apiFetch, parseWith } from "./client.js";
+import {
+  type TActivationInfo,
+  type TDatasetInfo,
+  type TExperimentList,
+  type TPrediction,
+  type TPresetInfo,
+  ZActivationCatalog,
+  ZDatasetList,
+  ZExperimentList,
+  ZPrediction,
+  ZPresetList,
+} from "./schemas.js";
+
+const ACTIVE: readonly TExperimentStatus[] = ["queued", "running"];
+export const isActiveExperiment = (s: TExperimentStatus) => ACTIVE.includes(s);
+
+export const keys = {
+  experiments: (status: string | null) => ["experiments", status ?? "all"] as const,
+  experiment: (id: string) => ["experiment", id] as const,
+  metrics: (id: string) => ["metrics", id] as const,
+  run: (id: string) => ["run", id] as const,
+  activations: (params: string) => ["activations", params] as const,
+};
+
+export function useExperiments(status: string | null) {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: keys.experiments(status),
+    queryFn: async ({ signal }): Promise<TExperimentList> => {
+      const q = new URLSearchParams({ limit: "50" });
+      if (status) q.set("status", status);
+      return parseWith(
+        ZExperimentList,
+        await apiFetch(key, `/v1/experiments?${q}`, { signal }),
+        "experiment list",
+      );
+    },
+    placeholderData: keepPreviousData,
+    // Live without a reload: poll fast while anything trains, slowly otherwise.
+    refetchInterval: (q) => (q.state.data?.items.some((e) => isActiveExperiment(e.status)) ? 2000 : 10_000),
+  });
+}
+
+export function useExperiment(id: string) {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: keys.experiment(id),
+    queryFn: async ({ signal }): Promise<TExperiment> =>
+      parseWith(ZExperiment, await apiFetch(key, `/v1/experiments/${id}`, { signal }), "experiment"),
+    // The SSE stream drives updates; this slow poll only covers a dropped stream.
+    refetchInterval: (q) => (q.state.data && !isActiveExperiment(q.state.data.status) ? false : 5000),
+  });
+}
+
+export function useMetrics(id: string, live: boolean) {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: keys.metrics(id),
+    queryFn: async ({ signal }): Promise<TMetricsResponse> =>
+      parseWith(
+        ZMetricsResponse,
+        await apiFetch(key, `/v1/experiments/${id}/metrics`, { signal }),
+        "metrics",
+      ),
+    refetchInterval: live ? 10_000 : false,
+  });
+}
+
+export function useRun(id: string) {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: keys.run(id),
+    queryFn: async ({ signal }): Promise<TRun> =>
+      parseWith(ZRun, await apiFetch(key, `/v1/runs/${id}`, { signal }), "run"),
+    refetchInterval: (q) => (q.state.data && isTerminalRunStatus(q.state.data.status) ? false : 3000),
+  });
+}
+
+/** The catalog; `params` (e.g. `activation=elu&alpha=0.5`) asks the API to resample with those parameters. */
+export function useActivations(params = "") {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: keys.activations(params),
+    queryFn: async ({ signal }): Promise<TActivationInfo[]> =>
+      parseWith(
+        ZActivationCatalog,
+        await apiFetch(key, `/v1/activations${params ? `?${params}` : ""}`, { signal }),
+        "activation catalog",
+      ),
+    placeholderData: keepPreviousData,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+}
+
+export function usePresets() {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: ["presets"],
+    queryFn: async ({ signal }): Promise<TPresetInfo[]> =>
+      parseWith(ZPresetList, await apiFetch(key, "/v1/presets", { signal }), "preset list"),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+}
+
+export function useDatasets() {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: ["datasets"],
+    queryFn: async ({ signal }): Promise<TDatasetInfo[]> =>
+      parseWith(ZDatasetList, await apiFetch(key, "/v1/datasets", { signal }), "dataset list"),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+}
+
+export function useCreateExperiment() {
+  const key = useApiKey();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ body, idempotencyKey }: { body: unknown; idempotencyKey: string }) =>
+      parseWith(
+        ZExperiment,
+        await apiFetch(key, "/v1/experiments", {
+          method: "POST",
+          body,
+          headers: { "idempotency-key": idempotencyKey },
+        }),
+        "experiment",
+      ),
+    onSuccess: (exp) => {
+      qc.setQueryData(keys.experiment(exp.id), exp);
+      void qc.invalidateQueries({ queryKey: ["experiments"] });
+    },
+  });
+}
+
+export function useCancelExperiment(id: string) {
+  const key = useApiKey();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async () => apiFetch(key, `/v1/experiments/${id}/cancel`, { method: "POST" }),
+    onSettled: () => {
+      void qc.invalidateQueries({ queryKey: keys.experiment(id) });
+      void qc.invalidateQueries({ queryKey: ["experiments"] });
+    },
+  });
+}
+
+export async function predict(apiKey: string, runId: string, pixels: number[]): Promise<TPrediction> {
+  return parseWith(
+    ZPrediction,
+    await apiFetch(apiKey, `/v1/runs/${runId}/predict`, { method: "POST", body: { inputs: [pixels] } }),
+    "prediction",
+  );
+}
+
+/** Checks a key by making the cheapest authenticated call; throws ApiError (401/403) when it is wrong. */
+export async function verifyKey(apiKey: string): Promise<void> {
+  await apiFetch(apiKey, "/v1/experiments?limit=1");
+}

@@ -1,0 +1,165 @@
+import { type ReactNode, useId } from "react";
+import { type Bounds, describeBounds } from "../lib/bounds.js";
+
+interface FieldShellProps {
+  label: string;
+  path: string;
+  hint?: ReactNode;
+  errors?: string[] | undefined;
+  children: (ids: { id: string; describedBy: string }) => ReactNode;
+  className?: string;
+}
+
+/** A labelled field whose API/validation errors appear right under it (matched by dotted path). */
+export function FieldShell({ label, path, hint, errors, children, className }: FieldShellProps) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const errId = `${id}-err`;
+  return (
+    <div className={`field ${errors?.length ? "has-error" : ""} ${className ?? ""}`} data-path={path}>
+      <label className="field-label" htmlFor={id}>
+        {label}
+      </label>
+      {children({ id, describedBy: errors?.length ? errId : hintId })}
+      {errors?.length ? (
+        <span className="field-error" id={errId} role="alert" data-error-for={path}>
+          {errors.join("; ")}
+        </span>
+      ) : hint ? (
+        <span className="field-hint" id={hintId}>
+          {hint}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+interface NumberFieldProps {
+  label: string;
+  path: string;
+  value: number;
+  bounds?: Bounds | undefined;
+  onChange: (v: number) => void;
+  errors?: string[] | undefined;
+  step?: number | "any";
+  extraHint?: string;
+  className?: string;
+}
+
+export function NumberField({
+  label,
+  path,
+  value,
+  bounds,
+  onChange,
+  errors,
+  step,
+  extraHint,
+  className,
+}: NumberFieldProps) {
+  const limits = bounds ? describeBounds(bounds) : "";
+  const dflt = bounds && typeof bounds.default === "number" ? `default ${bounds.default}` : "";
+  const hint = [limits, dflt, extraHint].filter(Boolean).join(" · ");
+  return (
+    <FieldShell label={label} path={path} hint={hint} errors={errors} className={className}>
+      {({ id, describedBy }) => (
+        <input
+          id={id}
+          name={path}
+          type="number"
+          inputMode={bounds?.int ? "numeric" : "decimal"}
+          value={Number.isFinite(value) ? value : ""}
+          min={bounds?.min ?? undefined}
+          max={
+            bounds?.max !== null && bounds?.max !== undefined && bounds.max < 1e15 ? bounds.max : undefined
+          }
+          step={step ?? (bounds?.int ? 1 : "any")}
+          onChange={(e) => onChange(e.target.value === "" ? Number.NaN : Number(e.target.value))}
+          aria-invalid={errors?.length ? true : undefined}
+          aria-describedby={describedBy}
+        />
+      )}
+    </FieldShell>
+  );
+}
+
+interface SelectFieldProps<T extends string> {
+  label: string;
+  path: string;
+  value: T;
+  options: readonly (T | { value: T; label: string })[];
+  onChange: (v: T) => void;
+  errors?: string[] | undefined;
+  hint?: ReactNode;
+  className?: string;
+}
+
+export function SelectField<T extends string>({
+  label,
+  path,
+  value,
+  options,
+  onChange,
+  errors,
+  hint,
+  className,
+}: SelectFieldProps<T>) {
+  return (
+    <FieldShell label={label} path={path} hint={hint} errors={errors} className={className}>
+      {({ id, describedBy }) => (
+        <select
+          id={id}
+          name={path}
+          value={value}
+          onChange={(e) => onChange(e.target.value as T)}
+          aria-invalid={errors?.length ? true : undefined}
+          aria-describedby={describedBy}
+        >
+          {options.map((o) => {
+            const opt = typeof o === "string" ? { value: o, label: o } : o;
+            return (
+              <option key={opt.value} value={opt.value}>
+                {opt.label}
+              </option>
+            );
+          })}
+        </select>
+      )}
+    </FieldShell>
+  );
+}
+
+export function TextField({
+  label,
+  path,
+  value,
+  onChange,
+  errors,
+  hint,
+  maxLength,
+}: {
+  label: string;
+  path: string;
+  value: string;
+  onChange: (v: string) => void;
+  errors?: string[] | undefined;
+  hint?: ReactNode;
+  maxLength?: number;
+}) {
+  return (
+    <FieldShell label={label} path={path} hint={hint} errors={errors}>
+      {({ id, describedBy }) => (
+        <input
+          id={id}
+          name={path}
+          type="text"
+          value={value}
+          maxLength={maxLength}
+          onChange={(e) => onChange(e.target.value)}
+          aria-invalid={errors?.length ? true : undefined}
+          aria-describedby={describedBy}
+        />
+      )}
+    </FieldShell>
+  );
+}

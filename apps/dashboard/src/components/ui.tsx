@@ -1,0 +1,109 @@
+import type { TExperimentStatus, TRunStatus } from "@actlab/contracts";
+import type { ReactNode } from "react";
+import { ApiError } from "../api/client.js";
+
+export function StatusBadge({ status }: { status: TExperimentStatus | TRunStatus }) {
+  return (
+    <span className={`badge badge-${status}`} data-status={status}>
+      {status}
+    </span>
+  );
+}
+
+/** A progress bar with its number; `value` in [0,1]. */
+export function Progress({ value, status, label }: { value: number; status?: string; label?: string }) {
+  const v = Math.max(0, Math.min(1, Number.isFinite(value) ? value : 0));
+  return (
+    <div className="progress-row">
+      <div
+        className={`progress progress-${status ?? "running"}`}
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(v * 100)}
+        aria-label={label ?? "progress"}
+      >
+        <div className="progress-fill" style={{ width: `${v * 100}%` }} />
+      </div>
+      <span className="progress-text">{label ?? `${Math.round(v * 100)}%`}</span>
+    </div>
+  );
+}
+
+export function Loading({ what = "Loading" }: { what?: string }) {
+  return (
+    <div className="state state-loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> {what}…
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="state state-empty">
+      <strong>{title}</strong>
+      {children ? <div>{children}</div> : null}
+    </div>
+  );
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 401 || err.status === 403)
+      return "The API key was rejected. Sign out and sign in with a valid key.";
+    if (err.status === 404) return "Not found — it may have been deleted, or it belongs to another tenant.";
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
+  return (
+    <div className="state state-error" role="alert">
+      <strong>Something went wrong.</strong> <span>{errorMessage(error)}</span>
+      {retry ? (
+        <button type="button" className="btn btn-small" onClick={retry}>
+          Retry
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export function Card({
+  title,
+  actions,
+  children,
+  className,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
+  return (
+    <section className={`card ${className ?? ""}`}>
+      {title || actions ? (
+        <header className="card-head">
+          {title ? <h2>{title}</h2> : <span />}
+          {actions ? <div className="card-actions">{actions}</div> : null}
+        </header>
+      ) : null}
+      {children}
+    </section>
+  );
+}
+
+/** Label/value pairs, e.g. a run's backend and device. */
+export function Facts({ items }: { items: [string, ReactNode][] }) {
+  return (
+    <dl className="facts">
+      {items.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

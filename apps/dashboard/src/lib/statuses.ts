@@ -1,0 +1,3 @@
+import { ZExperimentStatus } from "@actlab/contracts";
+
+export const EXPERIMENT_STATUSES = ZExperimentStatus.options;
