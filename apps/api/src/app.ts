@@ -1,0 +1,77 @@
+import "./types.js";
+import { fileURLToPath } from "node:url";
+import { LIMITS } from "@actlab/contracts";
+import fastifyHelmet from "@fastify/helmet";
+import fastifyRateLimit from "@fastify/rate-limit";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { TEnv } from "./env.js";
+import { requireApiKey } from "./plugins/app/auth.js";
+import infra from "./plugins/app/infra.js";
+import metrics from "./plugins/app/metrics.js";
+import problems from "./plugins/app/problems.js";
+import docs from "./plugins/external/docs.js";
+import catalog from "./routes/catalog/index.js";
+import dashboard from "./routes/dashboard/index.js";
+import experiments from "./routes/experiments/index.js";
+import health from "./routes/health/index.js";
+import runs from "./routes/runs/index.js";
+
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL("../../dashboard/dist", import.meta.url));
+
+/** Everything under /v1: API key first, then the per-key rate limit (stored in Redis), then routes. */
+async function v1(app: FastifyInstance) {
+  app.addHook("onRequest", requireApiKey);
+  await app.register(fastifyRateLimit, {
+    max: app.config.RATE_LIMIT_MAX,
+    timeWindow: app.config.RATE_LIMIT_WINDOW_MS,
+    redis: app.redis,
+    nameSpace: `${app.config.QUEUE_PREFIX}:ratelimit:`,
+    // Redis down: serve rather than fail every request (the queue path answers 503/202 by itself).
+    skipOnError: true,
+    keyGenerator: (request) => request.auth?.keyId ?? request.ip,
+  });
+  await app.register(experiments);
+  await app.register(runs);
+  await app.register(catalog);
+}
+
+/** The whole app as a plugin: infrastructure → error handling → docs → routes. */
+export async function actlab(app: FastifyInstance) {
+  await app.register(problems);
+  await app.register(infra);
+  await app.register(metrics);
+  await app.register(fastifyHelmet, {
+    // Swagger UI sets its own CSP on its pages; the dashboard is same-origin scripts only.
+    contentSecurityPolicy: { directives: { "img-src": ["'self'", "data:", "blob:"] } },
+  });
+  await app.register(docs);
+  app.decorateRequest("auth", null);
+  await app.register(health);
+  await app.register(v1, { prefix: "/v1" });
+  await app.register(dashboard, { root: app.config.DASHBOARD_DIR ?? DEFAULT_DASHBOARD_DIR });
+}
+
+export interface BuildAppOptions {
+  env: TEnv;
+  logger?: FastifyServerOptions["logger"];
+  /** Extra Fastify server options (timeouts) from server.ts. */
+  server?: Omit<FastifyServerOptions, "logger">;
+}
+
+/** Builds (does not start) the API; tests call this and use `app.inject()`. */
+export async function buildApp({ env, logger = false, server = {} }: BuildAppOptions) {
+  const app = Fastify({
+    logger,
+    bodyLimit: LIMITS.maxBodyBytes,
+    trustProxy: env.TRUST_PROXY,
+    // Problem bodies carry their own `instance`; request ids help correlate logs.
+    requestIdHeader: "x-request-id",
+    ...server,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate("config", env);
+  await app.register(actlab);
+  return app;
+}

@@ -1,0 +1,64 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * Everything the API reads from its environment. Parsed once at start (server.ts); tests build
+ * their own with `parseEnv({...})`. Nothing else in the app reads process.env.
+ */
+export const ZEnv = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .default("postgresql://postgres@127.0.0.1:5432/actlab"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .default("redis://127.0.0.1:6379"),
+  /** BullMQ key prefix; tests and benchmarks use their own so they never touch real jobs. */
+  QUEUE_PREFIX: z.string().min(1).default("actlab"),
+  /** When set, tenant `default` gets this API key at start (idempotent). */
+  ACTLAB_BOOTSTRAP_API_KEY: z
+    .string()
+    .min(24, "must be at least 24 characters (it is a secret; use `openssl rand -hex 24`)")
+    .regex(/^[A-Za-z0-9_.~-]+$/, "may contain only letters, digits and _ . ~ -")
+    .optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Requests per key per RATE_LIMIT_WINDOW_MS (stored in Redis, shared by all API processes). */
+  RATE_LIMIT_MAX: positiveInt.default(1200),
+  RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+  /** Trained models kept in memory for /predict (least recently used are dropped). */
+  MODEL_CACHE_SIZE: positiveInt.default(16),
+  /** SSE comment line interval, so proxies keep the connection open. */
+  SSE_HEARTBEAT_MS: positiveInt.default(15_000),
+  /** Built dashboard served at `/`; defaults to apps/dashboard/dist of this checkout. */
+  DASHBOARD_DIR: z.string().min(1).optional(),
+  /** Same as the worker's: where the `mnist-full` IDX files are (GET /datasets reports availability). */
+  DATA_DIR: z.string().min(1).optional(),
+  FASHION_MNIST_DIR: z.string().min(1).optional(),
+  /** Postgres connections of this process. */
+  DB_POOL_SIZE: positiveInt.max(200).default(10),
+  /** Trust X-Forwarded-* (set when running behind a reverse proxy). */
+  TRUST_PROXY: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
+});
+export type TEnv = z.infer<typeof ZEnv>;
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+/** Parses an environment; throws EnvError whose message names each bad variable. */
+export function parseEnv(env: Record<string, string | undefined>): TEnv {
+  // Empty strings (VAR= in a .env file) mean "not set", so defaults apply.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = ZEnv.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+  throw new EnvError(`invalid environment:\n${lines.join("\n")}`);
+}

@@ -1,0 +1,32 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import fastifyStatic from "@fastify/static";
+import type { FastifyInstance } from "fastify";
+import { notFound } from "../../errors.js";
+
+/**
+ * The built dashboard at `/`: its files, and index.html for any other GET outside /v1 (the SPA
+ * routes itself). Without a build, `/` says how to make one.
+ */
+export default async function dashboard(app: FastifyInstance, { root }: { root: string }) {
+  const hasBuild = existsSync(join(root, "index.html"));
+  if (!hasBuild) {
+    app.get("/", { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type("text/plain; charset=utf-8")
+        .send(
+          "actlab API is running. The dashboard is not built: run `npm run build -w @actlab/dashboard` " +
+            "(or `npm run build`) and restart. API docs: /docs\n",
+        ),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, { root, wildcard: false, index: ["index.html"] });
+  app.get("/*", { schema: { hide: true } }, async (request, reply) => {
+    const path = request.url.split("?")[0]!;
+    if (path === "/v1" || path.startsWith("/v1/") || /^\/(docs|openapi\.json)/.test(path)) {
+      throw notFound("route", `GET ${path}`);
+    }
+    return reply.type("text/html; charset=utf-8").sendFile("index.html");
+  });
+}

@@ -1,0 +1,253 @@
+import {
+  METRIC_FIELDS,
+  PRESET_IDS,
+  resolveExperimentRequest,
+  type TExperimentSpec,
+  ZExperiment,
+  ZExperimentSpec,
+  ZExperimentStatus,
+  ZMetricField,
+  ZMetricsResponse,
+} from "@actlab/contracts";
+import type { FastifySchemaCompiler } from "fastify";
+import { type FastifyPluginAsyncZod, validatorCompiler } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { AppError } from "../../errors.js";
+import { cancelExperiment, deleteExperiment } from "../../services/cancel.js";
+import { listExperiments } from "../../services/experiment-list.js";
+import { assertExperimentVisible, createExperiment, getExperiment } from "../../services/experiments.js";
+import { experimentMetrics } from "../../services/metrics-series.js";
+import { parseLastEventId, streamEvents } from "../../services/sse.js";
+import { BEARER, COMMON_ERRORS, commaList, problemResponses, ZIdParams } from "../schemas.js";
+
+/** The body as documented: a full spec, or a preset id plus any overrides. */
+const ZCreateBody = z.union([
+  ZExperimentSpec,
+  z
+    .object({ preset: z.enum(PRESET_IDS).describe("id from GET /v1/presets; other fields override it") })
+    .loose(),
+]);
+
+/**
+ * Validates the body through resolveExperimentRequest, which applies presets and reports each
+ * bad field with its dotted path (the documented schema alone would only say "no union member matched").
+ */
+const createValidator: FastifySchemaCompiler<unknown> = (route) => {
+  if (route.httpPart !== "body") return validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
+  return (data: unknown) => {
+    const result = resolveExperimentRequest(data ?? {});
+    if (result.ok) return { value: result.spec };
+    return {
+      error: new AppError("validation", `${result.issues.length} invalid field(s) in the experiment`, {
+        errors: result.issues,
+      }),
+    };
+  };
+};
+
+const ZIdempotencyHeaders = z.looseObject({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe("retrying with the same key and body returns the same experiment instead of a second one"),
+});
+
+const ZListQuery = z.object({
+  status: commaList(ZExperimentStatus).optional().describe("comma-separated statuses"),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(500).optional().describe("nextCursor of the previous page"),
+});
+
+const ZListResponse = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      status: ZExperimentStatus,
+      createdAt: z.string(),
+      startedAt: z.string().nullable(),
+      finishedAt: z.string().nullable(),
+      runCounts: z.record(z.string(), z.number().int()),
+      progress: z.object({ epoch: z.number().int(), epochs: z.number().int() }),
+      links: z.record(z.string(), z.string()),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+
+const ZMetricsQuery = z.object({
+  runs: commaList(z.string().max(100)).optional().describe("comma-separated run ids (default: all runs)"),
+  fields: commaList(ZMetricField)
+    .optional()
+    .describe(`comma-separated series to send (default all): ${METRIC_FIELDS.join(", ")}`),
+  afterEpoch: z.coerce.number().int().min(0).default(0).describe("only epochs after this one"),
+});
+
+const experiments: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    "/experiments",
+    {
+      validatorCompiler: createValidator,
+      schema: {
+        summary: "Submit an experiment (every variant × repeat becomes a queued run)",
+        tags: ["experiments"],
+        security: BEARER,
+        headers: ZIdempotencyHeaders,
+        body: ZCreateBody,
+        response: { 202: ZExperiment, ...problemResponses(...COMMON_ERRORS, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { experiment, replayed } = await createExperiment({
+        db: app.db,
+        producer: app.producer,
+        log: request.log,
+        tenantId: request.auth!.tenantId,
+        spec: request.body as TExperimentSpec,
+        idempotencyKey: request.headers["idempotency-key"],
+      });
+      if (replayed) reply.header("idempotent-replayed", "true");
+      return reply.code(202).header("location", experiment.links.self!).send(experiment);
+    },
+  );
+
+  app.get(
+    "/experiments",
+    {
+      schema: {
+        summary: "List experiments, newest first",
+        tags: ["experiments"],
+        security: BEARER,
+        querystring: ZListQuery,
+        response: { 200: ZListResponse, ...problemResponses(...COMMON_ERRORS) },
+      },
+    },
+    async (request) =>
+      listExperiments({
+        db: app.db,
+        tenantId: request.auth!.tenantId,
+        statuses: request.query.status,
+        limit: request.query.limit,
+        cursor: request.query.cursor,
+      }),
+  );
+
+  app.get(
+    "/experiments/:id",
+    {
+      schema: {
+        summary: "One experiment with its runs and a per-variant summary",
+        tags: ["experiments"],
+        security: BEARER,
+        params: ZIdParams,
+        response: { 200: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404) },
+      },
+    },
+    async (request) => getExperiment({ db: app.db, tenantId: request.auth!.tenantId, id: request.params.id }),
+  );
+
+  app.get(
+    "/experiments/:id/metrics",
+    {
+      schema: {
+        summary: "Per-epoch metrics of each run as columnar series",
+        tags: ["experiments"],
+        security: BEARER,
+        params: ZIdParams,
+        querystring: ZMetricsQuery,
+        response: { 200: ZMetricsResponse, ...problemResponses(...COMMON_ERRORS, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await assertExperimentVisible({ db: app.db, tenantId: request.auth!.tenantId, id });
+      return experimentMetrics({
+        db: app.db,
+        experimentId: id,
+        runIds: request.query.runs,
+        fields: new Set(request.query.fields?.length ? request.query.fields : METRIC_FIELDS),
+        afterEpoch: request.query.afterEpoch,
+      });
+    },
+  );
+
+  app.get(
+    "/experiments/:id/events",
+    {
+      config: { allowQueryToken: true },
+      schema: {
+        summary:
+          "Server-Sent Events: run.started, run.epoch, run.finished, run.failed, run.canceled, experiment.finished",
+        description:
+          "Replays stored events after `Last-Event-ID` (or from the start), then streams live ones with a " +
+          "heartbeat comment every 15 s; ends after `experiment.finished`. Browsers' EventSource cannot send " +
+          "headers, so this route also accepts the key as `?access_token=`.",
+        tags: ["experiments"],
+        security: [{ bearerAuth: [] }, { accessToken: [] }],
+        params: ZIdParams,
+        querystring: z.object({ access_token: z.string().optional() }),
+        headers: z.looseObject({ "last-event-id": z.string().max(40).optional() }),
+        response: {
+          200: z.string().describe("text/event-stream"),
+          ...problemResponses(...COMMON_ERRORS, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await assertExperimentVisible({ db: app.db, tenantId: request.auth!.tenantId, id });
+      reply.hijack();
+      await streamEvents(reply.raw, {
+        db: app.db,
+        hub: app.hub,
+        experimentId: id,
+        lastEventId: parseLastEventId(request.headers["last-event-id"]),
+        heartbeatMs: app.config.SSE_HEARTBEAT_MS,
+        open: app.sseStreams,
+      });
+    },
+  );
+
+  app.post(
+    "/experiments/:id/cancel",
+    {
+      schema: {
+        summary: "Cancel: queued runs leave the queue, running ones stop at the next batch (idempotent)",
+        tags: ["experiments"],
+        security: BEARER,
+        params: ZIdParams,
+        response: { 202: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404) },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = request.auth!.tenantId;
+      const { id } = request.params;
+      await assertExperimentVisible({ db: app.db, tenantId, id });
+      await cancelExperiment({ db: app.db, redis: app.redis, producer: app.producer, log: request.log }, id);
+      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
+    },
+  );
+
+  app.delete(
+    "/experiments/:id",
+    {
+      schema: {
+        summary: "Delete an experiment with its runs, metrics, models and events (stops what is running)",
+        tags: ["experiments"],
+        security: BEARER,
+        params: ZIdParams,
+        response: { 204: z.null().describe("deleted"), ...problemResponses(...COMMON_ERRORS, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await assertExperimentVisible({ db: app.db, tenantId: request.auth!.tenantId, id });
+      await deleteExperiment({ db: app.db, redis: app.redis, producer: app.producer, log: request.log }, id);
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default experiments;

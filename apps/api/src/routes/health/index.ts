@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+
+async function probe(check: () => Promise<unknown>, ms: number): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+    return null;
+  } catch (err) {
+    // Only a short reason: driver messages can carry hostnames and users.
+    const msg = (err as Error).message ?? "";
+    return /within \d+ ms/.test(msg) ? msg : "not reachable";
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const ZReady = z.object({
+  status: z.enum(["ready", "unavailable"]),
+  checks: z.object({ postgres: z.string(), redis: z.string() }),
+  detail: z.string().optional(),
+});
+
+/** Unauthenticated operational endpoints (outside /v1). */
+const health: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    "/healthz",
+    {
+      schema: {
+        summary: "Liveness: the process answers",
+        tags: ["operations"],
+        response: { 200: z.object({ status: z.literal("ok") }) },
+      },
+    },
+    async () => ({ status: "ok" as const }),
+  );
+
+  app.get(
+    "/readyz",
+    {
+      schema: {
+        summary: "Readiness: Postgres and Redis reachable (503 names the one that is not)",
+        tags: ["operations"],
+        response: { 200: ZReady, 503: ZReady },
+      },
+    },
+    async (_request, reply) => {
+      const [pg, redis] = await Promise.all([
+        probe(() => app.db.$queryRaw`SELECT 1`, 1_500),
+        probe(() => app.redis.ping(), 1_500),
+      ]);
+      const checks = { postgres: pg ? `down: ${pg}` : "ok", redis: redis ? `down: ${redis}` : "ok" };
+      if (!pg && !redis) return { status: "ready" as const, checks };
+      const down = [pg && "postgres", redis && "redis"].filter(Boolean).join(" and ");
+      return reply
+        .code(503)
+        .send({ status: "unavailable" as const, checks, detail: `${down} not reachable` });
+    },
+  );
+
+  app.get(
+    "/metrics",
+    { schema: { summary: "Prometheus metrics", tags: ["operations"], produces: ["text/plain"] } },
+    async (_request, reply) => {
+      const body = await app.appMetrics.registry.metrics();
+      return reply.type(app.appMetrics.registry.contentType).send(body);
+    },
+  );
+
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+};
+
+export default health;

@@ -1,0 +1,141 @@
+import { LIMITS, ZRun } from "@actlab/contracts";
+import type { Db } from "@actlab/db";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { notFound } from "../../errors.js";
+import { RUN_COLUMNS, toRunDto } from "../../services/experiment-view.js";
+import { isUuid } from "../../services/experiments.js";
+import { flattenInput, modelJson, predictWithRun, WEIGHTS_FILE } from "../../services/models.js";
+import { BEARER, COMMON_ERRORS, problemResponses, ZIdParams } from "../schemas.js";
+
+async function findRun(db: Db, tenantId: string, id: string) {
+  if (!isUuid(id)) throw notFound("run", id);
+  const run = await db.run.findFirst({ where: { id, experiment: { tenantId } }, select: RUN_COLUMNS });
+  if (!run) throw notFound("run", id);
+  return run;
+}
+
+async function findArtifact(db: Db, tenantId: string, id: string) {
+  if (!isUuid(id)) throw notFound("run", id);
+  const artifact = await db.modelArtifact.findFirst({
+    where: { runId: id, run: { experiment: { tenantId } } },
+  });
+  if (!artifact) throw notFound("model of run", id);
+  return artifact;
+}
+
+const pixel = z.number().describe("finite; in the training pixel scale unless pixelScale says otherwise");
+const ZInput = z.union([z.array(pixel).length(784), z.array(z.array(pixel).length(28)).length(28)]);
+
+const ZPredictBody = z.object({
+  inputs: z.array(ZInput).min(1).max(LIMITS.maxPredictBatch).describe("784 values or 28×28 rows per image"),
+  pixelScale: z
+    .enum(["unit", "raw"])
+    .optional()
+    .describe("scale of these inputs (unit = 0–1, raw = 0–255); converted to the run's training scale"),
+});
+
+const ZPrediction = z.object({
+  runId: z.string(),
+  probabilities: z.array(z.array(z.number())),
+  classes: z.array(z.number().int()).describe("argmax of each row"),
+});
+
+const runs: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    "/runs/:id",
+    {
+      schema: {
+        summary: "One run: status, progress, attempts, final metrics",
+        tags: ["runs"],
+        security: BEARER,
+        params: ZIdParams,
+        response: { 200: ZRun, ...problemResponses(...COMMON_ERRORS, 404) },
+      },
+    },
+    async (request) => toRunDto(await findRun(app.db, request.auth!.tenantId, request.params.id)),
+  );
+
+  app.get(
+    "/runs/:id/model/model.json",
+    {
+      schema: {
+        summary: "The trained model (TensorFlow.js layers format) for tf.loadLayersModel",
+        tags: ["runs"],
+        security: BEARER,
+        params: ZIdParams,
+        response: {
+          200: z.object({
+            format: z.string(),
+            generatedBy: z.string(),
+            convertedBy: z.null(),
+            modelTopology: z.unknown(),
+            weightsManifest: z.array(z.object({ paths: z.array(z.string()), weights: z.unknown() })),
+          }),
+          ...problemResponses(...COMMON_ERRORS, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const a = await findArtifact(app.db, request.auth!.tenantId, request.params.id);
+      reply.header("etag", `"${a.sha256}"`);
+      return modelJson(a);
+    },
+  );
+
+  app.get(
+    `/runs/:id/model/${WEIGHTS_FILE}`,
+    {
+      schema: {
+        summary: "The weights file model.json names (binary, little-endian float32)",
+        tags: ["runs"],
+        security: BEARER,
+        params: ZIdParams,
+        produces: ["application/octet-stream"],
+        response: { 200: z.any().describe("weights bytes"), ...problemResponses(...COMMON_ERRORS, 404) },
+      },
+    },
+    async (request, reply) => {
+      const a = await findArtifact(app.db, request.auth!.tenantId, request.params.id);
+      return reply
+        .type("application/octet-stream")
+        .header("etag", `"${a.sha256}"`)
+        .header("content-length", a.weights.byteLength)
+        .send(Buffer.from(a.weights.buffer, a.weights.byteOffset, a.weights.byteLength));
+    },
+  );
+
+  app.post(
+    "/runs/:id/predict",
+    {
+      schema: {
+        summary: "Class probabilities and argmax for one or many images",
+        tags: ["runs"],
+        security: BEARER,
+        params: ZIdParams,
+        body: ZPredictBody,
+        response: { 200: ZPrediction, ...problemResponses(...COMMON_ERRORS, 404, 409, 413, 415) },
+      },
+    },
+    async (request) => {
+      const tenantId = request.auth!.tenantId;
+      const run = await findRun(app.db, tenantId, request.params.id);
+      const exp = await app.db.experiment.findUnique({
+        where: { id: run.experimentId },
+        select: { spec: true },
+      });
+      const trainedScale =
+        (exp?.spec as { dataset?: { pixelScale?: string } })?.dataset?.pixelScale ?? "unit";
+      const given = request.body.pixelScale ?? trainedScale;
+      const factor = given === trainedScale ? 1 : given === "raw" ? 1 / 255 : 255;
+      const inputs = request.body.inputs.map((x) => {
+        const flat = flattenInput(x, 784);
+        return factor === 1 ? flat : flat.map((v) => v * factor);
+      });
+      const result = await predictWithRun({ db: app.db, cache: app.models, runId: run.id, inputs });
+      return { runId: run.id, ...result };
+    },
+  );
+};
+
+export default runs;

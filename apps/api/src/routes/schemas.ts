@@ -1,0 +1,24 @@
+import { ZProblem } from "@actlab/contracts";
+import { z } from "zod";
+
+/** Every error response, in the OpenAPI document and on the wire. */
+export const problemResponses = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, ZProblem.describe("RFC 9457 problem details")]));
+
+/** Responses every authenticated route can give. */
+export const COMMON_ERRORS = [400, 401, 429, 500, 503] as const;
+
+export const ZIdParams = z.object({ id: z.string().min(1).max(100).describe("UUID") });
+
+/** `a,b,c` → ["a","b","c"] (also accepts the parameter repeated). */
+export const commaList = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (v) =>
+      (Array.isArray(v) ? v : [v])
+        .flatMap((s) => (typeof s === "string" ? s.split(",") : [s]))
+        .map((s) => (typeof s === "string" ? s.trim() : s))
+        .filter((s) => s !== ""),
+    z.array(item),
+  );
+
+export const BEARER = [{ bearerAuth: [] }];

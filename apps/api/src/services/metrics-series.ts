@@ -1,0 +1,76 @@
+import type { TMetricField, TMetricsResponse, TRunSeries, TRunStatus, TVariant } from "@actlab/contracts";
+import type { Db, EpochMetric } from "@actlab/db";
+
+type Row = Omit<EpochMetric, "createdAt">;
+
+/**
+ * Columnar series per run: one entry per epoch in every array, epochs 1-based and ascending.
+ * `fields` limits which series are sent (epoch always is); `afterEpoch` sends only newer epochs
+ * so a live chart can fetch increments.
+ */
+export function buildSeries(
+  rows: readonly Row[],
+  { fields, isPrelu }: { fields: ReadonlySet<TMetricField>; isPrelu: boolean },
+): TRunSeries {
+  const series: TRunSeries = { epoch: rows.map((r) => r.epoch) };
+  const scalar = (k: "trainLoss" | "trainAccuracy" | "testLoss" | "testAccuracy" | "seconds") => {
+    if (fields.has(k)) series[k] = rows.map((r) => r[k]);
+  };
+  scalar("trainLoss");
+  scalar("trainAccuracy");
+  scalar("testLoss");
+  scalar("testAccuracy");
+  if (fields.has("gradNorms")) series.gradNorms = rows.map((r) => r.gradNorms);
+  if (fields.has("deadFraction")) series.deadFraction = rows.map((r) => r.deadFraction);
+  if (fields.has("saturatedFraction")) series.saturatedFraction = rows.map((r) => r.saturatedFraction);
+  // Stored as empty arrays for non-PReLU runs; on the wire that is null.
+  if (fields.has("preluAlphaMean"))
+    series.preluAlphaMean = isPrelu ? rows.map((r) => r.preluAlphaMean) : null;
+  scalar("seconds");
+  return series;
+}
+
+export async function experimentMetrics({
+  db,
+  experimentId,
+  runIds,
+  fields,
+  afterEpoch = 0,
+}: {
+  db: Db;
+  experimentId: string;
+  runIds?: readonly string[] | undefined;
+  fields: ReadonlySet<TMetricField>;
+  afterEpoch?: number;
+}): Promise<TMetricsResponse> {
+  const runs = await db.run.findMany({
+    where: { experimentId, ...(runIds?.length ? { id: { in: [...runIds] } } : {}) },
+    orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
+    select: { id: true, variant: true, repeat: true, status: true },
+  });
+  const rows = runs.length
+    ? await db.epochMetric.findMany({
+        where: { runId: { in: runs.map((r) => r.id) }, epoch: { gt: afterEpoch } },
+        orderBy: [{ runId: "asc" }, { epoch: "asc" }],
+        omit: { createdAt: true },
+      })
+    : [];
+  const byRun = new Map<string, Row[]>();
+  for (const row of rows) {
+    const list = byRun.get(row.runId);
+    if (list) list.push(row);
+    else byRun.set(row.runId, [row]);
+  }
+  return {
+    runs: runs.map((r) => {
+      const variant = r.variant as TVariant;
+      return {
+        id: r.id,
+        variant,
+        repeat: r.repeat,
+        status: r.status as TRunStatus,
+        series: buildSeries(byRun.get(r.id) ?? [], { fields, isPrelu: variant.activation === "prelu" }),
+      };
+    }),
+  };
+}

@@ -1,0 +1,114 @@
+import type { ServerResponse } from "node:http";
+import { experimentChannel, type TExperimentStatus } from "@actlab/contracts";
+import { type Db, eventsSince, type StoredEvent } from "@actlab/db";
+import type { EventHub } from "./event-hub.js";
+
+const TERMINAL: readonly TExperimentStatus[] = ["succeeded", "failed", "canceled", "partial"];
+
+export function formatSse(event: StoredEvent): string {
+  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+}
+
+/** Last-Event-ID must be a stored event id (a positive integer); anything else replays from the start. */
+export function parseLastEventId(raw: string | undefined): string | null {
+  return raw && /^\d{1,18}$/.test(raw.trim()) ? raw.trim() : null;
+}
+
+export interface SseOptions {
+  db: Db;
+  hub: EventHub;
+  experimentId: string;
+  lastEventId: string | null;
+  heartbeatMs: number;
+  /** Safety net under pub/sub: re-read Postgres this often (and all the time while Redis is down). */
+  pollMs?: number;
+  /** Open streams, so a shutting-down server can end them instead of waiting. */
+  open: Set<() => void>;
+}
+
+/**
+ * Streams an experiment's events: first everything stored after Last-Event-ID, then live ones
+ * from Redis, deduplicated by id, with heartbeats; ends after `experiment.finished`.
+ * Subscribes before replaying, so an event published during the replay is not lost.
+ */
+export async function streamEvents(res: ServerResponse, opts: SseOptions): Promise<void> {
+  const { db, hub, experimentId, heartbeatMs, pollMs = 5_000, open } = opts;
+  const sent = new Set<string>();
+  let cursor = opts.lastEventId; // highest id read from Postgres so far
+  let closed = false;
+  let pending: Promise<void> = Promise.resolve();
+  const timers: NodeJS.Timeout[] = [];
+
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearInterval(t);
+    live.remove();
+    open.delete(finish);
+    if (!res.writableEnded) res.end();
+  };
+  open.add(finish);
+  res.on("close", finish);
+
+  const send = (event: StoredEvent) => {
+    if (closed || sent.has(event.id)) return;
+    if (opts.lastEventId && BigInt(event.id) <= BigInt(opts.lastEventId)) return;
+    sent.add(event.id);
+    res.write(formatSse(event));
+    if (event.type === "experiment.finished") finish();
+  };
+
+  // Serialised so replayed and live events go out in one order.
+  const enqueue = (task: () => Promise<void> | void) => {
+    pending = pending.then(task).catch(() => {
+      // A database blip during a poll: the next poll tries again.
+    });
+    return pending;
+  };
+
+  const readStored = async () => {
+    for (;;) {
+      if (closed) return;
+      const batch = await eventsSince(db, experimentId, cursor, 500);
+      for (const e of batch) send(e);
+      if (batch.length) cursor = batch[batch.length - 1]!.id;
+      if (batch.length < 500) return;
+    }
+  };
+
+  const live = hub.listen(experimentChannel(experimentId), (message) => {
+    let event: StoredEvent;
+    try {
+      event = JSON.parse(message) as StoredEvent;
+    } catch {
+      return;
+    }
+    if (typeof event?.id !== "string" || !/^\d+$/.test(event.id)) return;
+    void enqueue(() => send(event));
+  });
+
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  // Tells EventSource how soon to reconnect; also flushes headers for curl -N.
+  res.write("retry: 3000\n\n");
+
+  const subscribed = await live.ready;
+  await enqueue(readStored);
+  if (closed) return;
+
+  const exp = await db.experiment.findUnique({ where: { id: experimentId }, select: { status: true } });
+  if (!exp) return finish(); // deleted meanwhile
+  if (TERMINAL.includes(exp.status)) {
+    // Finished but its final event not stored yet (the worker stores it right after): look once more.
+    await new Promise((r) => setTimeout(r, 300));
+    await enqueue(readStored);
+    return finish();
+  }
+
+  timers.push(setInterval(() => !closed && res.write(": heartbeat\n\n"), heartbeatMs));
+  timers.push(setInterval(() => void enqueue(readStored), subscribed ? pollMs : Math.min(pollMs, 1_000)));
+}

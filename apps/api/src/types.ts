@@ -1,0 +1,32 @@
+import type { Db } from "@actlab/db";
+import type { TrainingProducer } from "@actlab/queue";
+import type { Redis } from "ioredis";
+import type { TEnv } from "./env.js";
+import type { AppMetrics } from "./plugins/app/metrics.js";
+import type { ApiKeyVerifier, AuthContext } from "./services/api-keys.js";
+import type { EventHub } from "./services/event-hub.js";
+import type { ModelCache } from "./services/models.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    config: TEnv;
+    db: Db;
+    /** Commands (queue, publish, rate limit); fails fast while Redis is down. */
+    redis: Redis;
+    producer: TrainingProducer;
+    hub: EventHub;
+    apiKeys: ApiKeyVerifier;
+    models: ModelCache;
+    appMetrics: AppMetrics;
+    /** Open SSE streams; each function ends one (used on shutdown). */
+    sseStreams: Set<() => void>;
+  }
+  interface FastifyRequest {
+    /** Set by the API-key hook on every /v1 route. */
+    auth: AuthContext | null;
+  }
+  interface FastifyContextConfig {
+    /** This route also accepts the key as `?access_token=` (EventSource cannot send headers). */
+    allowQueryToken?: boolean;
+  }
+}
