@@ -1,0 +1,117 @@
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * Everything the worker reads from its environment and command line, parsed once at start
+ * (main.ts). Nothing else in the worker reads process.env.
+ *
+ * Stalled-job timing (why these defaults): a SIGKILLed worker stops renewing its job lock; the
+ * lock expires after WORKER_LOCK_DURATION_MS, and BullMQ's stalled checker (run by every other
+ * worker every WORKER_STALLED_INTERVAL_MS) needs one check to mark the job and the next to move
+ * it back to wait. So a killed run is picked up again at most ≈ lock + 2 × interval after the
+ * kill: 20 s + 2 × 10 s = 40 s with the defaults, inside the 60 s the service promises. Training
+ * runs in a worker thread, so the lock is renewed on time however long an epoch takes and a low
+ * lock duration causes no false stalls.
+ */
+export const ZEnv = z
+  .object({
+    WORKER_DEVICE: z.enum(["cpu", "gpu"]).default("cpu"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .default("postgresql://postgres@127.0.0.1:5432/actlab"),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .default("redis://127.0.0.1:6379"),
+    /** BullMQ key prefix; tests use their own so they never touch real jobs. */
+    QUEUE_PREFIX: z.string().min(1).default("actlab"),
+    /** Forces one TensorFlow.js backend instead of the best available one. */
+    ACTLAB_BACKEND: z.enum(["tensorflow-gpu", "tensorflow", "wasm", "cpu"]).optional(),
+    /** Directory with the MNIST IDX files for the `mnist-full` dataset. */
+    DATA_DIR: z.string().min(1).optional(),
+    /** Directory with the Fashion-MNIST IDX files (default: Debian's /usr/share/datasets/fashion-mnist). */
+    FASHION_MNIST_DIR: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** When set, Prometheus metrics are served on this port at /metrics. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    METRICS_HOST: z.string().min(1).default("0.0.0.0"),
+    /** Identifies this process in runs.workerId and logs; default host:pid:random. */
+    WORKER_ID: z.string().min(1).optional(),
+    WORKER_LOCK_DURATION_MS: positiveInt.min(500).default(20_000),
+    WORKER_STALLED_INTERVAL_MS: positiveInt.min(200).default(10_000),
+    /** How often one job may be recovered from a dead worker before BullMQ fails it. */
+    WORKER_MAX_STALLED_COUNT: z.coerce.number().int().min(1).default(3),
+    /** How often a running run's cancel flag is read from Postgres (in case the pub/sub message was missed). */
+    CANCEL_POLL_MS: positiveInt.default(2_000),
+    /** How often a running run's updatedAt is touched, so the reconciler knows it is alive. */
+    HEARTBEAT_MS: positiveInt.default(15_000),
+    RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
+    /** A `running` run with no live job, untouched this long, is requeued by the reconciler. */
+    RECONCILE_STALE_MS: positiveInt.default(120_000),
+    /** A run started this many times without finishing is failed instead of requeued again. */
+    MAX_RUN_ATTEMPTS: positiveInt.default(10),
+    /** SIGTERM: after this long without the current batch finishing, exit anyway (the run resumes elsewhere). */
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(8_000),
+    DB_POOL_SIZE: positiveInt.max(50).default(4),
+  })
+  .superRefine((env, ctx) => {
+    const worstRestart = env.WORKER_LOCK_DURATION_MS + 2 * env.WORKER_STALLED_INTERVAL_MS;
+    if (worstRestart > 60_000) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WORKER_LOCK_DURATION_MS"],
+        message: `lock duration + 2 × stalled interval is ${worstRestart} ms: a killed worker's run could wait longer than 60 s to restart`,
+      });
+    }
+    if (env.HEARTBEAT_MS * 3 > env.RECONCILE_STALE_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["RECONCILE_STALE_MS"],
+        message:
+          "must be at least 3 × HEARTBEAT_MS, or the reconciler would requeue runs that are still training",
+      });
+    }
+  });
+
+export type TEnv = z.infer<typeof ZEnv> & { WORKER_ID: string };
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+/**
+ * Parses the command line (`--device cpu|gpu`, which wins over WORKER_DEVICE) and the
+ * environment; throws EnvError whose message names each bad variable.
+ */
+export function parseEnv(env: Record<string, string | undefined>, argv: readonly string[] = []): TEnv {
+  let device: string | undefined;
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: { device: { type: "string" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    device = values.device;
+  } catch (err) {
+    throw new EnvError(`invalid arguments: ${(err as Error).message} (usage: main.js [--device cpu|gpu])`);
+  }
+  // Empty strings (VAR= in a .env file) mean "not set", so defaults apply.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  if (device !== undefined) cleaned.WORKER_DEVICE = device;
+  const parsed = ZEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) =>
+        `  ${i.path.join(".") === "WORKER_DEVICE" && device !== undefined ? "--device" : i.path.join(".")}: ${i.message}`,
+    );
+    throw new EnvError(`invalid environment:\n${lines.join("\n")}`);
+  }
+  const workerId =
+    parsed.data.WORKER_ID ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  return { ...parsed.data, WORKER_ID: workerId };
+}

@@ -1,0 +1,157 @@
+import type { TDevice } from "@actlab/contracts";
+import type { Db } from "@actlab/db";
+import { queueForDevice, type TrainingProducer } from "@actlab/queue";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { WorkerMetrics } from "./metrics.js";
+import { emitEvent, markCanceled, markFailed, updateExperimentStatus } from "./runs/run-store.js";
+
+/** Job states in which someone will still process the job. */
+const LIVE_STATES = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
+
+export interface ReconcilerDeps {
+  db: Db;
+  /** Producer-role connection (fails fast) for the lock and events. */
+  redis: Redis;
+  producer: TrainingProducer;
+  prefix: string;
+  workerId: string;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  /** A `running` run untouched this long with no live job is requeued. */
+  staleMs: number;
+  /** Queued runs younger than this are left to the API's own enqueue. */
+  graceMs?: number;
+  maxAttempts: number;
+  lockMs: number;
+}
+
+/**
+ * Postgres is the source of truth, Redis may lose jobs (a restart without persistence, the API
+ * unable to enqueue). This pass makes the queue match the database again:
+ * - a `queued` run with no live job gets one (or is canceled if a cancel was requested);
+ * - a `running` run whose job is gone or finished and which nobody has touched for `staleMs`
+ *   (its worker vanished) is queued again, or failed once it was started `maxAttempts` times.
+ * Every worker runs it periodically; a Redis lock lets one pass run at a time.
+ */
+export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: number; requeued: number }> {
+  const lockKey = `${deps.prefix}:actlab:reconciler-lock`;
+  const got = await deps.redis.set(lockKey, deps.workerId, "PX", deps.lockMs, "NX");
+  if (got !== "OK") return { enqueued: 0, requeued: 0 };
+  const now = Date.now();
+  let enqueued = 0;
+  let requeued = 0;
+  const store = { db: deps.db, publisher: deps.redis, logger: deps.logger };
+
+  const queued = await deps.db.run.findMany({
+    where: { status: "queued", updatedAt: { lt: new Date(now - (deps.graceMs ?? 10_000)) } },
+    select: { id: true, experimentId: true, device: true, cancelRequested: true },
+    orderBy: { createdAt: "asc" },
+    take: 1_000,
+  });
+  for (const run of queued) {
+    if (await hasLiveJob(deps, run)) continue;
+    if (run.cancelRequested) {
+      if (await markCanceled(deps.db, { runId: run.id })) {
+        await emitEvent(store, run.experimentId, {
+          type: "run.canceled",
+          data: { experimentId: run.experimentId, runId: run.id },
+        });
+      }
+      await updateExperimentStatus(store, run.experimentId);
+      deps.metrics.reconciled.inc({ action: "canceled" });
+      continue;
+    }
+    await enqueue(deps, run);
+    enqueued++;
+    deps.metrics.reconciled.inc({ action: "enqueued" });
+    deps.logger.warn(
+      { runId: run.id, experimentId: run.experimentId },
+      "reconciler: queued run had no job; enqueued",
+    );
+  }
+
+  const stale = await deps.db.run.findMany({
+    where: { status: "running", updatedAt: { lt: new Date(now - deps.staleMs) } },
+    select: { id: true, experimentId: true, device: true, attempts: true, workerId: true },
+    take: 1_000,
+  });
+  for (const run of stale) {
+    if (await hasLiveJob(deps, run)) continue;
+    const log = deps.logger.child({ runId: run.id, experimentId: run.experimentId });
+    if (run.attempts >= deps.maxAttempts) {
+      const error = `training was interrupted ${run.attempts} times (worker lost each time); giving up — retry the experiment, with a smaller network if workers ran out of memory`;
+      if (await markFailed(deps.db, { runId: run.id, error })) {
+        await emitEvent(store, run.experimentId, {
+          type: "run.failed",
+          data: { experimentId: run.experimentId, runId: run.id, error },
+        });
+      }
+      await updateExperimentStatus(store, run.experimentId);
+      deps.metrics.reconciled.inc({ action: "failed" });
+      log.error({ attempts: run.attempts }, "reconciler: run abandoned too often; failed");
+      continue;
+    }
+    // Only if it is still running and untouched: a worker may have just picked it up.
+    const { count } = await deps.db.run.updateMany({
+      where: { id: run.id, status: "running", updatedAt: { lt: new Date(now - deps.staleMs) } },
+      data: { status: "queued", workerId: null },
+    });
+    if (!count) continue;
+    await updateExperimentStatus(store, run.experimentId);
+    await enqueue(deps, run);
+    requeued++;
+    deps.metrics.reconciled.inc({ action: "requeued" });
+    log.warn(
+      { lastWorker: run.workerId },
+      "reconciler: running run had no live job and no heartbeat; requeued",
+    );
+  }
+  return { enqueued, requeued };
+}
+
+async function hasLiveJob(deps: ReconcilerDeps, run: { id: string; device: string }): Promise<boolean> {
+  const queue = deps.producer.queues[queueForDevice(run.device as TDevice)];
+  const job = await queue?.getJob(run.id);
+  if (!job) return false;
+  const state = await job.getState();
+  if (LIVE_STATES.has(state)) return true;
+  // Completed or failed while the run is not finished: the job id is taken, so drop the old job.
+  try {
+    await job.remove();
+  } catch (err) {
+    deps.logger.warn({ runId: run.id, err: (err as Error).message }, "reconciler: could not remove old job");
+    return true;
+  }
+  return false;
+}
+
+async function enqueue(deps: ReconcilerDeps, run: { id: string; experimentId: string; device: string }) {
+  await deps.producer.enqueueRuns([
+    { id: run.id, experimentId: run.experimentId, device: run.device as TDevice },
+  ]);
+}
+
+/** Runs reconcileOnce every `intervalMs` (first pass after `firstDelayMs`); errors are logged and retried next time. */
+export function startReconciler(deps: ReconcilerDeps & { intervalMs: number; firstDelayMs?: number }): {
+  stop(): void;
+} {
+  let stopped = false;
+  let timer: NodeJS.Timeout;
+  const tick = async () => {
+    try {
+      const r = await reconcileOnce(deps);
+      if (r.enqueued || r.requeued) deps.logger.info(r, "reconciler pass");
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, "reconciler pass failed");
+    }
+    if (!stopped) timer = setTimeout(tick, deps.intervalMs);
+  };
+  timer = setTimeout(tick, deps.firstDelayMs ?? Math.min(5_000, deps.intervalMs));
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { TEpochMetrics, TExperimentSpec, TVariant } from "@actlab/contracts";
+import type { BackendName, TrainCheckpoint } from "@actlab/trainer";
+import {
+  type FromThread,
+  type SerializedError,
+  STOP,
+  type ThreadTrainResult,
+  type ToThread,
+} from "./messages.js";
+
+/** An error raised in the training thread, rebuilt in the main thread with its name and code. */
+export class TrainerError extends Error {
+  readonly code: string | undefined;
+  constructor(serialized: SerializedError) {
+    super(serialized.message);
+    this.name = serialized.name;
+    this.code = serialized.code;
+    if (serialized.stack) this.stack = serialized.stack;
+  }
+}
+
+/** The training thread died (out of memory, a native crash): transient, the run resumes. */
+export class TrainerCrashedError extends Error {
+  override name = "TrainerCrashedError";
+}
+
+export interface TrainHandle {
+  result: Promise<ThreadTrainResult>;
+  /** Makes the trainer stop before its next batch. */
+  stop(kind: "cancel" | "shutdown"): void;
+  stopRequested(): "cancel" | "shutdown" | null;
+}
+
+export interface TrainRequest {
+  runId: string;
+  spec: TExperimentSpec;
+  variant: TVariant;
+  seed: number;
+  resumeFrom: TrainCheckpoint | null;
+  /** Stores one epoch; the trainer waits for it before the next epoch. A throw aborts the run. */
+  onEpoch: (metrics: TEpochMetrics, checkpoint: TrainCheckpoint) => Promise<void>;
+  onBatch?: (info: { epoch: number; batch: number; batches: number }) => void;
+}
+
+// Runs from src (tsx, .ts) and from dist (.js): the thread file has the same extension as this one.
+const THREAD_URL = new URL(`./thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/**
+ * Worker threads do not inherit tsx's module hooks from `--import tsx`, so when running from
+ * source the thread first registers tsx itself, then imports the TypeScript entry.
+ */
+function spawnThread(): Worker {
+  if (!THREAD_URL.pathname.endsWith(".ts")) return new Worker(THREAD_URL);
+  const tsxApi = import.meta.resolve("tsx/esm/api");
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_URL.href)}); })`;
+  return new Worker(boot, { eval: true });
+}
+
+/**
+ * The main-thread side of the one training thread of this process. The thread is started once
+ * (TensorFlow.js initialised once, datasets cached) and restarted if it dies.
+ */
+export class TrainerThread {
+  private worker: Worker | null = null;
+  private ready: Promise<BackendName> | null = null;
+  private onMessage: ((msg: FromThread) => void) | null = null;
+  private onExit: ((err: Error) => void) | null = null;
+
+  constructor(
+    private readonly opts: {
+      device: "cpu" | "gpu";
+      force?: BackendName;
+      datasets: { mnistFullDir?: string; fashionMnistDir?: string };
+    },
+  ) {}
+
+  /** Starts the thread and initialises the backend; rejects with the thread's error (e.g. GpuUnavailableError). */
+  start(): Promise<BackendName> {
+    if (this.ready) return this.ready;
+    const worker = spawnThread();
+    this.worker = worker;
+    this.ready = new Promise<BackendName>((resolve, reject) => {
+      let initialised = false;
+      worker.on("message", (msg: FromThread) => {
+        if (msg.type === "ready") {
+          initialised = true;
+          resolve(msg.backend);
+        } else if (msg.type === "init-failed") {
+          reject(new TrainerError(msg.error));
+          void worker.terminate();
+        } else this.onMessage?.(msg);
+      });
+      const died = (err: Error) => {
+        if (this.worker === worker) {
+          this.worker = null;
+          this.ready = null;
+        }
+        if (!initialised) reject(err);
+        this.onExit?.(err);
+      };
+      worker.on("error", (err) => died(new TrainerCrashedError(`training thread crashed: ${err.message}`)));
+      worker.on("exit", (code) => died(new TrainerCrashedError(`training thread exited with code ${code}`)));
+    });
+    const init: ToThread = {
+      type: "init",
+      device: this.opts.device,
+      ...(this.opts.force ? { force: this.opts.force } : {}),
+      datasets: this.opts.datasets,
+    };
+    worker.postMessage(init);
+    return this.ready;
+  }
+
+  /** Trains one run in the thread. Only one run at a time. */
+  train(req: TrainRequest): TrainHandle {
+    const stopFlag = new SharedArrayBuffer(4);
+    const flag = new Int32Array(stopFlag);
+    const result = (async () => {
+      await this.start();
+      const worker = this.worker;
+      if (!worker) throw new TrainerCrashedError("training thread is not running");
+      return new Promise<ThreadTrainResult>((resolve, reject) => {
+        // A failed epoch store is reported as itself, not as the thread's rethrow of it.
+        let storeError: Error | null = null;
+        let chain = Promise.resolve();
+        const finish = () => {
+          this.onMessage = null;
+          this.onExit = null;
+        };
+        this.onExit = (err) => {
+          finish();
+          reject(err);
+        };
+        this.onMessage = (msg) => {
+          if (!("runId" in msg) || msg.runId !== req.runId) return;
+          switch (msg.type) {
+            case "batch":
+              req.onBatch?.(msg);
+              break;
+            case "epoch":
+              chain = chain.then(async () => {
+                let error: string | undefined;
+                try {
+                  await req.onEpoch(msg.metrics, msg.checkpoint);
+                } catch (err) {
+                  storeError = err as Error;
+                  error = (err as Error).message;
+                }
+                const ack: ToThread = { type: "epoch-ack", runId: req.runId, epoch: msg.metrics.epoch };
+                if (error !== undefined) ack.error = error;
+                worker.postMessage(ack);
+              });
+              break;
+            case "done":
+              void chain.then(() => {
+                finish();
+                resolve(msg.result);
+              });
+              break;
+            case "failed":
+              void chain.then(() => {
+                finish();
+                reject(storeError ?? new TrainerError(msg.error));
+              });
+              break;
+          }
+        };
+        const train: ToThread = {
+          type: "train",
+          runId: req.runId,
+          spec: req.spec,
+          variant: req.variant,
+          seed: req.seed,
+          resumeFrom: req.resumeFrom,
+          stopFlag,
+        };
+        worker.postMessage(train);
+      });
+    })();
+    return {
+      result,
+      stop(kind) {
+        // The first reason wins: a cancel is not turned into a hand-back by a later SIGTERM.
+        Atomics.compareExchange(flag, 0, STOP.none, kind === "cancel" ? STOP.cancel : STOP.shutdown);
+      },
+      stopRequested() {
+        const v = Atomics.load(flag, 0);
+        return v === STOP.cancel ? "cancel" : v === STOP.shutdown ? "shutdown" : null;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    this.ready = null;
+    if (worker) await worker.terminate();
+  }
+}

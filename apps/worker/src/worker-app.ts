@@ -1,0 +1,148 @@
+import type { Server } from "node:http";
+import { createDb } from "@actlab/db";
+import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
+import { type Job, WaitingError, Worker } from "bullmq";
+import type { Logger } from "pino";
+import { CancelWatcher } from "./cancel-watcher.js";
+import type { TEnv } from "./env.js";
+import { trainRunJob } from "./jobs/train-run.definition.js";
+import { handleTrainRun, type TrainRunContext } from "./jobs/train-run.handler.js";
+import { createWorkerMetrics, serveMetrics } from "./metrics.js";
+import { startReconciler } from "./reconciler.js";
+import { TrainerThread } from "./trainer/trainer-thread.js";
+
+export interface WorkerApp {
+  backend: string;
+  /** Stops after the current batch, hands the run back, closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires one worker process: the training thread (started first, so a GPU worker without its
+ * GPU binding refuses to start before touching any queue), connections, the BullMQ worker(s),
+ * the cancel watcher, the reconciler and the metrics endpoint.
+ */
+export async function startWorkerApp({ env, logger }: { env: TEnv; logger: Logger }): Promise<WorkerApp> {
+  const trainer = new TrainerThread({
+    device: env.WORKER_DEVICE,
+    ...(env.ACTLAB_BACKEND ? { force: env.ACTLAB_BACKEND } : {}),
+    datasets: {
+      ...(env.DATA_DIR ? { mnistFullDir: env.DATA_DIR } : {}),
+      ...(env.FASHION_MNIST_DIR ? { fashionMnistDir: env.FASHION_MNIST_DIR } : {}),
+    },
+  });
+  const backend = await trainer.start();
+  logger.info({ backend }, "training backend ready");
+
+  const connection = createRedis(env.REDIS_URL, { role: "worker" });
+  const publisher = createRedis(env.REDIS_URL, { role: "producer" });
+  const subscriber = createRedis(env.REDIS_URL, { role: "subscriber" });
+  const policyWarning = await checkEvictionPolicy(publisher);
+  if (policyWarning) logger.warn(policyWarning);
+
+  const db = createDb({ url: env.DATABASE_URL, poolSize: env.DB_POOL_SIZE });
+  const metrics = createWorkerMetrics({ workerId: env.WORKER_ID, device: env.WORKER_DEVICE });
+  let metricsServer: Server | null = null;
+  if (env.METRICS_PORT !== undefined) {
+    metricsServer = await serveMetrics({
+      registry: metrics.registry,
+      port: env.METRICS_PORT,
+      host: env.METRICS_HOST,
+    });
+    logger.info({ port: env.METRICS_PORT }, "metrics at /metrics");
+  }
+  const cancels = await CancelWatcher.start({ subscriber, logger });
+  const producer = createTrainingProducer({ connection: publisher, prefix: env.QUEUE_PREFIX });
+
+  const ctx: TrainRunContext = {
+    db,
+    publisher,
+    logger,
+    trainer,
+    cancels,
+    metrics,
+    workerId: env.WORKER_ID,
+    backend,
+    cancelPollMs: env.CANCEL_POLL_MS,
+    heartbeatMs: env.HEARTBEAT_MS,
+    shutdown: { requested: false, current: null },
+  };
+
+  // One run at a time per process. A GPU worker has a BullMQ worker per queue; while one of
+  // them trains, the others are paused, and a job one of them fetched in the meantime is put
+  // straight back (moveToWait + WaitingError) for another worker.
+  const queueNames = trainRunJob.queuesFor(env.WORKER_DEVICE);
+  const workers: Worker[] = [];
+  let busy = false;
+  const processorFor = (queueName: string) => async (job: Job, token?: string) => {
+    if (busy) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    busy = true;
+    for (const w of workers) if (w.name !== queueName) void w.pause(true);
+    try {
+      return await handleTrainRun(job, token, ctx);
+    } finally {
+      busy = false;
+      if (!ctx.shutdown.requested) for (const w of workers) if (w.name !== queueName) w.resume();
+    }
+  };
+  for (const name of queueNames) {
+    const worker = new Worker(name, processorFor(name), {
+      connection,
+      ...trainRunJob.workerOptions(env),
+    });
+    worker.on("error", (err) => logger.warn({ err: err.message, queue: name }, "queue worker error"));
+    worker.on("stalled", (jobId) => logger.warn({ jobId, queue: name }, "stalled job moved back to wait"));
+    worker.on("failed", (job, err) =>
+      logger.warn({ jobId: job?.id, queue: name, err: err.message }, "job attempt failed"),
+    );
+    workers.push(worker);
+  }
+  logger.info(
+    {
+      queues: queueNames,
+      prefix: env.QUEUE_PREFIX,
+      lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+    },
+    "worker started",
+  );
+
+  const reconciler = startReconciler({
+    db,
+    redis: publisher,
+    producer,
+    prefix: env.QUEUE_PREFIX,
+    workerId: env.WORKER_ID,
+    logger,
+    metrics,
+    staleMs: env.RECONCILE_STALE_MS,
+    maxAttempts: env.MAX_RUN_ATTEMPTS,
+    intervalMs: env.RECONCILE_INTERVAL_MS,
+    lockMs: Math.max(500, Math.floor(env.RECONCILE_INTERVAL_MS * 0.8)),
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    backend,
+    close() {
+      closing ??= (async () => {
+        ctx.shutdown.requested = true;
+        ctx.shutdown.current?.stop("shutdown");
+        reconciler.stop();
+        // Waits for the active job: it stops after the current batch and hands the run back.
+        await Promise.all(workers.map((w) => w.close()));
+        await cancels.close();
+        await trainer.close();
+        await producer.close().catch(() => {});
+        await db.$disconnect();
+        connection.disconnect();
+        publisher.disconnect();
+        if (metricsServer) await new Promise((resolve) => metricsServer?.close(resolve));
+      })();
+      return closing;
+    },
+  };
+}
