@@ -43,8 +43,14 @@ async function tryBackend(name: BackendName): Promise<string | null> {
       return tryNative(TFJS_NODE);
     case "wasm":
       return tryWasm();
-    case "cpu":
-      return (await tf.setBackend("cpu")) ? null : "backend 'cpu' failed to initialise";
+    case "cpu": {
+      if (!(await tf.setBackend("cpu"))) return "backend 'cpu' failed to initialise";
+      // The CPU backend prints a banner recommending tfjs-node on first use; we already
+      // chose the best backend available, so it is only noise in the worker's logs.
+      const cpu = tf.findBackend("cpu") as { firstUse?: boolean } | null;
+      if (cpu) cpu.firstUse = false;
+      return null;
+    }
   }
 }
 

@@ -17,12 +17,28 @@ interface TensorEntry {
   shape: number[];
 }
 
+/**
+ * Adam keeps β₁ᵗ and β₂ᵗ as running float32 products, which its setWeights recomputes as
+ * powers, a few ulps away. Saving and restoring the products themselves makes a resumed run
+ * bit-identical to one that never stopped.
+ */
+const EXTRA_OPTIMIZER_SCALARS = ["accBeta1", "accBeta2"] as const;
+
+function optimizerScalars(optimizer: tf.Optimizer): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of EXTRA_OPTIMIZER_SCALARS) {
+    const v = (optimizer as unknown as Record<string, tf.Variable | undefined>)[key];
+    if (v instanceof tf.Variable) out[key] = v.dataSync()[0] as number;
+  }
+  return out;
+}
+
 interface CheckpointState {
   format: "actlab-checkpoint/1";
   epoch: number;
   seed: number;
   model: TensorEntry[];
-  optimizer: { name: string; iterations: number; slots: TensorEntry[] };
+  optimizer: { name: string; iterations: number; slots: TensorEntry[]; scalars?: Record<string, number> };
   /** How the shuffle is derived, for humans reading a checkpoint. */
   shuffle: string;
 }
@@ -58,6 +74,7 @@ export async function saveCheckpoint(opts: {
       name: opts.optimizerName,
       iterations,
       slots: slots.map((t) => ({ name: t.name, shape: t.tensor.shape })),
+      scalars: optimizerScalars(opts.optimizer),
     },
     shuffle: "permutation of epoch e seeded by mixSeed(runSeed, 1, e)",
   };
@@ -108,4 +125,8 @@ export async function restoreCheckpoint(opts: {
   await opts.optimizer.setWeights([{ name: "iter", tensor: iter }, ...slots]);
   iter.dispose();
   tf.dispose(slots.map((s) => s.tensor));
+  for (const [key, value] of Object.entries(state.optimizer.scalars ?? {})) {
+    const v = (opts.optimizer as unknown as Record<string, tf.Variable | undefined>)[key];
+    if (v instanceof tf.Variable) tf.tidy(() => v.assign(tf.scalar(value)));
+  }
 }

@@ -42,7 +42,10 @@ export class RReLU extends tf.layers.Layer {
     const seed = this.stepSeed ?? mixSeed(0x5eed, this.fallbackCalls++);
     return tf.tidy(() => {
       const slope = tf.randomUniform(x.shape, this.lower, this.upper, "float32", seed);
-      return tf.where(tf.greater(x, 0), x, tf.mul(x, slope));
+      // y = x·(slope + step(x)·(1 − slope)): x where x > 0, slope·x elsewhere. tf.step has a
+      // (zero) gradient, unlike tf.greater, so autodiff passes through.
+      const positive = tf.step(x);
+      return tf.mul(x, tf.add(slope, tf.mul(positive, tf.sub(1, slope))));
     });
   }
 
@@ -81,8 +84,9 @@ export class ActlabActivation extends tf.layers.Layer {
         case "elu":
           // tf.elu has its own fast kernel; only α = 1 is built in.
           if (this.alpha === 1) return tf.elu(x);
-          // expm1 of min(x, 0) so the unused branch never overflows (0·∞ would make NaN gradients).
-          return tf.where(tf.greater(x, 0), x, tf.mul(this.alpha, tf.expm1(tf.minimum(x, 0))));
+          // relu(x) + α·expm1(min(x, 0)): the exponential never sees x > 0, so it cannot
+          // overflow, and f′(0) = α like the catalog says.
+          return tf.add(tf.relu(x), tf.mul(this.alpha, tf.expm1(tf.minimum(x, 0))));
         case "gelu":
           return tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
         case "silu":

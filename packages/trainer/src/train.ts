@@ -107,7 +107,7 @@ function evaluate(net: Net, x: Float32Array, y: Uint8Array, n: number, inputSize
 }
 
 /** Gradient norms, dead and saturated fractions and PReLU slopes on the probe batch. */
-function probeMetrics(net: Net, probeX: tf.Tensor2D, probeY: tf.Tensor1D, classes: number) {
+export function probeMetrics(net: Net, probeX: tf.Tensor2D, probeY: tf.Tensor1D, classes: number) {
   const kernels = net.dense.map((d) => variableOf(d, 0));
   const norms = tf.tidy(() => {
     const { grads } = tf.variableGrads(
