@@ -4,6 +4,7 @@ import { LIMITS } from "@actlab/contracts";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import fp from "fastify-plugin";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { TEnv } from "./env.js";
 import { requireApiKey } from "./plugins/app/auth.js";
@@ -36,8 +37,12 @@ async function v1(app: FastifyInstance) {
   await app.register(catalog);
 }
 
-/** The whole app as a plugin: infrastructure → error handling → docs → routes. */
-export async function actlab(app: FastifyInstance) {
+/**
+ * The whole app as a plugin: error handling → infrastructure → metrics → security headers →
+ * docs → routes. Wrapped with fastify-plugin so its decorations (db, producer, …) are visible
+ * on the instance buildApp returns, as tests and server.ts need.
+ */
+export const actlab = fp(async function actlab(app: FastifyInstance) {
   await app.register(problems);
   await app.register(infra);
   await app.register(metrics);
@@ -50,7 +55,7 @@ export async function actlab(app: FastifyInstance) {
   await app.register(health);
   await app.register(v1, { prefix: "/v1" });
   await app.register(dashboard, { root: app.config.DASHBOARD_DIR ?? DEFAULT_DASHBOARD_DIR });
-}
+});
 
 export interface BuildAppOptions {
   env: TEnv;

@@ -1,0 +1,91 @@
+/**
+ * Manage API keys:
+ *   npm run apikey -- create --tenant NAME [--name LABEL]   prints the new key once
+ *   npm run apikey -- revoke KEY|PREFIX|ID                  revokes it everywhere at once
+ *   npm run apikey -- list [--tenant NAME]                  prefixes, never keys
+ * Reads DATABASE_URL and REDIS_URL like the API (env.ts).
+ */
+import { parseArgs } from "node:util";
+import { createDb } from "@actlab/db";
+import { createRedis } from "@actlab/queue";
+import { EnvError, parseEnv } from "../env.js";
+import { createApiKey, KEY_REVOKED_CHANNEL, revokeApiKey } from "../services/api-keys.js";
+
+const USAGE = `usage:
+  npm run apikey -- create --tenant NAME [--name LABEL]
+  npm run apikey -- revoke KEY|PREFIX|KEY_ID
+  npm run apikey -- list [--tenant NAME]`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function main() {
+  const { positionals, values } = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: { tenant: { type: "string" }, name: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const [command, target] = positionals;
+  if (values.help || !command) fail(USAGE);
+
+  let env: ReturnType<typeof parseEnv>;
+  try {
+    env = parseEnv(process.env);
+  } catch (err) {
+    fail(err instanceof EnvError ? err.message : String(err));
+  }
+  const db = createDb({ url: env.DATABASE_URL, poolSize: 1, connectionTimeoutMillis: 5_000 });
+  try {
+    switch (command) {
+      case "create": {
+        if (!values.tenant) fail(`--tenant is required\n${USAGE}`);
+        const created = await createApiKey(db, { tenant: values.tenant, name: values.name ?? "cli" });
+        process.stdout.write(
+          `${created.key}\n` +
+            `(tenant ${values.tenant}, key id ${created.id}; shown only now, store it safely)\n`,
+        );
+        break;
+      }
+      case "revoke": {
+        if (!target) fail(`say which key to revoke\n${USAGE}`);
+        const prefixes = await revokeApiKey(db, target);
+        if (!prefixes.length) fail("no active key matches");
+        // Running API processes cache keys briefly; tell them now.
+        // Offline queue on: the command waits for the connection instead of failing before it is up.
+        const redis = createRedis(env.REDIS_URL, { role: "subscriber" });
+        const published = await Promise.race([
+          Promise.all(prefixes.map((p) => redis.publish(KEY_REVOKED_CHANNEL, p))).then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 3_000)),
+        ]).catch(() => false);
+        if (!published)
+          process.stderr.write("warning: Redis unreachable; running APIs drop the key within 30 s\n");
+        redis.disconnect();
+        process.stdout.write(`revoked ${prefixes.map((p) => `${p}…`).join(", ")}\n`);
+        break;
+      }
+      case "list": {
+        const rows = await db.apiKey.findMany({
+          where: values.tenant ? { tenant: { name: values.tenant } } : {},
+          include: { tenant: { select: { name: true } } },
+          orderBy: { createdAt: "asc" },
+        });
+        for (const r of rows) {
+          const state = r.revokedAt ? `revoked ${r.revokedAt.toISOString()}` : "active";
+          const used = r.lastUsedAt ? `last used ${r.lastUsedAt.toISOString()}` : "never used";
+          process.stdout.write(
+            `${r.id}  ${r.prefix}…  tenant=${r.tenant.name}  name=${r.name}  ${state}, ${used}\n`,
+          );
+        }
+        break;
+      }
+      default:
+        fail(`unknown command ${command}\n${USAGE}`);
+    }
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+await main();

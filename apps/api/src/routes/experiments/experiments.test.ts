@@ -1,0 +1,522 @@
+import { LIMITS, ZExperiment, ZProblem } from "@actlab/contracts";
+import { CANCEL_CHANNEL, createRedis, TRAINING_QUEUE } from "@actlab/queue";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_REDIS_URL } from "../../../../../tests/support/index.js";
+import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+
+let t: TestApi;
+beforeAll(async () => {
+  t = await startTestApi("exp");
+});
+afterAll(async () => t?.close());
+
+async function create(key: string, body: unknown = SMALL_SPEC, headers: Record<string, string> = {}) {
+  return t.app.inject({
+    method: "POST",
+    url: "/v1/experiments",
+    headers: { ...bearer(key), ...headers },
+    payload: body as object,
+  });
+}
+
+describe("POST /v1/experiments", () => {
+  it("stores the experiment with one queued run per variant × repeat and enqueues a job for each", async () => {
+    const res = await create(t.keyA);
+    expect(res.statusCode).toBe(202);
+    const exp = ZExperiment.parse(res.json());
+    expect(res.headers.location).toBe(`/v1/experiments/${exp.id}`);
+    expect(exp.status).toBe("queued");
+    expect(exp.runs).toHaveLength(4);
+    expect(exp.runs.map((r) => [r.variant.activation, r.repeat])).toEqual([
+      ["relu", 0],
+      ["relu", 1],
+      ["sigmoid", 0],
+      ["sigmoid", 1],
+    ]);
+    // Same repeat index → same seed across variants (controlled comparison).
+    expect(exp.runs[0]!.seed).toBe(exp.runs[2]!.seed);
+    expect(exp.runs[0]!.seed).not.toBe(exp.runs[1]!.seed);
+    expect(exp.runs.every((r) => r.progress.epochs === 2 && r.progress.epoch === 0)).toBe(true);
+    expect(exp.spec.dataset).toEqual({
+      name: "mnist",
+      samples: 200,
+      testFraction: 0.2,
+      pixelScale: "unit",
+      seed: 1,
+    });
+    expect(exp.links).toMatchObject({
+      self: `/v1/experiments/${exp.id}`,
+      events: `/v1/experiments/${exp.id}/events`,
+      metrics: `/v1/experiments/${exp.id}/metrics`,
+      report: `/v1/experiments/${exp.id}/report`,
+    });
+    expect(exp.summary.map((s) => [s.variant.activation, s.runs, s.testAccuracy.mean])).toEqual([
+      ["relu", 2, null],
+      ["sigmoid", 2, null],
+    ]);
+    const queue = t.app.producer.queues[TRAINING_QUEUE]!;
+    for (const run of exp.runs) {
+      const job = await queue.getJob(run.id);
+      expect(job?.data).toEqual({ runId: run.id, experimentId: exp.id });
+    }
+    const rows = await t.database.db.run.count({ where: { experimentId: exp.id, status: "queued" } });
+    expect(rows).toBe(4);
+  });
+
+  it("takes a preset and overrides any field of it", async () => {
+    const res = await create(t.keyA, {
+      preset: "chapter8-tf",
+      training: { epochs: 3, repeats: 1 },
+      name: "short",
+    });
+    expect(res.statusCode).toBe(202);
+    const exp = ZExperiment.parse(res.json());
+    expect(exp.name).toBe("short");
+    expect(exp.spec.training).toMatchObject({ epochs: 3, repeats: 1, batchSize: 200 });
+    expect(exp.spec.model.initializer).toEqual({ name: "truncated_normal", stddev: 0.01 });
+    expect(exp.runs).toHaveLength(7);
+    const unknown = await create(t.keyA, { preset: "nope" });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors).toEqual([{ path: "preset", message: 'unknown preset "nope"' }]);
+  });
+
+  it("reports every invalid field with a dotted path, as problem+json", async () => {
+    const res = await create(t.keyA, {
+      variants: [{ activation: "relu" }, { activation: "leaky_relu", alpha: 7 }, { activation: "swish" }],
+      training: { epochs: LIMITS.maxEpochs + 1 },
+      model: { hiddenLayers: 11, units: 5000 },
+      extra: 1,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const p = ZProblem.parse(res.json());
+    expect(p.type).toBe("/problems/validation");
+    const paths = p.errors!.map((e) => e.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "variants.1.alpha",
+        "variants.2.activation",
+        "training.epochs",
+        "model.hiddenLayers",
+        "model.units",
+      ]),
+    );
+    expect(JSON.stringify(p)).not.toMatch(/at \w+ \(|node_modules/);
+  });
+
+  it("enforces variants × repeats per experiment", async () => {
+    const variants = Array.from({ length: 13 }, () => ({ activation: "relu" }));
+    const res = await create(t.keyA, { variants, training: { repeats: 5 } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([expect.objectContaining({ path: "training.repeats" })]);
+  });
+
+  it("Idempotency-Key: the same key and body give the same experiment; another body is a 409", async () => {
+    const key = { "idempotency-key": "same-key-1" };
+    const first = await create(t.keyA, SMALL_SPEC, key);
+    const again = await create(t.keyA, SMALL_SPEC, key);
+    expect(first.statusCode).toBe(202);
+    expect(again.statusCode).toBe(202);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.json().id).toBe(first.json().id);
+    expect(again.json().runs.map((r: { id: string }) => r.id)).toEqual(
+      first.json().runs.map((r: { id: string }) => r.id),
+    );
+
+    const other = await create(t.keyA, { ...SMALL_SPEC, name: "different" }, key);
+    expect(other.statusCode).toBe(409);
+    expect(other.json().type).toBe("/problems/idempotency-conflict");
+
+    // Keys are per tenant: B may use the same key for its own experiment.
+    const b = await create(t.keyB, SMALL_SPEC, key);
+    expect(b.statusCode).toBe(202);
+    expect(b.json().id).not.toBe(first.json().id);
+  });
+
+  it("Idempotency-Key under 10 concurrent retries creates exactly one experiment", async () => {
+    const key = { "idempotency-key": "concurrent-key" };
+    const results = await Promise.all(Array.from({ length: 10 }, () => create(t.keyA, SMALL_SPEC, key)));
+    expect(results.map((r) => r.statusCode)).toEqual(Array(10).fill(202));
+    expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
+    const count = await t.database.db.experiment.count({ where: { idempotencyKey: "concurrent-key" } });
+    expect(count).toBe(1);
+    const runs = await t.database.db.run.count({ where: { experimentId: results[0]!.json().id } });
+    expect(runs).toBe(4);
+  });
+});
+
+describe("GET /v1/experiments", () => {
+  it("lists newest first with cursor pagination and a status filter, only the caller's", async () => {
+    const own = await t.app.inject({
+      method: "GET",
+      url: "/v1/experiments?limit=100",
+      headers: bearer(t.keyA),
+    });
+    const all = own.json().items as Array<{ id: string; createdAt: string }>;
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const sorted = [...all].sort((a, b) =>
+      a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1,
+    );
+    expect(all.map((e) => e.id)).toEqual(sorted.map((e) => e.id));
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/experiments?limit=2${cursor ? `&cursor=${cursor}` : ""}`;
+      const page = await t.app.inject({ method: "GET", url, headers: bearer(t.keyA) });
+      expect(page.statusCode).toBe(200);
+      const body = page.json();
+      expect(body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...body.items.map((e: { id: string }) => e.id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all.map((e) => e.id));
+
+    const b = await t.app.inject({
+      method: "GET",
+      url: "/v1/experiments?limit=100",
+      headers: bearer(t.keyB),
+    });
+    const bIds = b.json().items.map((e: { id: string }) => e.id);
+    expect(bIds.some((id: string) => seen.includes(id))).toBe(false);
+
+    const canceled = await t.app.inject({
+      method: "GET",
+      url: "/v1/experiments?status=canceled,failed",
+      headers: bearer(t.keyA),
+    });
+    expect(
+      canceled.json().items.every((e: { status: string }) => ["canceled", "failed"].includes(e.status)),
+    ).toBe(true);
+    const item = all[0] as unknown as { runCounts: Record<string, number>; progress: { epochs: number } };
+    expect(Object.values(item.runCounts).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+
+    const bad = await t.app.inject({
+      method: "GET",
+      url: "/v1/experiments?status=bogus&limit=0",
+      headers: bearer(t.keyA),
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(["limit", "status.0"]);
+    const badCursor = await t.app.inject({
+      method: "GET",
+      url: "/v1/experiments?cursor=zzz",
+      headers: bearer(t.keyA),
+    });
+    expect(badCursor.statusCode).toBe(400);
+    expect(badCursor.json().errors[0].path).toBe("cursor");
+  });
+});
+
+describe("GET /v1/experiments/:id", () => {
+  it("summarises each variant over its repeats and hides other tenants' experiments", async () => {
+    const exp = ZExperiment.parse((await create(t.keyA)).json());
+    const db = t.database.db;
+    const [r0, r1, s0] = exp.runs;
+    const metrics = (runId: string, epoch: number, gradNorms: number[]) =>
+      db.epochMetric.create({
+        data: {
+          runId,
+          epoch,
+          trainLoss: 1,
+          trainAccuracy: 0.5,
+          testLoss: 1,
+          testAccuracy: 0.5,
+          gradNorms,
+          deadFraction: [0, 0],
+          saturatedFraction: [0, 0],
+          preluAlphaMean: [],
+          seconds: 1,
+        },
+      });
+    await db.run.update({
+      where: { id: r0!.id },
+      data: { status: "succeeded", testAccuracy: 0.9, testLoss: 0.3, seconds: 10, epochsCompleted: 2 },
+    });
+    await db.run.update({
+      where: { id: r1!.id },
+      data: { status: "succeeded", testAccuracy: 0.8, testLoss: 0.5, seconds: 20, epochsCompleted: 2 },
+    });
+    await db.run.update({
+      where: { id: s0!.id },
+      data: { status: "running", epochsCompleted: 1, attempts: 1, backend: "cpu" },
+    });
+    await metrics(r0!.id, 1, [9, 9, 9]);
+    await metrics(r0!.id, 2, [1, 2, 4]); // final epoch: ratio 0.25
+    await metrics(r1!.id, 2, [3, 1, 4]); // 0.75
+    await metrics(s0!.id, 1, [0.001, 0.1, 1]); // 0.001
+
+    const res = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${exp.id}`,
+      headers: bearer(t.keyA),
+    });
+    expect(res.statusCode).toBe(200);
+    const got = ZExperiment.parse(res.json());
+    const relu = got.summary[0]!;
+    expect(relu.runs).toBe(2);
+    expect(relu.testAccuracy.mean).toBeCloseTo(0.85, 10);
+    expect(relu.testAccuracy.std).toBeCloseTo(Math.sqrt(0.005), 10);
+    expect(relu.testLoss.mean).toBeCloseTo(0.4, 10);
+    expect(relu.seconds.mean).toBe(15);
+    expect(relu.gradNormRatio.mean).toBeCloseTo(0.5, 10);
+    const sigmoid = got.summary[1]!;
+    expect(sigmoid.testAccuracy).toEqual({ mean: null, std: null });
+    expect(sigmoid.gradNormRatio.mean).toBeCloseTo(0.001, 10);
+    const running = got.runs.find((r) => r.id === s0!.id)!;
+    expect(running).toMatchObject({
+      status: "running",
+      attempts: 1,
+      backend: "cpu",
+      progress: { epoch: 1, epochs: 2 },
+    });
+
+    for (const url of [
+      `/v1/experiments/${exp.id}`,
+      "/v1/experiments/not-a-uuid",
+      "/v1/experiments/00000000-0000-0000-0000-000000000000",
+    ]) {
+      const other = await t.app.inject({
+        method: "GET",
+        url,
+        headers: bearer(url.includes(exp.id) ? t.keyB : t.keyA),
+      });
+      expect(other.statusCode).toBe(404);
+      expect(other.json().type).toBe("/problems/not-found");
+    }
+  });
+});
+
+describe("GET /v1/experiments/:id/metrics", () => {
+  it("returns columnar series per run, filterable by run and field", async () => {
+    const exp = ZExperiment.parse(
+      (
+        await create(t.keyA, { ...SMALL_SPEC, variants: [{ activation: "prelu" }, { activation: "tanh" }] })
+      ).json(),
+    );
+    const db = t.database.db;
+    for (const run of exp.runs.slice(0, 3)) {
+      for (const epoch of [2, 1]) {
+        await db.epochMetric.create({
+          data: {
+            runId: run.id,
+            epoch,
+            trainLoss: 2 / epoch,
+            trainAccuracy: 0.4 * epoch,
+            testLoss: 3 / epoch,
+            testAccuracy: 0.3 * epoch,
+            gradNorms: [epoch, 2 * epoch, 3 * epoch],
+            deadFraction: [0.1, 0.2],
+            saturatedFraction: [0, 0.5],
+            preluAlphaMean: run.variant.activation === "prelu" ? [0.01 * epoch, 0.02] : [],
+            seconds: epoch,
+          },
+        });
+      }
+    }
+    const res = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${exp.id}/metrics`,
+      headers: bearer(t.keyA),
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.runs).toHaveLength(4);
+    const [p0, , t0, t1] = body.runs;
+    expect(p0.series).toEqual({
+      epoch: [1, 2],
+      trainLoss: [2, 1],
+      trainAccuracy: [0.4, 0.8],
+      testLoss: [3, 1.5],
+      testAccuracy: [0.3, 0.6],
+      gradNorms: [
+        [1, 2, 3],
+        [2, 4, 6],
+      ],
+      deadFraction: [
+        [0.1, 0.2],
+        [0.1, 0.2],
+      ],
+      saturatedFraction: [
+        [0, 0.5],
+        [0, 0.5],
+      ],
+      preluAlphaMean: [
+        [0.01, 0.02],
+        [0.02, 0.02],
+      ],
+      seconds: [1, 2],
+    });
+    expect(t0.series.preluAlphaMean).toBeNull();
+    expect(t1.series.epoch).toEqual([]);
+
+    const filtered = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${exp.id}/metrics?runs=${t0.id}&fields=testAccuracy,gradNorms&afterEpoch=1`,
+      headers: bearer(t.keyA),
+    });
+    expect(filtered.json()).toEqual({
+      runs: [
+        {
+          id: t0.id,
+          variant: { activation: "tanh" },
+          repeat: 0,
+          status: "queued",
+          series: { epoch: [2], testAccuracy: [0.6], gradNorms: [[2, 4, 6]] },
+        },
+      ],
+    });
+    const badField = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${exp.id}/metrics?fields=nope`,
+      headers: bearer(t.keyA),
+    });
+    expect(badField.statusCode).toBe(400);
+    expect(badField.json().errors[0].path).toBe("fields.0");
+    const other = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${exp.id}/metrics`,
+      headers: bearer(t.keyB),
+    });
+    expect(other.statusCode).toBe(404);
+  });
+});
+
+describe("cancel and delete", () => {
+  it("cancel pulls queued runs out of the queue, signals running ones, and is idempotent", async () => {
+    const exp = ZExperiment.parse((await create(t.keyA)).json());
+    const db = t.database.db;
+    const running = exp.runs[0]!;
+    await db.run.update({ where: { id: running.id }, data: { status: "running", attempts: 1 } });
+    // A worker holds the running run's job: take it out of the waiting list as BullMQ would.
+    await t.app.producer.queues[TRAINING_QUEUE]!.remove(running.id);
+
+    const sub = createRedis(TEST_REDIS_URL, { role: "subscriber" });
+    const cancels: string[][] = [];
+    sub.on("message", (_c, m) => cancels.push(JSON.parse(m).runIds));
+    await sub.subscribe(CANCEL_CHANNEL);
+
+    const other = await t.app.inject({
+      method: "POST",
+      url: `/v1/experiments/${exp.id}/cancel`,
+      headers: bearer(t.keyB),
+    });
+    expect(other.statusCode).toBe(404);
+
+    const res = await t.app.inject({
+      method: "POST",
+      url: `/v1/experiments/${exp.id}/cancel`,
+      headers: bearer(t.keyA),
+    });
+    expect(res.statusCode).toBe(202);
+    const after = ZExperiment.parse(res.json());
+    expect(after.runs.map((r) => r.status)).toEqual(["running", "canceled", "canceled", "canceled"]);
+    expect(after.status).toBe("running");
+    const queue = t.app.producer.queues[TRAINING_QUEUE]!;
+    for (const r of exp.runs.slice(1)) expect(await queue.getJob(r.id)).toBeUndefined();
+    const flagged = await db.run.findUnique({ where: { id: running.id } });
+    expect(flagged?.cancelRequested).toBe(true);
+    await expect.poll(() => cancels.flat()).toContain(running.id);
+    const events = await db.experimentEvent.findMany({
+      where: { experimentId: exp.id },
+      orderBy: { id: "asc" },
+    });
+    expect(events.map((e) => e.type)).toEqual(["run.canceled", "run.canceled", "run.canceled"]);
+
+    // The worker stops the running one; a second cancel changes nothing more.
+    await db.run.update({ where: { id: running.id }, data: { status: "canceled" } });
+    const again = await t.app.inject({
+      method: "POST",
+      url: `/v1/experiments/${exp.id}/cancel`,
+      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    });
+    expect(again.statusCode).toBe(202);
+    expect(await db.experimentEvent.count({ where: { experimentId: exp.id } })).toBe(3);
+    sub.disconnect();
+  });
+
+  it("cancel of a fully queued experiment finishes it and records experiment.finished", async () => {
+    const exp = ZExperiment.parse((await create(t.keyA)).json());
+    const res = await t.app.inject({
+      method: "POST",
+      url: `/v1/experiments/${exp.id}/cancel`,
+      headers: bearer(t.keyA),
+    });
+    expect(res.json().status).toBe("canceled");
+    const events = await t.database.db.experimentEvent.findMany({
+      where: { experimentId: exp.id },
+      orderBy: { id: "asc" },
+    });
+    expect(events.map((e) => e.type)).toEqual([...Array(4).fill("run.canceled"), "experiment.finished"]);
+    expect(events[4]!.data).toEqual({ experimentId: exp.id, status: "canceled" });
+  });
+
+  it("delete removes the rows and the queued jobs; other tenants get 404", async () => {
+    const exp = ZExperiment.parse((await create(t.keyA)).json());
+    const other = await t.app.inject({
+      method: "DELETE",
+      url: `/v1/experiments/${exp.id}`,
+      headers: bearer(t.keyB),
+    });
+    expect(other.statusCode).toBe(404);
+    const res = await t.app.inject({
+      method: "DELETE",
+      url: `/v1/experiments/${exp.id}`,
+      headers: bearer(t.keyA),
+    });
+    expect(res.statusCode).toBe(204);
+    expect(res.body).toBe("");
+    expect(await t.database.db.run.count({ where: { experimentId: exp.id } })).toBe(0);
+    const queue = t.app.producer.queues[TRAINING_QUEUE]!;
+    for (const r of exp.runs) expect(await queue.getJob(r.id)).toBeUndefined();
+    const gone = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${exp.id}`,
+      headers: bearer(t.keyA),
+    });
+    expect(gone.statusCode).toBe(404);
+  });
+});
+
+describe("active runs per tenant", () => {
+  it("refuses an experiment that would exceed the limit with a 429 problem", async () => {
+    const fresh = await startTestApi("limit");
+    try {
+      const variants = Array.from({ length: 16 }, () => ({ activation: "relu" }));
+      const body = { variants, training: { repeats: 4, epochs: 1 } }; // 64 runs
+      for (let i = 0; i < LIMITS.maxActiveRunsPerTenant / 64; i++) {
+        const ok = await fresh.app.inject({
+          method: "POST",
+          url: "/v1/experiments",
+          headers: bearer(fresh.keyA),
+          payload: body,
+        });
+        expect(ok.statusCode).toBe(202);
+      }
+      const over = await fresh.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: bearer(fresh.keyA),
+        payload: SMALL_SPEC,
+      });
+      expect(over.statusCode).toBe(429);
+      expect(over.json().type).toBe("/problems/active-runs-limit");
+      expect(over.headers["retry-after"]).toBe("60");
+      // Another tenant is not affected.
+      const b = await fresh.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: bearer(fresh.keyB),
+        payload: SMALL_SPEC,
+      });
+      expect(b.statusCode).toBe(202);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
