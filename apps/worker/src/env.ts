@@ -52,6 +52,8 @@ export const ZEnv = z
     RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
     /** A `running` run with no live job, untouched this long, is requeued by the reconciler. */
     RECONCILE_STALE_MS: positiveInt.default(120_000),
+    /** Queued runs younger than this are left to the API's own enqueue. */
+    RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     /** A run started this many times without finishing is failed instead of requeued again. */
     MAX_RUN_ATTEMPTS: positiveInt.default(10),
     /** SIGTERM: after this long without the current batch finishing, exit anyway (the run resumes elsewhere). */

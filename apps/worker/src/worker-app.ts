@@ -119,6 +119,7 @@ export async function startWorkerApp({ env, logger }: { env: TEnv; logger: Logge
     logger,
     metrics,
     staleMs: env.RECONCILE_STALE_MS,
+    graceMs: env.RECONCILE_GRACE_MS,
     maxAttempts: env.MAX_RUN_ATTEMPTS,
     intervalMs: env.RECONCILE_INTERVAL_MS,
     lockMs: Math.max(500, Math.floor(env.RECONCILE_INTERVAL_MS * 0.8)),

@@ -109,6 +109,7 @@ export async function handleTrainRun(
   );
 
   let lost = false;
+  let position = { epoch: resumedFromEpoch + 1, batch: 0, batches: 0 };
   const handle = ctx.trainer.train({
     runId,
     spec: spec.data,
@@ -121,7 +122,10 @@ export async function handleTrainRun(
           state: run.checkpoint.state as Record<string, unknown>,
         }
       : null,
-    onBatch: () => ctx.metrics.batches.inc(),
+    onBatch: (info) => {
+      position = info;
+      ctx.metrics.batches.inc();
+    },
     onEpoch: async (metrics, checkpoint) => {
       const t0 = performance.now();
       // Protocol order: metrics → run progress → checkpoint (one transaction), event, job progress.
@@ -180,12 +184,13 @@ export async function handleTrainRun(
     const result = await handle.result;
     if (lost) throw new RunNotHeldError(`run ${runId} was taken over or finished elsewhere`);
     if (result.outcome === "canceled") {
-      log.info({ epochsCompleted: result.epochsCompleted }, "run stopped by cancel");
+      log.info({ epochsCompleted: result.epochsCompleted, ...position }, "run stopped by cancel");
       await finishCanceled(deps, runId, experimentId, log);
       ctx.metrics.runsFinished.inc({ outcome: "canceled" });
       return { outcome: "canceled" };
     }
     if (result.outcome === "shutdown") {
+      log.info({ epochsCompleted: result.epochsCompleted, ...position }, "run stopped for shutdown");
       ctx.metrics.runsFinished.inc({ outcome: "handed_back" });
       return await handBack(job, token, ctx, deps, experimentId);
     }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { EnvError, parseEnv } from "./env.js";
+
+describe("parseEnv", () => {
+  it("applies defaults that restart a killed worker's run within 60 s", () => {
+    const env = parseEnv({});
+    expect(env.WORKER_DEVICE).toBe("cpu");
+    expect(env.QUEUE_PREFIX).toBe("actlab");
+    expect(env.WORKER_LOCK_DURATION_MS + 2 * env.WORKER_STALLED_INTERVAL_MS).toBeLessThanOrEqual(60_000);
+    expect(env.WORKER_ID).toMatch(/:\d+:/);
+  });
+
+  it("takes the device from --device over WORKER_DEVICE", () => {
+    expect(parseEnv({ WORKER_DEVICE: "cpu" }, ["--device", "gpu"]).WORKER_DEVICE).toBe("gpu");
+    expect(parseEnv({ WORKER_DEVICE: "gpu" }).WORKER_DEVICE).toBe("gpu");
+    expect(parseEnv({ WORKER_DEVICE: "" }).WORKER_DEVICE).toBe("cpu");
+  });
+
+  it("names the bad flag or variable", () => {
+    expect(() => parseEnv({}, ["--device", "tpu"])).toThrow(/--device/);
+    expect(() => parseEnv({}, ["--gpu"])).toThrow(EnvError);
+    expect(() => parseEnv({ REDIS_URL: "localhost:6379" })).toThrow(/REDIS_URL/);
+    expect(() => parseEnv({ METRICS_PORT: "http" })).toThrow(/METRICS_PORT/);
+  });
+
+  it("rejects stalled-job settings that would restart a killed run later than 60 s", () => {
+    expect(() => parseEnv({ WORKER_LOCK_DURATION_MS: "30000", WORKER_STALLED_INTERVAL_MS: "20000" })).toThrow(
+      /longer than 60 s/,
+    );
+  });
+
+  it("rejects a reconciler staleness shorter than three heartbeats", () => {
+    expect(() => parseEnv({ HEARTBEAT_MS: "10000", RECONCILE_STALE_MS: "20000" })).toThrow(/HEARTBEAT_MS/);
+  });
+});
