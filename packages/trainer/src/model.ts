@@ -113,6 +113,17 @@ export function buildNet(opts: {
 }
 
 /**
+ * The first Dense layer as a plain matMul + bias instead of the layer's fused op: the fused
+ * op's gradient always computes the gradient for its input too, which for the first layer is
+ * the data — a full 100×200·200×784 product per step thrown away. The plain ops' gradients
+ * are only evaluated for what needs them. Same weights, same result up to float rounding.
+ */
+function firstLayer(dense: tf.layers.Layer, x: tf.Tensor): tf.Tensor2D {
+  const [kernel, bias] = dense.trainableWeights.map((w) => w.read());
+  return tf.add(tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D), bias as tf.Tensor1D);
+}
+
+/**
  * Forward pass up to the logits (the softmax is folded into the loss), optionally keeping each
  * hidden layer's pre-activation. Call inside a tidy or a gradient function.
  */
@@ -124,7 +135,10 @@ export function forward(
   let h = x;
   const pre: tf.Tensor2D[] = [];
   net.activations.forEach((act, i) => {
-    const z = (net.dense[i] as tf.layers.Layer).apply(h) as tf.Tensor2D;
+    const z =
+      i === 0
+        ? firstLayer(net.dense[0] as tf.layers.Layer, x)
+        : ((net.dense[i] as tf.layers.Layer).apply(h) as tf.Tensor2D);
     if (opts.keepPre) pre.push(z);
     h = act.apply(z, { training: opts.training }) as tf.Tensor;
   });

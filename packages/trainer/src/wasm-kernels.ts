@@ -58,10 +58,30 @@ function wrapTransposing(kernelName: string): void {
   tf.registerKernel({ ...original, kernelFunc: kernelFunc as tf.KernelFunc });
 }
 
+/**
+ * Identity on wasm copies the tensor's memory; the engine calls it for every tensor it saves
+ * for backprop (Engine.clone). Tensors are immutable, so sharing the buffer with a reference
+ * count, as the CPU backend and wasm's own Reshape do, is enough.
+ */
+function shareIdentity(): void {
+  const original = tf.getKernel("Identity", "wasm");
+  if (!original) return;
+  const run = original.kernelFunc;
+  const kernelFunc = (args: KernelArgs) => {
+    const x = args.inputs.x as Info;
+    if (x.dtype === "string") return run(args);
+    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  tf.unregisterKernel("Identity", "wasm");
+  tf.registerKernel({ ...original, kernelFunc: kernelFunc as tf.KernelFunc });
+}
+
 /** Installs the wasm kernel fixes once; needs @tensorflow/tfjs-backend-wasm imported first. */
 export function installWasmFixes(): void {
   if (installed) return;
   installed = true;
   wrapTransposing("BatchMatMul");
   wrapTransposing("_FusedMatMul");
+  shareIdentity();
 }
