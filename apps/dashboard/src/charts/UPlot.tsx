@@ -62,7 +62,13 @@ export function UPlot({ options, data, height = 260, points, testId, ariaLabel, 
         <figcaption className="legend">
           {legend.map((l) => (
             <span key={l.label} className="legend-item">
-              <i style={{ background: l.color }} className={l.dashed ? "dashed" : ""} />
+              <i
+                style={
+                  l.dashed
+                    ? { background: "transparent", height: 0, borderTop: `3px dashed ${l.color}` }
+                    : { background: l.color }
+                }
+              />
               {l.label}
             </span>
           ))}
@@ -86,15 +92,23 @@ export function axis(extra: Partial<uPlot.Axis> = {}): uPlot.Axis {
   };
 }
 
+/** Grid lines and ticks at powers of ten only (uPlot's default also draws 2…9 of each decade). */
+export function logSplits(_u: uPlot, _axis: number, min: number, max: number): number[] {
+  if (!(min > 0) || !(max > 0)) return [];
+  const lo = Math.ceil(Math.log10(min) - 1e-9);
+  const hi = Math.floor(Math.log10(max) + 1e-9);
+  const out: number[] = [];
+  const step = Math.max(1, Math.ceil((hi - lo + 1) / 8));
+  for (let e = lo; e <= hi; e += step) out.push(10 ** e);
+  return out.length ? out : [min, max];
+}
+
 /** Powers of ten as 1e-4 … 1e2 on log axes. */
 export function logTickValues(_u: uPlot, splits: number[]): string[] {
   return splits.map((v) => {
     if (v === 0 || !Number.isFinite(v)) return "";
     const e = Math.log10(v);
-    return Math.abs(e - Math.round(e)) < 1e-9
-      ? Math.abs(e) < 3
-        ? String(+v.toPrecision(1))
-        : `1e${Math.round(e)}`
-      : "";
+    if (Math.abs(e - Math.round(e)) >= 1e-9) return v.toPrecision(2); // a range inside one decade
+    return Math.abs(e) < 3 ? String(+v.toPrecision(1)) : `1e${Math.round(e)}`;
   });
 }

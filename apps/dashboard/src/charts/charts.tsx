@@ -14,12 +14,15 @@ import {
   type ScalarField,
   type VariantGroup,
 } from "../lib/aggregate.js";
-import { axis, type LegendItem, logTickValues, UPlot } from "./UPlot.js";
+import { axis, type LegendItem, logSplits, logTickValues, UPlot } from "./UPlot.js";
 
 const alpha = (hex: string, a: number) =>
   `${hex}${Math.round(a * 255)
     .toString(16)
     .padStart(2, "0")}`;
+
+/** Epochs are whole numbers: never put a tick at 1.5. */
+const EPOCH_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
 
 const countPoints = (cols: readonly (readonly (number | null | undefined)[])[]) =>
   cols.reduce((n, c) => n + c.filter((v) => v !== null && v !== undefined && Number.isFinite(v)).length, 0);
@@ -91,7 +94,7 @@ export function MeanSpreadChart({
         y: percent ? { range: (_u, min, max) => [Math.max(0, min - 0.02), Math.min(1, max + 0.02)] } : {},
       },
       axes: [
-        axis({ label: "epoch" }),
+        axis({ label: "epoch", incrs: EPOCH_INCRS }),
         axis({
           label: title,
           size: 56,
@@ -149,7 +152,7 @@ export function GradientProfileChart({ groups, testId }: { groups: VariantGroup[
           values: (_u, splits) =>
             splits.map((v) => (Number.isInteger(v) ? (v === layers ? "out" : `L${v}`) : "")),
         }),
-        axis({ label: "‖∇W‖ (log)", size: 56, values: logTickValues }),
+        axis({ label: "‖∇W‖ (log)", size: 56, splits: logSplits, values: logTickValues }),
       ],
     }),
     [structure],
@@ -175,7 +178,16 @@ function layerColor(l: number, layers: number): string {
 }
 
 /** Small multiples: per variant, each layer's gradient norm per epoch, on a shared log scale. */
-export function GradientFlowGrid({ groups, testIdPrefix }: { groups: VariantGroup[]; testIdPrefix: string }) {
+export function GradientFlowGrid({
+  groups,
+  testIdPrefix,
+  single,
+}: {
+  groups: VariantGroup[];
+  testIdPrefix: string;
+  /** One wide chart (the run page) instead of small multiples. */
+  single?: boolean;
+}) {
   const epochs = Math.max(1, maxEpoch(groups.flatMap((g) => g.runs)));
   const layers = Math.max(1, ...groups.map((g) => layerCount(g.runs, "gradNorms")));
   const perGroup = useMemo(() => groups.map((g) => gradNormsByEpoch(g.runs, epochs)), [groups, epochs]);
@@ -186,7 +198,7 @@ export function GradientFlowGrid({ groups, testIdPrefix }: { groups: VariantGrou
   }));
   return (
     <div className="gradflow">
-      <div className="small-multiples">
+      <div className={single ? "small-multiples single" : "small-multiples"}>
         {groups.map((g, i) => (
           <GradientFlowCell
             key={g.label}
@@ -196,6 +208,7 @@ export function GradientFlowGrid({ groups, testIdPrefix }: { groups: VariantGrou
             layers={layers}
             range={range}
             testId={`${testIdPrefix}-${i}`}
+            height={single ? 260 : 200}
           />
         ))}
       </div>
@@ -218,6 +231,7 @@ function GradientFlowCell({
   layers,
   range,
   testId,
+  height,
 }: {
   group: VariantGroup;
   rows: (number | null)[][];
@@ -225,6 +239,7 @@ function GradientFlowCell({
   layers: number;
   range: [number, number] | null;
   testId: string;
+  height: number;
 }) {
   const data = useMemo(
     () =>
@@ -250,7 +265,10 @@ function GradientFlowCell({
       ],
       legend: { show: false },
       scales: { x: { time: false }, y: { distr: 3, range: [lo, hi] } },
-      axes: [axis({ label: "epoch", size: 36 }), axis({ size: 48, values: logTickValues })],
+      axes: [
+        axis({ label: "epoch", size: 36, incrs: EPOCH_INCRS }),
+        axis({ size: 48, splits: logSplits, values: logTickValues }),
+      ],
     }),
     [group.label, layers, showPoints, lo, hi],
   );
@@ -259,7 +277,7 @@ function GradientFlowCell({
       options={options}
       data={data}
       points={points}
-      height={200}
+      height={height}
       testId={testId}
       ariaLabel={`${group.label}: gradient norm of each layer per epoch, log scale`}
     />

@@ -150,7 +150,7 @@ function Runs({ exp }: { exp: TExperiment }) {
             <thead>
               <tr>
                 <th>Activation</th>
-                <th className="num">Repeat</th>
+                <th className="num repeat-col">Repeat</th>
                 <th>Status</th>
                 <th className="progress-col">Progress</th>
                 <th className="num">Test acc.</th>
@@ -164,13 +164,14 @@ function Runs({ exp }: { exp: TExperiment }) {
                 <tr key={r.id} data-run-id={r.id} data-run-status={r.status}>
                   <td>
                     <Link to={`/runs/${r.id}`}>{variantLabel(r.variant)}</Link>
+                    <span className="show-sm muted small"> · repeat {r.repeat}</span>
                     {r.error ? (
                       <div className="run-error small" title={r.error}>
                         {r.error.slice(0, 120)}
                       </div>
                     ) : null}
                   </td>
-                  <td className="num">{r.repeat}</td>
+                  <td className="num repeat-col">{r.repeat}</td>
                   <td>
                     <StatusBadge status={r.status} />
                   </td>

@@ -56,7 +56,8 @@ export function NewExperiment() {
   const create = useCreateExperiment();
 
   const clientErrors = useMemo(() => validateSpec(spec), [spec]);
-  // Before the first submit only show what the API said; after it, live client-side checks too.
+  // Before the first submit only show what the API said; after it, live client-side checks too
+  // (the API's message wins where both have one).
   const shown: FieldErrors = submitted ? { ...clientErrors, ...errors } : errors;
   const err = (path: string) => shown[path];
   const { runs, epochs } = workload(spec);
@@ -89,10 +90,8 @@ export function NewExperiment() {
     setSubmitted(true);
     setTopError(null);
     setErrors({});
-    if (Object.keys(clientErrors).length) {
-      setTopError("Fix the highlighted fields first.");
-      return;
-    }
+    // The API is the authority: the form always submits and shows what it answers next to each
+    // field; the same schema's client-side messages only fill in while the user edits.
     try {
       const exp = await create.mutateAsync({ body: spec, idempotencyKey: idem.current });
       navigate(`/experiments/${exp.id}`);
@@ -322,7 +321,7 @@ export function NewExperiment() {
                   options={ACTIVATIONS}
                   onChange={(a) => setVariant(i, defaultVariant(a))}
                   errors={rowErr}
-                  hint={variantLabel(v)}
+                  hint={params.length ? variantLabel(v) : undefined}
                 />
                 {params.map((p) => (
                   <NumberField

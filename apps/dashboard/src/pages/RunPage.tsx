@@ -102,7 +102,7 @@ function RunView({ run }: { run: TRun }) {
               <MeanSpreadChart groups={group} field="testLoss" title="test loss" testId="run-chart-loss" />
             </div>
             <h3>Gradient norm per layer</h3>
-            <GradientFlowGrid groups={group} testIdPrefix="run-chart-gradflow" />
+            <GradientFlowGrid groups={group} testIdPrefix="run-chart-gradflow" single />
             <EpochTable series={mine.series} />
           </>
         )}

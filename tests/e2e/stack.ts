@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { dropDatabase } from "../../packages/db/src/index.js";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const PG_SERVER = process.env["TEST_DATABASE_SERVER"] ?? "postgresql://postgres@127.0.0.1:5432";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Stack {
+  baseUrl: string;
+  apiKey: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** `npm run build -w @actlab/dashboard`, so the API serves exactly this checkout's UI. */
+export function buildDashboard(): void {
+  const r = spawnSync("npm", ["run", "build", "-w", "@actlab/dashboard"], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`dashboard build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/**
+ * Starts the real service the way a user does (`scripts/start.ts`: API + WORKERS workers) on a
+ * free port, with a database, a BullMQ prefix and a bootstrap API key of its own.
+ */
+export async function startStack({ workers = 1, label = "e2e" } = {}): Promise<Stack> {
+  const port = await freePort();
+  const suffix = randomBytes(4).toString("hex");
+  const databaseUrl = `${PG_SERVER}/actlab_${label}_${suffix}`;
+  const apiKey = `e2e_${randomBytes(24).toString("hex")}`;
+  mkdirSync(`${ROOT}/artifacts/e2e`, { recursive: true });
+  const logFile = `${ROOT}/artifacts/e2e/stack-${suffix}.log`;
+  const log = createWriteStream(logFile);
+
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", "--conditions=source", "scripts/start.ts"],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        WORKERS: String(workers),
+        GPU_WORKERS: "0",
+        QUEUE_PREFIX: `actlab-${label}-${suffix}`,
+        ACTLAB_BOOTSTRAP_API_KEY: apiKey,
+        LOG_LEVEL: "warn",
+      },
+      detached: true, // its own process group, so stop() reaches the API and workers too
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      process.kill(child.pid, "SIGTERM");
+      const done = await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), 20_000))]);
+      if (done === "timeout") process.kill(-child.pid, "SIGKILL");
+    }
+    log.end();
+    await dropDatabase(databaseUrl).catch(() => undefined);
+  };
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`scripts/start.ts exited with ${child.exitCode}; see ${logFile}`);
+    }
+    try {
+      const res = await fetch(`${baseUrl}/readyz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`API not ready on ${baseUrl} within 180 s; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return { baseUrl, apiKey, logFile, stop };
+}
