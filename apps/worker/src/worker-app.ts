@@ -49,7 +49,11 @@ export async function startWorkerApp({ env, logger }: { env: TEnv; logger: Logge
       port: env.METRICS_PORT,
       host: env.METRICS_HOST,
     });
-    logger.info({ port: env.METRICS_PORT }, "metrics at /metrics");
+    const address = metricsServer.address();
+    logger.info(
+      { port: typeof address === "object" && address ? address.port : env.METRICS_PORT },
+      "metrics at /metrics",
+    );
   }
   const cancels = await CancelWatcher.start({ subscriber, logger });
   const producer = createTrainingProducer({ connection: publisher, prefix: env.QUEUE_PREFIX });

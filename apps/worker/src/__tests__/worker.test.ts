@@ -135,6 +135,12 @@ describe("worker processes", () => {
     const started = w.logs.filter((l) => l.msg === "run started");
     expect(started.map((l) => l.runId).sort()).toEqual(runs.map((r) => r.id).sort());
     expect(started.every((l) => l.experimentId === experiment.id)).toBe(true);
+    // Prometheus metrics of the process.
+    const port = (await w.waitForLog((l) => l.msg === "metrics at /metrics")).port as number;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^actlab_worker_epochs_total\{[^}]*\} 8$/m);
+    expect(text).toMatch(/^actlab_worker_runs_finished_total\{[^}]*outcome="succeeded"[^}]*\} 2$/m);
+    expect(text).toMatch(/^actlab_worker_busy\{[^}]*\} 0$/m);
   });
 
   it("trains a long run exactly once with two workers and a 1 s lock", async () => {

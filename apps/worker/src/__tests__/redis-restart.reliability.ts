@@ -1,0 +1,135 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { Db } from "@actlab/db";
+import { createRedis, createTrainingProducer } from "@actlab/queue";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  createTestDatabase,
+  deletePrefix,
+  TEST_REDIS_URL,
+  testPrefix,
+} from "../../../../tests/support/index.js";
+import { insertExperiment, spawnWorker, tinySpec, type WorkerProcess, waitFor } from "./helpers.js";
+
+// Restarts the machine's Redis (without persistence, so every queued job is lost) while an
+// experiment trains. Serialized: run alone with apps/worker/vitest.reliability.config.ts.
+
+const run = promisify(execFile);
+
+async function redisPing(): Promise<boolean> {
+  try {
+    const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", "6379", "ping"], { timeout: 2_000 });
+    return stdout.trim() === "PONG";
+  } catch {
+    return false;
+  }
+}
+
+async function startRedis(): Promise<void> {
+  if (await redisPing()) return;
+  await run("redis-server", [
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ]);
+  await waitFor(redisPing, { timeoutMs: 20_000, what: "redis to answer PING" });
+}
+
+async function restartRedis(): Promise<void> {
+  await run("redis-cli", ["-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"]).catch(() => {});
+  await waitFor(async () => !(await redisPing()), { timeoutMs: 20_000, what: "redis to stop" });
+  await startRedis();
+}
+
+const workers: WorkerProcess[] = [];
+
+afterAll(async () => {
+  // Whatever happened, leave the machine's Redis running.
+  await startRedis();
+  for (const w of workers) {
+    w.kill("SIGKILL");
+    await w.exited;
+  }
+});
+
+describe("a Redis restart in the middle of an experiment", () => {
+  it("still completes every run, each epoch stored once", async () => {
+    const tdb = await createTestDatabase("redisrestart");
+    const db: Db = tdb.db;
+    const prefix = testPrefix("redisrestart");
+    try {
+      const spec = tinySpec({
+        variants: [{ activation: "relu" }, { activation: "tanh" }],
+        training: {
+          epochs: 6,
+          batchSize: 5,
+          seed: 4,
+          repeats: 2,
+          optimizer: { name: "sgd", learningRate: 0.05 },
+        },
+      });
+      const { experiment, runs } = await insertExperiment(db, spec);
+      const env = {
+        DATABASE_URL: tdb.url,
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        WORKER_LOCK_DURATION_MS: "2000",
+        WORKER_STALLED_INTERVAL_MS: "1000",
+        CANCEL_POLL_MS: "500",
+        HEARTBEAT_MS: "1000",
+        RECONCILE_INTERVAL_MS: "1000",
+        RECONCILE_GRACE_MS: "2000",
+        RECONCILE_STALE_MS: "5000",
+      };
+      for (let i = 0; i < 2; i++) workers.push(spawnWorker({ env }));
+      await Promise.all(workers.map((w) => w.waitForLog((l) => l.msg === "worker started")));
+
+      const redis = createRedis(TEST_REDIS_URL, { role: "producer" });
+      const producer = createTrainingProducer({ connection: redis, prefix });
+      await producer.enqueueRuns(
+        runs.map((r) => ({ id: r.id, experimentId: experiment.id, device: "cpu" as const })),
+      );
+      await producer.close();
+      redis.disconnect();
+
+      // Some runs training, the others still waiting in Redis.
+      await waitFor(async () => (await db.epochMetric.count()) >= 2, { what: "training to be under way" });
+      const before = await db.run.groupBy({ by: ["status"], _count: true });
+      expect(before.some((g) => g.status === "queued")).toBe(true);
+      await restartRedis();
+
+      const done = await waitFor(
+        async () => {
+          const e = await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } });
+          return ["succeeded", "failed", "partial", "canceled"].includes(e.status) ? e : null;
+        },
+        { timeoutMs: 180_000, what: "the experiment to finish" },
+      );
+      expect(done.status).toBe("succeeded");
+      for (const r of runs) {
+        const metrics = await db.epochMetric.findMany({ where: { runId: r.id }, orderBy: { epoch: "asc" } });
+        expect(metrics.map((m) => m.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+      }
+      const logs = workers.flatMap((w) => w.logs);
+      expect(logs.some((l) => /queued run had no job; enqueued/.test(l.msg))).toBe(true);
+      const cleanup = createRedis(TEST_REDIS_URL, { role: "worker" });
+      await deletePrefix(cleanup, prefix);
+      cleanup.disconnect();
+    } finally {
+      await startRedis();
+      for (const w of workers.splice(0)) {
+        w.kill("SIGKILL");
+        await w.exited;
+      }
+      await tdb.drop();
+    }
+  });
+});
