@@ -2,6 +2,7 @@ import type { TExperimentEvent } from "@actlab/contracts";
 import { type Db, recordEvent, refreshExperimentStatus } from "@actlab/db";
 import { publishCancel, publishEvent, type TrainingProducer } from "@actlab/queue";
 import type { Redis } from "ioredis";
+import { QUEUE_TIMEOUT_MS, withTimeout } from "./timeout.js";
 
 interface Logger {
   warn(obj: object, msg: string): void;
@@ -18,7 +19,7 @@ interface Deps {
 export async function emitEvent({ db, redis, log }: Deps, experimentId: string, event: TExperimentEvent) {
   const stored = await recordEvent(db, experimentId, event);
   try {
-    await publishEvent(redis, experimentId, stored);
+    await withTimeout(publishEvent(redis, experimentId, stored), QUEUE_TIMEOUT_MS, "publishing an event");
   } catch (err) {
     log.warn({ err, experimentId, type: event.type }, "could not publish event");
   }
@@ -55,9 +56,10 @@ export async function cancelExperiment(deps: Deps, experimentId: string): Promis
   const queued = open.filter((r) => r.status === "queued").map((r) => r.id);
   let leftQueue: string[] = [];
   try {
-    const removed = await producer.removeWaiting(queued);
+    const removed = await withTimeout(producer.removeWaiting(queued), QUEUE_TIMEOUT_MS, "removing jobs");
     const rest = queued.filter((id) => !removed.includes(id));
-    leftQueue = [...removed, ...(await runsWithoutJob(producer, rest))];
+    const jobless = await withTimeout(runsWithoutJob(producer, rest), QUEUE_TIMEOUT_MS, "looking up jobs");
+    leftQueue = [...removed, ...jobless];
   } catch (err) {
     log.warn(
       { err, experimentId },
@@ -78,7 +80,11 @@ export async function cancelExperiment(deps: Deps, experimentId: string): Promis
   // Runs still queued with a job a worker holds are in flight too: tell whoever has them.
   const maybeHeld = queued.filter((id) => !leftQueue.includes(id));
   try {
-    await publishCancel(redis, [...running, ...maybeHeld]);
+    await withTimeout(
+      publishCancel(redis, [...running, ...maybeHeld]),
+      QUEUE_TIMEOUT_MS,
+      "publishing cancel",
+    );
   } catch (err) {
     log.warn({ err, experimentId }, "could not publish cancel; workers poll cancelRequested");
   }
@@ -100,7 +106,7 @@ export async function deleteExperiment(deps: Deps, experimentId: string): Promis
   });
   const ids = runs.map((r) => r.id);
   try {
-    await deps.producer.removeWaiting(ids);
+    await withTimeout(deps.producer.removeWaiting(ids), QUEUE_TIMEOUT_MS, "removing jobs");
   } catch (err) {
     deps.log.warn(
       { err, experimentId },
@@ -108,7 +114,7 @@ export async function deleteExperiment(deps: Deps, experimentId: string): Promis
     );
   }
   try {
-    await publishCancel(deps.redis, ids);
+    await withTimeout(publishCancel(deps.redis, ids), QUEUE_TIMEOUT_MS, "publishing cancel");
   } catch (err) {
     deps.log.warn({ err, experimentId }, "could not publish cancel");
   }

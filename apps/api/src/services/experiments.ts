@@ -10,6 +10,7 @@ import { type Db, Prisma } from "@actlab/db";
 import type { TrainingProducer } from "@actlab/queue";
 import { AppError, notFound } from "../errors.js";
 import { RUN_COLUMNS, type RunRow, toExperimentDto } from "./experiment-view.js";
+import { QUEUE_TIMEOUT_MS, withTimeout } from "./timeout.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids that are not UUIDs cannot exist; answering 404 keeps them from reaching Postgres' uuid cast. */
@@ -151,7 +152,11 @@ export async function createExperiment({
   }
 
   try {
-    await producer.enqueueRuns(runs.map((r) => ({ id: r.id, experimentId, device: spec.device })));
+    await withTimeout(
+      producer.enqueueRuns(runs.map((r) => ({ id: r.id, experimentId, device: spec.device }))),
+      QUEUE_TIMEOUT_MS,
+      "enqueueing runs",
+    );
   } catch (err) {
     // The rows are stored; the worker's reconciler enqueues queued runs that have no job.
     log.warn({ err, experimentId }, "could not enqueue runs (Redis unavailable?); the reconciler will");

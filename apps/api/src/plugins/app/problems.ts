@@ -78,6 +78,8 @@ function sendProblem(
 async function problems(app: FastifyInstance) {
   // Empty JSON bodies count as no body (POST /cancel with a Content-Type header but nothing in it).
   const parseJson = app.getDefaultJsonParser("error", "error");
+  // A JSON API: text/plain bodies are a 415, not a string for the validator to puzzle over.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     if (typeof body === "string" && body.trim() === "") return done(null, undefined);
     parseJson(request, body as string, done);

@@ -115,7 +115,9 @@ describe("model.json and weights", () => {
     body.probabilities.forEach((row: number[], i: number) => {
       expect(row).toHaveLength(10);
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
-      row.forEach((p, j) => expect(p).toBeCloseTo(local[i]![j]!, 5));
+      row.forEach((p, j) => {
+        expect(p).toBeCloseTo(local[i]![j]!, 5);
+      });
       expect(body.classes[i]).toBe(row.indexOf(Math.max(...row)));
     });
   });
@@ -176,11 +178,9 @@ describe("POST /v1/runs/:id/predict", () => {
     const square = await predict(runIds[0]!, { inputs: [grid] });
     expect(square.json().probabilities).toEqual(flat.json().probabilities);
     const raw = await predict(runIds[0]!, { inputs: [images[1]!.map((v) => v * 255)], pixelScale: "raw" });
-    raw
-      .json()
-      .probabilities[0].forEach((p: number, j: number) =>
-        expect(p).toBeCloseTo(flat.json().probabilities[0][j], 5),
-      );
+    raw.json().probabilities[0].forEach((p: number, j: number) => {
+      expect(p).toBeCloseTo(flat.json().probabilities[0][j], 5);
+    });
   });
 
   it("rejects NaN, Infinity, wrong shapes and too many inputs with 400 problems", async () => {

@@ -1,0 +1,152 @@
+import { LIMITS, ZProblem } from "@actlab/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+
+let t: TestApi;
+beforeAll(async () => {
+  t = await startTestApi("problems", { RATE_LIMIT_MAX: "1000" });
+});
+afterAll(async () => t?.close());
+
+function expectProblem(
+  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown; body: string },
+  status: number,
+  type: string,
+) {
+  expect(res.statusCode).toBe(status);
+  expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+  const p = ZProblem.parse(res.json());
+  expect(p.status).toBe(status);
+  expect(p.type).toBe(type);
+  expect(res.body).not.toMatch(/\n\s+at |node_modules|Prisma|ioredis/);
+  return p;
+}
+
+describe("problem+json for every error", () => {
+  it("unknown routes and methods are 404 problems", async () => {
+    expectProblem(
+      await t.app.inject({ method: "GET", url: "/v1/nope", headers: bearer(t.keyA) }),
+      404,
+      "/problems/not-found",
+    );
+    expectProblem(await t.app.inject({ method: "POST", url: "/nope" }), 404, "/problems/not-found");
+    expectProblem(
+      await t.app.inject({ method: "PUT", url: "/v1/experiments", headers: bearer(t.keyA) }),
+      404,
+      "/problems/not-found",
+    );
+  });
+
+  it("malformed JSON, prototype poisoning, an empty JSON object body and a wrong content type", async () => {
+    const post = (payload: string, contentType = "application/json") =>
+      t.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: { ...bearer(t.keyA), "content-type": contentType },
+        payload,
+      });
+    expectProblem(await post('{"variants": ['), 400, "/problems/malformed-json");
+    expectProblem(await post('{"__proto__": {"x": 1}, "variants": []}'), 400, "/problems/malformed-json");
+    expectProblem(await post("variants=relu", "text/plain"), 415, "/problems/unsupported-media-type");
+    expectProblem(
+      await post("a=b", "application/x-www-form-urlencoded"),
+      415,
+      "/problems/unsupported-media-type",
+    );
+    const empty = expectProblem(await post(""), 400, "/problems/validation");
+    expect(empty.errors).toEqual([expect.objectContaining({ path: "variants" })]);
+    const array = expectProblem(await post("[1,2]"), 400, "/problems/validation");
+    expect(array.errors!.length).toBeGreaterThan(0);
+    const wrongTypes = expectProblem(
+      await post('{"variants": "relu", "training": {"epochs": "many"}}'),
+      400,
+      "/problems/validation",
+    );
+    expect(wrongTypes.errors!.map((e) => e.path)).toEqual(
+      expect.arrayContaining(["variants", "training.epochs"]),
+    );
+  });
+
+  it("a body over the limit is a 413 problem", async () => {
+    const big = JSON.stringify({ ...SMALL_SPEC, name: "x".repeat(LIMITS.maxBodyBytes) });
+    expectProblem(
+      await t.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: { ...bearer(t.keyA), "content-type": "application/json" },
+        payload: big,
+      }),
+      413,
+      "/problems/payload-too-large",
+    );
+  });
+
+  it("missing, malformed, unknown and revoked keys are 401 problems with a Bearer challenge", async () => {
+    const none = expectProblem(
+      await t.app.inject({ method: "GET", url: "/v1/experiments" }),
+      401,
+      "/problems/unauthorized",
+    );
+    expect(none.detail).toMatch(/Authorization: Bearer/);
+    for (const authorization of [
+      "Basic abc",
+      "Bearer",
+      "Bearer ak_short",
+      `Bearer ${t.keyA}x`,
+      `Bearer ${t.keyA.slice(0, -1)}y`,
+    ]) {
+      const res = await t.app.inject({ method: "GET", url: "/v1/experiments", headers: { authorization } });
+      expectProblem(res, 401, "/problems/unauthorized");
+      expect(res.headers["www-authenticate"]).toMatch(/^Bearer realm="actlab"/);
+    }
+  });
+
+  it("validation errors in params and query use their own field names", async () => {
+    const res = expectProblem(
+      await t.app.inject({
+        method: "GET",
+        url: "/v1/activations?points=1&activation=nope",
+        headers: bearer(t.keyA),
+      }),
+      400,
+      "/problems/validation",
+    );
+    expect(res.errors!.map((e) => e.path).sort()).toEqual(["activation", "points"]);
+  });
+});
+
+describe("rate limit per key", () => {
+  it("answers 429 with Retry-After once a key used its window, other keys unaffected", async () => {
+    const limited = await startTestApi("ratelimit", { RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW_MS: "60000" });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        statuses.push(
+          (await limited.app.inject({ method: "GET", url: "/v1/presets", headers: bearer(limited.keyA) }))
+            .statusCode,
+        );
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const res = await limited.app.inject({
+        method: "GET",
+        url: "/v1/presets",
+        headers: bearer(limited.keyA),
+      });
+      const p = expectProblem(res, 429, "/problems/rate-limited");
+      expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+      expect(p.detail).toMatch(/retry/i);
+      const other = await limited.app.inject({
+        method: "GET",
+        url: "/v1/presets",
+        headers: bearer(limited.keyB),
+      });
+      expect(other.statusCode).toBe(200);
+      expect(other.headers["x-ratelimit-remaining"]).toBe("2");
+      // Stored in Redis under the app's prefix, so every API process shares the count.
+      const keys = await limited.app.redis.keys(`${limited.prefix}:ratelimit:*`);
+      expect(keys.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await limited.close();
+    }
+  });
+});
