@@ -1,0 +1,48 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { startTestApi, type TestApi } from "../../__tests__/helpers.js";
+
+const apps: TestApi[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const a of apps) await a.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("dashboard at /", () => {
+  it("without a build, / says how to build it", async () => {
+    const t = await startTestApi("nodash");
+    apps.push(t);
+    const res = await t.app.inject({ method: "GET", url: "/" });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(res.body).toMatch(/npm run build/);
+  });
+
+  it("serves the built files, falls back to index.html for client routes, never for /v1", async () => {
+    const root = mkdtempSync(join(tmpdir(), "actlab-dash-"));
+    dirs.push(root);
+    mkdirSync(join(root, "assets"));
+    writeFileSync(join(root, "index.html"), "<!doctype html><div id=root></div>");
+    writeFileSync(join(root, "assets", "app.js"), "console.log(1)");
+    const t = await startTestApi("dash", { DASHBOARD_DIR: root });
+    apps.push(t);
+    const index = await t.app.inject({ method: "GET", url: "/" });
+    expect(index.statusCode).toBe(200);
+    expect(index.body).toContain("id=root");
+    const asset = await t.app.inject({ method: "GET", url: "/assets/app.js" });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers["content-type"]).toMatch(/javascript/);
+    const route = await t.app.inject({ method: "GET", url: "/experiments/123?tab=charts" });
+    expect(route.statusCode).toBe(200);
+    expect(route.headers["content-type"]).toMatch(/^text\/html/);
+    expect(route.body).toContain("id=root");
+    const api = await t.app.inject({ method: "GET", url: "/v1/unknown/route" });
+    expect(api.statusCode).toBe(404);
+    expect(api.headers["content-type"]).toMatch(/problem\+json/);
+    const health = await t.app.inject({ method: "GET", url: "/healthz" });
+    expect(health.json()).toEqual({ status: "ok" });
+  });
+});
