@@ -22,9 +22,49 @@ try {
 }
 const logger = createLogger({ level: env.LOG_LEVEL, workerId: env.WORKER_ID, device: env.WORKER_DEVICE });
 
-let app: WorkerApp;
+let app: WorkerApp | undefined;
+let exitCode = 0;
+let stopping = false;
+
+function stop(reason: string): void {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ reason }, "stopping: finishing the current batch and handing the run back");
+  const timer = setTimeout(() => {
+    logger.error(
+      { timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+      "shutdown timed out; exiting (the run resumes elsewhere)",
+    );
+    process.exit(1);
+  }, env.SHUTDOWN_TIMEOUT_MS);
+  timer.unref();
+  if (!app) process.exit(exitCode); // still starting: nothing to hand back
+  app
+    .close()
+    .then(() => {
+      logger.info("stopped");
+      process.exit(exitCode);
+    })
+    .catch((err: Error) => {
+      logger.error({ err }, "error while stopping");
+      process.exit(1);
+    });
+}
+
+process.on("SIGTERM", () => stop("SIGTERM"));
+process.on("SIGINT", () => stop("SIGINT"));
+process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
+
 try {
-  app = await startWorkerApp({ env, logger });
+  app = await startWorkerApp({
+    env,
+    logger,
+    onFatal: (err) => {
+      logger.error({ err: err.message }, "training thread died; stopping this process so it is restarted");
+      exitCode = 1;
+      stop("training thread died");
+    },
+  });
 } catch (err) {
   const e = err as Error & { code?: string };
   if (e.code === "GPU_UNAVAILABLE" || e.code === "BACKEND_UNAVAILABLE") {
@@ -35,31 +75,3 @@ try {
   logger.fatal({ err: e }, "worker failed to start");
   process.exit(1);
 }
-
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "stopping: finishing the current batch and handing the run back");
-  const timer = setTimeout(() => {
-    logger.error(
-      { timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
-      "shutdown timed out; exiting (the run resumes elsewhere)",
-    );
-    process.exit(1);
-  }, env.SHUTDOWN_TIMEOUT_MS);
-  timer.unref();
-  app
-    .close()
-    .then(() => {
-      logger.info("stopped");
-      process.exit(0);
-    })
-    .catch((err: Error) => {
-      logger.error({ err }, "error while stopping");
-      process.exit(1);
-    });
-};
-process.on("SIGTERM", () => stop("SIGTERM"));
-process.on("SIGINT", () => stop("SIGINT"));
-process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));

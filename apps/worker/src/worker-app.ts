@@ -22,7 +22,16 @@ export interface WorkerApp {
  * GPU binding refuses to start before touching any queue), connections, the BullMQ worker(s),
  * the cancel watcher, the reconciler and the metrics endpoint.
  */
-export async function startWorkerApp({ env, logger }: { env: TEnv; logger: Logger }): Promise<WorkerApp> {
+export async function startWorkerApp({
+  env,
+  logger,
+  onFatal,
+}: {
+  env: TEnv;
+  logger: Logger;
+  /** The process can no longer train (its training thread died): stop it so it is restarted. */
+  onFatal: (err: Error) => void;
+}): Promise<WorkerApp> {
   const trainer = new TrainerThread({
     device: env.WORKER_DEVICE,
     ...(env.ACTLAB_BACKEND ? { force: env.ACTLAB_BACKEND } : {}),
@@ -30,6 +39,7 @@ export async function startWorkerApp({ env, logger }: { env: TEnv; logger: Logge
       ...(env.DATA_DIR ? { mnistFullDir: env.DATA_DIR } : {}),
       ...(env.FASHION_MNIST_DIR ? { fashionMnistDir: env.FASHION_MNIST_DIR } : {}),
     },
+    onCrash: (err) => onFatal(err),
   });
   const backend = await trainer.start();
   logger.info({ backend }, "training backend ready");

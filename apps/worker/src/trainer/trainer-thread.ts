@@ -68,12 +68,19 @@ export class TrainerThread {
   private ready: Promise<BackendName> | null = null;
   private onMessage: ((msg: FromThread) => void) | null = null;
   private onExit: ((err: Error) => void) | null = null;
+  private closing = false;
 
   constructor(
     private readonly opts: {
       device: "cpu" | "gpu";
       force?: BackendName;
       datasets: { mnistFullDir?: string; fashionMnistDir?: string };
+      /**
+       * Called when an initialised thread dies. The process should then stop and be restarted:
+       * native TensorFlow (tfjs-node) cannot always be loaded a second time in a new thread of
+       * the same process (tensorflow/tfjs#8388).
+       */
+      onCrash?: (err: Error) => void;
     },
   ) {}
 
@@ -100,6 +107,7 @@ export class TrainerThread {
         }
         if (!initialised) reject(err);
         this.onExit?.(err);
+        if (initialised && !this.closing) this.opts.onCrash?.(err);
       };
       worker.on("error", (err) => died(new TrainerCrashedError(`training thread crashed: ${err.message}`)));
       worker.on("exit", (code) => died(new TrainerCrashedError(`training thread exited with code ${code}`)));
@@ -194,6 +202,7 @@ export class TrainerThread {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const worker = this.worker;
     this.worker = null;
     this.ready = null;
