@@ -2,15 +2,15 @@
  * npm run bench:train — speed of the chapter's network (784-200-200-200-200-10, 8,000 training
  * samples, batch 100, SGD 0.01) on this machine, per activation: median seconds per epoch of
  * the training loop (≥3 epochs after a warm-up epoch), the full epoch including actlab's
- * evaluation and probe metrics, and peak memory; then the same network in PyTorch
+ * evaluation, probe metrics and checkpoint, and peak memory; then the same network in PyTorch
  * (/work/shared/bench/torch_mlp.py --threads 1) when python3 has torch, and the ratio.
  *
- * usage: bench/train.ts [--epochs 3] [--backend wasm|cpu|tensorflow] [--activations relu,tanh,sigmoid]
+ * usage: bench/train.ts [--epochs 3] [--backend wasm|cpu|tensorflow] [--activations relu,tanh,sigmoid] [--no-torch]
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cpus } from "node:os";
-import { resolve } from "node:path";
+import { cpus, loadavg } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type TActivationName, type TVariant, ZExperimentSpec } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
@@ -23,8 +23,9 @@ const { values } = parseArgs({
     activations: { type: "string", default: "relu,tanh,sigmoid" },
     torch: { type: "boolean", default: true },
   },
+  allowNegative: true,
 });
-const epochs = Number(values.epochs);
+const epochs = Math.max(1, Number(values.epochs));
 const activations = (values.activations ?? "").split(",") as TActivationName[];
 
 const median = (xs: number[]) => {
@@ -71,11 +72,48 @@ function findPython(): string | null {
 const torchScript = resolve(import.meta.dirname, "../../../../shared/bench/torch_mlp.py");
 const python = values.torch && existsSync(torchScript) ? findPython() : null;
 
+/**
+ * Debian's python3-torch calls whatever libblas.so.3 the system's alternatives point at: the
+ * reference BLAS (slow) unless OpenBLAS is installed. The yardstick is the fastest PyTorch this
+ * machine has, so every BLAS present is timed (chosen with LD_LIBRARY_PATH), each single-threaded
+ * (--threads 1, OPENBLAS_NUM_THREADS=1).
+ */
+const BLAS_DIRS = {
+  openblas: "/usr/lib/x86_64-linux-gnu/openblas-pthread",
+  reference: "/usr/lib/x86_64-linux-gnu/blas",
+} as const;
+type Column = keyof typeof BLAS_DIRS | "system";
+const columns: Column[] = python
+  ? (() => {
+      const found = (Object.keys(BLAS_DIRS) as Array<keyof typeof BLAS_DIRS>).filter((b) =>
+        existsSync(join(BLAS_DIRS[b], "libblas.so.3")),
+      );
+      return found.length ? found : ["system"];
+    })()
+  : [];
+
+function torchSecondsPerEpoch(activation: string, column: Column): number {
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" };
+  if (column !== "system") env.LD_LIBRARY_PATH = BLAS_DIRS[column];
+  const args = [
+    torchScript,
+    "--activation",
+    activation,
+    "--epochs",
+    String(Math.max(3, epochs)),
+    "--threads",
+    "1",
+  ];
+  const out = execFileSync(python as string, args, { encoding: "utf8", env });
+  return (JSON.parse(out.trim().split("\n").pop() ?? "{}") as { seconds_per_epoch: number })
+    .seconds_per_epoch;
+}
+
 interface Row {
   activation: string;
   train: number;
   full: number;
-  torch: number | null;
+  torch: Partial<Record<Column, number>>;
 }
 const rows: Row[] = [];
 for (const variant of spec.variants as TVariant[]) {
@@ -99,48 +137,45 @@ for (const variant of spec.variants as TVariant[]) {
       trainTimes.push((trainEnd - epochStart) / 1000);
       fullTimes.push(m.seconds);
       process.stderr.write(
-        `${variant.activation} epoch ${m.epoch}: ${m.seconds.toFixed(2)} s, test acc ${m.testAccuracy.toFixed(3)}\n`,
+        `${variant.activation} epoch ${m.epoch}: train ${((trainEnd - epochStart) / 1000).toFixed(3)} s, full ${m.seconds.toFixed(3)} s, test acc ${m.testAccuracy.toFixed(3)}\n`,
       );
     },
   });
-  let torch: number | null = null;
-  if (python) {
-    const out = execFileSync(
-      python,
-      [
-        torchScript,
-        "--activation",
-        variant.activation,
-        "--epochs",
-        String(Math.max(3, epochs)),
-        "--threads",
-        "1",
-      ],
-      {
-        encoding: "utf8",
-      },
-    );
-    torch = (JSON.parse(out.trim().split("\n").pop() ?? "{}") as { seconds_per_epoch: number })
-      .seconds_per_epoch;
-  }
+  const torch: Row["torch"] = {};
+  for (const c of columns) torch[c] = torchSecondsPerEpoch(variant.activation, c);
   rows.push({ activation: variant.activation, train: median(trainTimes), full: median(fullTimes), torch });
 }
 
 const cpu = cpus()[0]?.model ?? "unknown CPU";
 console.log(
-  `\nactlab bench:train — ${new Date().toISOString().slice(0, 10)}, ${cpu} (${cpus().length} cores), Node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}`,
+  `\nactlab bench:train — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpu} (${cpus().length} cores), Node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}`,
 );
 console.log(
   `784-200-200-200-200-10, 8,000 samples, batch 100, SGD 0.01; median of ${epochs} epochs after 1 warm-up; PyTorch --threads 1\n`,
 );
-console.log(
-  "| activation | actlab train s/epoch | actlab full epoch s (with eval + probe metrics) | PyTorch s/epoch | ratio actlab/PyTorch |",
-);
-console.log("|---|---|---|---|---|");
+const best = (r: Row) => Math.min(...columns.map((c) => r.torch[c] ?? Number.POSITIVE_INFINITY));
+const header = [
+  "activation",
+  "actlab train s/epoch",
+  "actlab full epoch s (+ eval, probe metrics, checkpoint)",
+  ...columns.map((c) => `PyTorch (${c} BLAS) s/epoch`),
+  ...(columns.length ? [`ratio actlab/PyTorch${columns.length > 1 ? " (fastest)" : ""}`] : []),
+];
+console.log(`| ${header.join(" | ")} |`);
+console.log(`|${header.map(() => "---|").join("")}`);
 for (const r of rows) {
-  const ratio = r.torch ? (r.train / r.torch).toFixed(2) : "n/a";
-  console.log(
-    `| ${r.activation} | ${r.train.toFixed(3)} | ${r.full.toFixed(3)} | ${r.torch?.toFixed(3) ?? "n/a (no torch)"} | ${ratio} |`,
-  );
+  const cells = [
+    r.activation,
+    r.train.toFixed(3),
+    r.full.toFixed(3),
+    ...columns.map((c) => r.torch[c]?.toFixed(3) ?? "n/a"),
+  ];
+  if (columns.length) cells.push((r.train / best(r)).toFixed(2));
+  console.log(`| ${cells.join(" | ")} |`);
 }
-console.log(`\npeak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MB (whole process, all runs)`);
+if (!python) console.log("\n(no PyTorch found: `apt-get install -y python3-torch` to compare)");
+console.log(
+  `\npeak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MB (whole process, all runs); load average at the end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
