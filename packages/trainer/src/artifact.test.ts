@@ -76,6 +76,7 @@ describe("model artifacts", () => {
     const before = tf.memory().numTensors;
     predict(net.model, [[1, 2, 3]]);
     expect(tf.memory().numTensors).toBe(before);
+    expect(() => predict(net.model, [[1, 2]])).toThrow(/input 0 has 2 values; the model takes 3/);
     net.model.dispose();
   });
 });

@@ -63,6 +63,14 @@ export function predict(
   model: tf.LayersModel,
   inputs: number[][],
 ): { probabilities: number[][]; classes: number[] } {
+  const width = model.inputs[0]?.shape[1];
+  for (const [i, row] of inputs.entries()) {
+    if (!Array.isArray(row) || (typeof width === "number" && row.length !== width)) {
+      throw new RangeError(
+        `input ${i} has ${Array.isArray(row) ? row.length : "no"} values; the model takes ${width}`,
+      );
+    }
+  }
   const probs = tf.tidy(() => model.predict(tf.tensor2d(inputs)) as tf.Tensor2D);
   try {
     const probabilities = probs.arraySync();

@@ -159,6 +159,12 @@ describe("IDX datasets from a directory", () => {
     expect(byName["fashion-mnist"]?.available).toBe(false);
     expect(byName["fashion-mnist"]?.detail).toMatch(/dataset-fashion-mnist/);
     expect(byName["mnist-full"]?.available).toBe(false);
+    // Counted from the label files of the directory the earlier test wrote (60 + 20 images).
+    const withFull = await listDatasets({
+      mnistFullDir: join(dir, "mnist-full"),
+      fashionMnistDir: join(dir, "nowhere"),
+    });
+    expect(withFull.find((d) => d.name === "mnist-full")).toMatchObject({ available: true, samples: 80 });
   });
 });
 

