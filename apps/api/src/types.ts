@@ -1,6 +1,7 @@
 import type { Db } from "@actlab/db";
 import type { TrainingProducer } from "@actlab/queue";
 import type { Redis } from "ioredis";
+import type { Pool } from "pg";
 import type { TEnv } from "./env.js";
 import type { AppMetrics } from "./plugins/app/metrics.js";
 import type { ApiKeyVerifier, AuthContext } from "./services/api-keys.js";
@@ -11,6 +12,8 @@ declare module "fastify" {
   interface FastifyInstance {
     config: TEnv;
     db: Db;
+    /** node-postgres pool for the hot paths that Prisma makes slow. */
+    sql: Pool;
     /** Commands (queue, publish, rate limit); fails fast while Redis is down. */
     redis: Redis;
     producer: TrainingProducer;

@@ -6,8 +6,9 @@ import {
   type TExperimentSpec,
   type TExperimentStatus,
 } from "@actlab/contracts";
-import { type Db, Prisma } from "@actlab/db";
+import type { Db, Prisma } from "@actlab/db";
 import type { TrainingProducer } from "@actlab/queue";
+import type { Pool } from "pg";
 import { AppError, notFound } from "../errors.js";
 import { RUN_COLUMNS, type RunRow, toExperimentDto } from "./experiment-view.js";
 import { QUEUE_TIMEOUT_MS, withTimeout } from "./timeout.js";
@@ -48,15 +49,33 @@ export interface CreateResult {
   replayed: boolean;
 }
 
+/*
+ * The two hottest paths (create, read one experiment) use SQL over node-postgres rather than
+ * Prisma: measured on this machine, a Prisma interactive transaction alone costs more than the
+ * whole baseline request (see apps/api/BENCH.md). Everything else goes through Prisma.
+ */
+
+const INSERT_EXPERIMENT = `
+  INSERT INTO experiments (id, "tenantId", name, spec, status, "idempotencyKey", "requestHash", "createdAt")
+  VALUES ($1, $2, $3, $4::jsonb, 'queued', $5, $6, $7::timestamp)`;
+const INSERT_RUNS = `
+  INSERT INTO runs (id, "experimentId", "variantIndex", variant, repeat, seed, device, epochs, "createdAt", "updatedAt")
+  SELECT r.id, $1, r."variantIndex", r.variant, r.repeat, r.seed, $2, $3, $4::timestamp, $4::timestamp
+  FROM jsonb_to_recordset($5::jsonb) AS r(id uuid, "variantIndex" int, variant jsonb, repeat int, seed int)`;
+const ACTIVE_RUNS = `
+  SELECT count(*)::int AS n FROM runs r JOIN experiments e ON e.id = r."experimentId"
+  WHERE e."tenantId" = $1 AND r.status IN ('queued', 'running')`;
+const FIND_BY_KEY = `SELECT id, "requestHash" FROM experiments WHERE "tenantId" = $1 AND "idempotencyKey" = $2`;
+
 export async function createExperiment({
-  db,
+  sql,
   producer,
   log,
   tenantId,
   spec,
   idempotencyKey,
 }: {
-  db: Db;
+  sql: Pool;
   producer: TrainingProducer;
   log: Logger;
   tenantId: string;
@@ -64,6 +83,7 @@ export async function createExperiment({
   idempotencyKey?: string | undefined;
 }): Promise<CreateResult> {
   const hash = idempotencyKey ? requestHash(spec) : null;
+  // Timestamps are stored as UTC in `timestamp` columns, as Prisma does; the ISO "Z" is ignored by the cast.
   const now = new Date();
   const experimentId = randomUUID();
   const runs: RunRow[] = spec.variants.flatMap((variant, variantIndex) =>
@@ -88,20 +108,23 @@ export async function createExperiment({
   );
 
   let existingId: string | null = null;
+  const client = await sql.connect();
   try {
-    existingId = await db.$transaction(async (tx) => {
-      // One creation per tenant at a time, so two requests cannot both squeeze under the limit.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${TENANT_LOCK_NAMESPACE}::int, hashtext(${tenantId}))`;
-      if (idempotencyKey) {
-        const prior = await tx.experiment.findUnique({
-          where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } },
-          select: { id: true, requestHash: true },
-        });
-        if (prior) return checkReplay(prior, hash);
-      }
-      const active = await tx.run.count({
-        where: { status: { in: ["queued", "running"] }, experiment: { tenantId } },
-      });
+    await client.query("BEGIN");
+    // One creation per tenant at a time, so two requests cannot both squeeze under the limit.
+    await client.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [
+      TENANT_LOCK_NAMESPACE,
+      tenantId,
+    ]);
+    if (idempotencyKey) {
+      const prior = await client.query<{ id: string; requestHash: string | null }>(FIND_BY_KEY, [
+        tenantId,
+        idempotencyKey,
+      ]);
+      if (prior.rows[0]) existingId = checkReplay(prior.rows[0], hash);
+    }
+    if (!existingId) {
+      const active = (await client.query<{ n: number }>(ACTIVE_RUNS, [tenantId])).rows[0]!.n;
       if (active + runs.length > LIMITS.maxActiveRunsPerTenant) {
         throw new AppError(
           "activeRunsLimit",
@@ -110,44 +133,52 @@ export async function createExperiment({
           { headers: { "retry-after": "60" } },
         );
       }
-      await tx.experiment.create({
-        data: {
-          id: experimentId,
-          tenantId,
-          name: spec.name,
-          spec: spec as Prisma.InputJsonValue,
-          status: "queued",
-          idempotencyKey: idempotencyKey ?? null,
-          requestHash: hash,
-          createdAt: now,
-        },
-      });
-      await tx.run.createMany({
-        data: runs.map((r) => ({
-          ...r,
-          variant: r.variant as Prisma.InputJsonValue,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      });
-      return null;
-    });
+      const at = now.toISOString();
+      await client.query(INSERT_EXPERIMENT, [
+        experimentId,
+        tenantId,
+        spec.name,
+        JSON.stringify(spec),
+        idempotencyKey ?? null,
+        hash,
+        at,
+      ]);
+      await client.query(INSERT_RUNS, [
+        experimentId,
+        spec.device,
+        spec.training.epochs,
+        at,
+        JSON.stringify(
+          runs.map((r) => ({
+            id: r.id,
+            variantIndex: r.variantIndex,
+            variant: r.variant,
+            repeat: r.repeat,
+            seed: r.seed,
+          })),
+        ),
+      ]);
+    }
+    await client.query("COMMIT");
   } catch (err) {
-    // A concurrent request with the same key committed between our lookup and insert.
-    if (idempotencyKey && err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
-      const prior = await db.experiment.findUnique({
-        where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } },
-        select: { id: true, requestHash: true },
-      });
-      if (!prior) throw err;
-      existingId = checkReplay(prior, hash);
+    await client.query("ROLLBACK").catch(() => {});
+    // The advisory lock makes a duplicate key unlikely, but the unique index is the guarantee.
+    if (idempotencyKey && (err as { code?: string }).code === "23505") {
+      const prior = await sql.query<{ id: string; requestHash: string | null }>(FIND_BY_KEY, [
+        tenantId,
+        idempotencyKey,
+      ]);
+      if (!prior.rows[0]) throw err;
+      existingId = checkReplay(prior.rows[0], hash);
     } else {
       throw err;
     }
+  } finally {
+    client.release();
   }
 
   if (existingId) {
-    const experiment = await getExperiment({ db, tenantId, id: existingId });
+    const experiment = await getExperiment({ sql, tenantId, id: existingId });
     return { experiment, replayed: true };
   }
 
@@ -187,33 +218,48 @@ function checkReplay(prior: { id: string; requestHash: string | null }, hash: st
 }
 
 /** Latest epoch's gradient norms of each run that has trained at least one epoch. */
-export async function latestGradNorms(db: Db, runIds: readonly string[]): Promise<Map<string, number[]>> {
+export async function latestGradNorms(sql: Pool, runIds: readonly string[]): Promise<Map<string, number[]>> {
   if (!runIds.length) return new Map();
-  const rows = await db.$queryRaw<Array<{ runId: string; gradNorms: number[] }>>`
-    SELECT DISTINCT ON ("runId") "runId"::text AS "runId", "gradNorms"
-    FROM epoch_metrics WHERE "runId" = ANY(${runIds as string[]}::uuid[])
-    ORDER BY "runId", epoch DESC`;
+  const { rows } = await sql.query<{ runId: string; gradNorms: number[] }>(
+    `SELECT DISTINCT ON ("runId") "runId", "gradNorms" FROM epoch_metrics
+     WHERE "runId" = ANY($1::uuid[]) ORDER BY "runId", epoch DESC`,
+    [runIds],
+  );
   return new Map(rows.map((r) => [r.runId, r.gradNorms]));
 }
 
-export async function getExperiment({ db, tenantId, id }: { db: Db; tenantId: string; id: string }) {
+const GET_EXPERIMENT = `
+  SELECT e.id, e.name, e.status, e.spec,
+    e."createdAt" AT TIME ZONE 'UTC' AS "createdAt",
+    e."startedAt" AT TIME ZONE 'UTC' AS "startedAt",
+    e."finishedAt" AT TIME ZONE 'UTC' AS "finishedAt",
+    COALESCE((SELECT json_agg(r ORDER BY r."variantIndex", r.repeat) FROM (
+      SELECT id, "experimentId", "variantIndex", variant, repeat, seed, status, device, backend, attempts,
+             epochs, "epochsCompleted", "testAccuracy", "testLoss", seconds, error
+      FROM runs WHERE "experimentId" = e.id) r), '[]'::json) AS runs
+  FROM experiments e WHERE e.id = $1 AND e."tenantId" = $2`;
+
+/** One experiment of the tenant with its runs and summary, in one query (plus one once runs have trained). */
+export async function getExperiment({ sql, tenantId, id }: { sql: Pool; tenantId: string; id: string }) {
   if (!isUuid(id)) throw notFound("experiment", id);
-  const exp = await db.experiment.findFirst({
-    where: { id, tenantId },
-    select: {
-      id: true,
-      name: true,
-      status: true,
-      createdAt: true,
-      startedAt: true,
-      finishedAt: true,
-      spec: true,
-      runs: { select: RUN_COLUMNS },
-    },
-  });
+  const { rows } = await sql.query<{
+    id: string;
+    name: string;
+    status: TExperimentStatus;
+    spec: unknown;
+    createdAt: Date;
+    startedAt: Date | null;
+    finishedAt: Date | null;
+    runs: RunRow[];
+  }>(GET_EXPERIMENT, [id, tenantId]);
+  const exp = rows[0];
   if (!exp) throw notFound("experiment", id);
   const trained = exp.runs.filter((r) => r.epochsCompleted > 0).map((r) => r.id);
-  return toExperimentDto(exp, exp.runs, await latestGradNorms(db, trained));
+  return toExperimentDto(
+    exp as Parameters<typeof toExperimentDto>[0],
+    exp.runs,
+    await latestGradNorms(sql, trained),
+  );
 }
 
 /** Throws 404 unless the experiment exists and belongs to the tenant. */

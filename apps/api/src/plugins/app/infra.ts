@@ -2,6 +2,7 @@ import { createDb } from "@actlab/db";
 import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import pg from "pg";
 import { ApiKeyVerifier, ensureBootstrapKey, KEY_REVOKED_CHANNEL } from "../../services/api-keys.js";
 import { EventHub } from "../../services/event-hub.js";
 import { ModelCache } from "../../services/models.js";
@@ -29,6 +30,13 @@ async function infra(app: FastifyInstance) {
     poolSize: config.DB_POOL_SIZE,
     connectionTimeoutMillis: 5_000,
   });
+  // node-postgres for the two hot paths (see services/experiments.ts); same size as Prisma's pool.
+  const sql = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: config.DB_POOL_SIZE,
+    connectionTimeoutMillis: 5_000,
+  });
+  sql.on("error", (err) => app.log.warn({ err }, "idle postgres connection failed"));
   const redis = createRedis(config.REDIS_URL, { role: "producer" });
   const sub = createRedis(config.REDIS_URL, { role: "subscriber" });
   const producer = createTrainingProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
@@ -36,6 +44,7 @@ async function infra(app: FastifyInstance) {
   const apiKeys = new ApiKeyVerifier(db);
 
   app.decorate("db", db);
+  app.decorate("sql", sql);
   app.decorate("redis", redis);
   app.decorate("producer", producer);
   app.decorate("hub", hub);
@@ -69,6 +78,7 @@ async function infra(app: FastifyInstance) {
     redis.disconnect();
     sub.disconnect();
     await db.$disconnect();
+    await sql.end();
   });
 }
 

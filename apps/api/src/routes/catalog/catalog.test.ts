@@ -59,7 +59,7 @@ describe("catalog", () => {
     expect(mnist).toMatchObject({ available: true, samples: 10_000, maxSamples: 10_000 });
     const full = datasets[2];
     expect(full.available).toBe(false);
-    expect(full.detail).toMatch(/mnist-full/);
+    expect(full.detail).toMatch(/director/); // says where the files must go
   });
 
   it("GET /v1/presets includes the chapter's experiments", async () => {

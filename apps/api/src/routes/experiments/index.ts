@@ -101,7 +101,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { experiment, replayed } = await createExperiment({
-        db: app.db,
+        sql: app.sql,
         producer: app.producer,
         log: request.log,
         tenantId: request.auth!.tenantId,
@@ -145,7 +145,8 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         response: { 200: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404) },
       },
     },
-    async (request) => getExperiment({ db: app.db, tenantId: request.auth!.tenantId, id: request.params.id }),
+    async (request) =>
+      getExperiment({ sql: app.sql, tenantId: request.auth!.tenantId, id: request.params.id }),
   );
 
   app.get(
@@ -226,7 +227,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId, id });
       await cancelExperiment({ db: app.db, redis: app.redis, producer: app.producer, log: request.log }, id);
-      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
+      return reply.code(202).send(await getExperiment({ sql: app.sql, tenantId, id }));
     },
   );
 

@@ -1,0 +1,367 @@
+/**
+ * `npm run bench:api` — actlab's API against a bare baseline doing the same I/O, side by side.
+ *
+ * Each server runs as its own child process on 127.0.0.1 (autocannon stays in this process,
+ * so load generation never shares an event loop with the server under test); both use the
+ * same throwaway database and a throwaway BullMQ prefix with no worker. Scenarios:
+ *   POST /v1/experiments  small spec (2 variants × 1 repeat): actlab = auth + validation +
+ *                         idempotency/limit checks + transaction + enqueue; baseline = one pg
+ *                         insert per row in a transaction + BullMQ addBulk.
+ *   GET /v1/experiments/:id  actlab = auth + experiment with runs + summary; baseline = one pg select.
+ * Prints req/s and p50/p99 latency and the actlab/baseline ratio; writes the table to
+ * apps/api/BENCH.md. Options: --duration S (default 10), --connections N (default 50).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { applyMigrations, dropDatabase, ensureDatabase } from "@actlab/db";
+import { createRedis, TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, TRAINING_QUEUE } from "@actlab/queue";
+import autocannon from "autocannon";
+import { Queue } from "bullmq";
+import pg from "pg";
+
+const PG_SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const POOL_SIZE = 10;
+/** Tenants the POST load rotates through, so the 256-active-runs-per-tenant limit is never what is measured. */
+const TENANTS = 100;
+
+const SPEC = {
+  name: "bench",
+  dataset: { samples: 200 },
+  model: { hiddenLayers: 2, units: 8 },
+  variants: [{ activation: "relu" }, { activation: "tanh" }],
+  training: { epochs: 1, repeats: 1, batchSize: 50 },
+};
+
+// ---------------------------------------------------------------- servers (child processes)
+
+async function serveActlab({
+  databaseUrl,
+  prefix,
+  port,
+}: {
+  databaseUrl: string;
+  prefix: string;
+  port: number;
+}) {
+  const { buildApp } = await import("../src/app.js");
+  const { parseEnv } = await import("../src/env.js");
+  const env = parseEnv({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: "silent",
+    RATE_LIMIT_MAX: "100000000",
+    DB_POOL_SIZE: String(POOL_SIZE),
+  });
+  const app = await buildApp({ env });
+  await app.listen({ port, host: "127.0.0.1" });
+  return () => app.close();
+}
+
+async function serveBaseline({
+  databaseUrl,
+  prefix,
+  port,
+}: {
+  databaseUrl: string;
+  prefix: string;
+  port: number;
+}) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE });
+  const connection = createRedis(REDIS_URL, { role: "producer" });
+  const queue = new Queue(TRAINING_QUEUE, { connection, prefix });
+  const tenant = await pool.query<{ id: string }>(
+    `INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'baseline-${randomBytes(3).toString("hex")}') RETURNING id`,
+  );
+  const tenantId = tenant.rows[0]!.id;
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      try {
+        if (req.method === "POST") {
+          const spec = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof SPEC;
+          const id = randomUUID();
+          const client = await pool.connect();
+          const runIds: string[] = [];
+          try {
+            await client.query("BEGIN");
+            await client.query(
+              `INSERT INTO experiments (id, "tenantId", name, spec, status) VALUES ($1, $2, $3, $4, 'queued')`,
+              [id, tenantId, spec.name, JSON.stringify(spec)],
+            );
+            for (const [variantIndex, variant] of spec.variants.entries()) {
+              const runId = randomUUID();
+              runIds.push(runId);
+              await client.query(
+                `INSERT INTO runs (id, "experimentId", "variantIndex", variant, repeat, seed, device, epochs)
+                 VALUES ($1, $2, $3, $4, 0, 1, 'cpu', $5)`,
+                [runId, id, variantIndex, JSON.stringify(variant), spec.training.epochs],
+              );
+            }
+            await client.query("COMMIT");
+          } catch (err) {
+            await client.query("ROLLBACK");
+            throw err;
+          } finally {
+            client.release();
+          }
+          await queue.addBulk(
+            runIds.map((runId) => ({
+              name: TRAINING_JOB_NAME,
+              data: { runId, experimentId: id },
+              opts: { ...TRAINING_JOB_OPTIONS, jobId: runId },
+            })),
+          );
+          res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ id, runIds }));
+        } else {
+          const id = req.url!.split("/").pop()!;
+          const r = await pool.query(
+            `SELECT e.*, (SELECT json_agg(r) FROM runs r WHERE r."experimentId" = e.id) AS runs
+             FROM experiments e WHERE e.id = $1`,
+            [id],
+          );
+          if (!r.rows[0]) res.writeHead(404).end();
+          else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(r.rows[0]));
+        }
+      } catch (err) {
+        res.writeHead(500).end(String(err));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return async () => {
+    server.close();
+    await queue.close();
+    connection.disconnect();
+    await pool.end();
+  };
+}
+
+async function childMain(kind: string, args: { databaseUrl: string; prefix: string; port: number }) {
+  const close = kind === "actlab" ? await serveActlab(args) : await serveBaseline(args);
+  process.stdout.write("ready\n");
+  process.on("SIGTERM", () => {
+    close().finally(() => process.exit(0));
+  });
+}
+
+// ---------------------------------------------------------------- runner
+
+interface Row {
+  scenario: string;
+  server: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function startChild(
+  kind: string,
+  args: { databaseUrl: string; prefix: string; port: number },
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      // BENCH_PROFILE=dir writes a CPU profile of each server (node --cpu-prof) there.
+      ...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      fileURLToPath(import.meta.url),
+      "--serve",
+      kind,
+      "--db",
+      args.databaseUrl,
+      "--prefix",
+      args.prefix,
+      "--port",
+      String(args.port),
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start in 60 s`)), 60_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+async function stopChild(child: ChildProcess) {
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+}
+
+async function load(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+async function measure(
+  server: string,
+  port: number,
+  { duration, connections, keys }: { duration: number; connections: number; keys: string[] },
+): Promise<Row[]> {
+  const base = `http://127.0.0.1:${port}`;
+  const headers = (i: number): Record<string, string> => ({
+    "content-type": "application/json",
+    ...(keys.length ? { authorization: `Bearer ${keys[i % keys.length]}` } : {}),
+  });
+  const path = server === "actlab" ? "/v1/experiments" : "/experiments";
+  // One experiment for the GET scenario.
+  const created = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: headers(0),
+    body: JSON.stringify(SPEC),
+  });
+  if (created.status !== 202)
+    throw new Error(`${server}: POST answered ${created.status}: ${await created.text()}`);
+  const { id } = (await created.json()) as { id: string };
+
+  let n = 0;
+  const rows: Row[] = [];
+  // Warm-up (JIT, pools, key cache), not recorded.
+  await load({ url: `${base}${path}/${id}`, connections, duration: 2, headers: headers(0) });
+  const post = await load({
+    url: `${base}${path}`,
+    connections,
+    duration,
+    method: "POST",
+    requests: [
+      {
+        method: "POST",
+        body: JSON.stringify(SPEC),
+        setupRequest: (req) => ({ ...req, headers: headers(n++) }),
+      },
+    ],
+  });
+  const get = await load({ url: `${base}${path}/${id}`, connections, duration, headers: headers(0) });
+  for (const [scenario, r] of [
+    [`POST ${server === "actlab" ? "/v1/experiments" : "(same I/O)"}`, post],
+    [`GET ${server === "actlab" ? "/v1/experiments/:id" : "(same I/O)"}`, get],
+  ] as const) {
+    rows.push({
+      scenario: scenario.startsWith("POST") ? "POST /v1/experiments" : "GET /v1/experiments/:id",
+      server,
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.non2xx + r.errors + r.timeouts,
+    });
+  }
+  return rows;
+}
+
+async function runnerMain({ duration, connections }: { duration: number; connections: number }) {
+  const database = `actlab_bench_${randomBytes(4).toString("hex")}`;
+  const databaseUrl = `${PG_SERVER}/${database}`;
+  const prefix = `actlab-bench-${randomBytes(4).toString("hex")}`;
+  await ensureDatabase(databaseUrl);
+  await applyMigrations({ url: databaseUrl });
+  const children: ChildProcess[] = [];
+  try {
+    // Keys for TENANTS tenants, made with the API's own code.
+    const { createDb } = await import("@actlab/db");
+    const { createApiKey } = await import("../src/services/api-keys.js");
+    const db = createDb({ url: databaseUrl, poolSize: 4 });
+    const keys: string[] = [];
+    for (let i = 0; i < TENANTS; i++) keys.push((await createApiKey(db, { tenant: `bench-${i}` })).key);
+    await db.$disconnect();
+
+    const rows: Row[] = [];
+    for (const [server, port] of [
+      ["actlab", 39_401],
+      ["baseline", 39_402],
+    ] as const) {
+      process.stderr.write(
+        `benchmarking ${server} (${duration} s per scenario, ${connections} connections)…\n`,
+      );
+      const child = await startChild(server, { databaseUrl, prefix, port });
+      children.push(child);
+      rows.push(
+        ...(await measure(server, port, { duration, connections, keys: server === "actlab" ? keys : [] })),
+      );
+      await stopChild(child);
+    }
+    const table = formatTable(rows, { duration, connections });
+    process.stdout.write(`${table}\n`);
+    writeFileSync(fileURLToPath(new URL("../BENCH.md", import.meta.url)), table);
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    const redis = createRedis(REDIS_URL, { role: "worker" });
+    let cursor = "0";
+    do {
+      const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (found.length) await redis.del(...found);
+    } while (cursor !== "0");
+    redis.disconnect();
+    await dropDatabase(databaseUrl);
+  }
+}
+
+function formatTable(
+  rows: Row[],
+  { duration, connections }: { duration: number; connections: number },
+): string {
+  const lines = [
+    "# `npm run bench:api`",
+    "",
+    `${new Date().toISOString()} · ${cpus().length} cores · ${connections} connections · ${duration} s per scenario · ` +
+      `server and load generator in separate processes on 127.0.0.1 · Postgres pool ${POOL_SIZE} each`,
+    "",
+    "| scenario | actlab req/s | baseline req/s | actlab/baseline | actlab p50 / p99 ms | baseline p50 / p99 ms | errors (actlab/baseline) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const scenario of ["POST /v1/experiments", "GET /v1/experiments/:id"]) {
+    const a = rows.find((r) => r.scenario === scenario && r.server === "actlab")!;
+    const b = rows.find((r) => r.scenario === scenario && r.server === "baseline")!;
+    lines.push(
+      `| ${scenario} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${(a.rps / b.rps).toFixed(2)} | ` +
+        `${a.p50} / ${a.p99} | ${b.p50} / ${b.p99} | ${a.errors} / ${b.errors} |`,
+    );
+  }
+  lines.push(
+    "",
+    "actlab: Fastify + zod validation and response serialization, API-key auth (cached), per-key rate limit in Redis, " +
+      "Idempotency/active-runs checks under a per-tenant advisory lock, Prisma transaction, BullMQ addBulk; POST load " +
+      `rotates over ${TENANTS} tenants' keys. Baseline: node:http + pg + BullMQ doing only the inserts/add (POST) ` +
+      "or one select with the runs (GET). Targets: ≥ 0.8 of baseline throughput; GET p99 ≤ 25 ms.",
+    "",
+  );
+  return lines.join("\n");
+}
+
+const { values } = parseArgs({
+  options: {
+    serve: { type: "string" },
+    db: { type: "string" },
+    prefix: { type: "string" },
+    port: { type: "string" },
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "50" },
+  },
+});
+if (values.serve) {
+  await childMain(values.serve, {
+    databaseUrl: values.db!,
+    prefix: values.prefix!,
+    port: Number(values.port),
+  });
+} else {
+  await runnerMain({ duration: Number(values.duration), connections: Number(values.connections) });
+  process.exit(0);
+}
