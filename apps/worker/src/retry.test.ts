@@ -54,6 +54,8 @@ describe("isPermanentError", () => {
     expect(isPermanentError(Object.assign(new Error(), { code: "P2024" }))).toBe(false);
     expect(isPermanentError(Object.assign(new Error(), { code: "P2034" }))).toBe(false);
     expect(isPermanentError(Object.assign(new Error(), { code: "P1001" }))).toBe(false);
+    // "database is not accepting connections" through the pg driver adapter.
+    expect(isPermanentError(Object.assign(new Error(), { code: "P2039" }))).toBe(false);
     expect(isPermanentError(Object.assign(new Error(), { permanent: true }))).toBe(true);
     expect(isPermanentError(new Error("socket hang up"))).toBe(false);
   });

@@ -1,13 +1,35 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** Errors that retrying cannot fix; everything else (connection loss, timeouts, deadlocks) is retried. */
+/**
+ * Prisma request errors about the data itself: retrying the same write cannot succeed. Every
+ * other error (connection refused or dropped, "database is not accepting connections" — which
+ * Prisma's driver adapter reports as P2039 —, pool timeouts, deadlocks) is treated as transient.
+ */
+const PERMANENT_PRISMA_CODES = new Set([
+  "P2000", // value too long
+  "P2001", // record searched for does not exist
+  "P2002", // unique constraint
+  "P2003", // foreign key constraint
+  "P2004", // constraint failed
+  "P2005", // invalid stored value
+  "P2006", // invalid value
+  "P2007", // data validation
+  "P2011", // null constraint
+  "P2012", // missing required value
+  "P2013", // missing required argument
+  "P2014", // relation violation
+  "P2015", // related record not found
+  "P2019", // input error
+  "P2020", // value out of range
+  "P2025", // record required but not found
+]);
+
+/** Errors that retrying cannot fix; everything else is retried. */
 export function isPermanentError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if ((err as { permanent?: boolean }).permanent) return true;
   const code = (err as { code?: unknown }).code;
-  // Prisma request errors (P2xxx) are about the data, except the pool timeout (P2024) and
-  // write conflicts / deadlocks (P2034), which go away on retry.
-  if (typeof code === "string" && /^P2\d{3}$/.test(code)) return code !== "P2024" && code !== "P2034";
+  if (typeof code === "string" && PERMANENT_PRISMA_CODES.has(code)) return true;
   return err.name === "PrismaClientValidationError" || err.name === "UnrecoverableError";
 }
 

@@ -1,10 +1,10 @@
 import type { Server } from "node:http";
 import { createDb } from "@actlab/db";
 import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
-import { type Job, WaitingError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import { CancelWatcher } from "./cancel-watcher.js";
 import type { TEnv } from "./env.js";
+import { startExclusiveWorkers } from "./exclusive-workers.js";
 import { trainRunJob } from "./jobs/train-run.definition.js";
 import { handleTrainRun, type TrainRunContext } from "./jobs/train-run.handler.js";
 import { createWorkerMetrics, serveMetrics } from "./metrics.js";
@@ -82,38 +82,15 @@ export async function startWorkerApp({
     shutdown: { requested: false, current: null },
   };
 
-  // One run at a time per process. A GPU worker has a BullMQ worker per queue; while one of
-  // them trains, the others are paused, and a job one of them fetched in the meantime is put
-  // straight back (moveToWait + WaitingError) for another worker.
+  // One run at a time per process; a GPU worker prefers training-gpu and takes training when idle.
   const queueNames = trainRunJob.queuesFor(env.WORKER_DEVICE);
-  const workers: Worker[] = [];
-  let busy = false;
-  const processorFor = (queueName: string) => async (job: Job, token?: string) => {
-    if (busy) {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    busy = true;
-    for (const w of workers) if (w.name !== queueName) void w.pause(true);
-    try {
-      return await handleTrainRun(job, token, ctx);
-    } finally {
-      busy = false;
-      if (!ctx.shutdown.requested) for (const w of workers) if (w.name !== queueName) w.resume();
-    }
-  };
-  for (const name of queueNames) {
-    const worker = new Worker(name, processorFor(name), {
-      connection,
-      ...trainRunJob.workerOptions(env),
-    });
-    worker.on("error", (err) => logger.warn({ err: err.message, queue: name }, "queue worker error"));
-    worker.on("stalled", (jobId) => logger.warn({ jobId, queue: name }, "stalled job moved back to wait"));
-    worker.on("failed", (job, err) =>
-      logger.warn({ jobId: job?.id, queue: name, err: err.message }, "job attempt failed"),
-    );
-    workers.push(worker);
-  }
+  const consumers = startExclusiveWorkers({
+    queueNames,
+    connection,
+    options: trainRunJob.workerOptions(env),
+    processor: (job, token) => handleTrainRun(job, token, ctx),
+    logger,
+  });
   logger.info(
     {
       queues: queueNames,
@@ -148,7 +125,7 @@ export async function startWorkerApp({
         ctx.shutdown.current?.stop("shutdown");
         reconciler.stop();
         // Waits for the active job: it stops after the current batch and hands the run back.
-        await Promise.all(workers.map((w) => w.close()));
+        await consumers.close();
         await cancels.close();
         await trainer.close();
         await producer.close().catch(() => {});

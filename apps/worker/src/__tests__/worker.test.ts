@@ -1,13 +1,14 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Db } from "@actlab/db";
+import { createDb, type Db } from "@actlab/db";
 import { createRedis, createTrainingProducer, publishCancel, TRAINING_QUEUE } from "@actlab/queue";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
   deletePrefix,
+  TEST_PG_SERVER,
   TEST_REDIS_URL,
   type TestDatabase,
   testPrefix,
@@ -308,6 +309,71 @@ describe("worker processes", () => {
     const types = await eventTypes(experiment.id);
     expect(types.filter((t) => t === "run.canceled")).toHaveLength(1);
     expect(types.at(-1)).toBe("experiment.finished");
+  });
+
+  it("cancel is also noticed by polling when the pub/sub message is missed", async () => {
+    const spec = tinySpec({
+      training: {
+        epochs: 6,
+        batchSize: 1,
+        seed: 5,
+        repeats: 1,
+        optimizer: { name: "sgd", learningRate: 0.01 },
+      },
+    });
+    const { runs } = await insertExperiment(db, spec);
+    const runId = runs[0]!.id;
+    const w = startWorker({ CANCEL_POLL_MS: "300" });
+    await ready(w);
+    await enqueue(runs);
+    await w.waitForLog(epochLog(runId, 1));
+    await db.run.update({ where: { id: runId }, data: { cancelRequested: true } }); // no publish
+    const stopped = await w.waitForLog((l) => l.msg === "run stopped by cancel" && l.runId === runId, 30_000);
+    expect(stopped.batch as number).toBeLessThan(stopped.batches as number);
+    expect((await waitForRun(runId, ["canceled", "succeeded", "failed"])).status).toBe("canceled");
+  });
+
+  it("rides out an 8 s Postgres outage mid-run and resumes from the checkpoint", async () => {
+    const spec = tinySpec({
+      training: {
+        epochs: 8,
+        batchSize: 5,
+        seed: 6,
+        repeats: 1,
+        optimizer: { name: "sgd", learningRate: 0.05 },
+      },
+    });
+    const { runs } = await insertExperiment(db, spec);
+    const runId = runs[0]!.id;
+    const w = startWorker();
+    await ready(w);
+    await enqueue(runs);
+    await w.waitForLog(epochLog(runId, 2));
+    const name = new URL(tdb.url).pathname.slice(1);
+    const admin = createDb({ url: `${TEST_PG_SERVER}/postgres`, poolSize: 1 });
+    try {
+      await admin.$executeRawUnsafe(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+      await admin.$executeRawUnsafe(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+      );
+      await new Promise((r) => setTimeout(r, 8_000));
+    } finally {
+      await admin.$executeRawUnsafe(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+      await admin.$disconnect();
+    }
+    const done = await waitFor(
+      async () => {
+        const run = await db.run.findUnique({ where: { id: runId } }).catch(() => null);
+        return run && ["succeeded", "failed"].includes(run.status) ? run : null;
+      },
+      { timeoutMs: 90_000, what: "the run to finish" },
+    );
+    expect(done.status).toBe("succeeded");
+    expect((await epochsOf(runId)).map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(w.child.exitCode).toBeNull(); // the worker survived the outage
+    // The outage was noticed, and never taken for a permanent failure.
+    expect(w.logs.some((l) => l.level >= 40 && l.runId === runId)).toBe(true);
+    expect(w.logs.filter((l) => l.msg === "run failed")).toEqual([]);
   });
 
   it("fails a run with a missing dataset at once, without retries, with an actionable message", async () => {
