@@ -1,0 +1,94 @@
+// The whole path a user's experiment travels: POST /v1/experiments → Postgres rows + BullMQ
+// jobs → a real worker process trains them → GET /v1/experiments/:id shows it succeeded with
+// its metrics. Real Postgres, real Redis, a real worker process; nothing mocked.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, startTestApi, type TestApi } from "../../apps/api/src/__tests__/helpers.js";
+import { spawnWorker, type WorkerProcess, waitFor } from "../../apps/worker/src/__tests__/helpers.js";
+import { TEST_REDIS_URL } from "../support/index.js";
+
+let api: TestApi;
+let worker: WorkerProcess;
+
+beforeAll(async () => {
+  api = await startTestApi("skeleton");
+  worker = spawnWorker({
+    env: {
+      DATABASE_URL: api.database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: api.prefix,
+      ACTLAB_BACKEND: "wasm",
+    },
+  });
+  await worker.waitForLog((l) => l.msg === "worker started");
+});
+
+afterAll(async () => {
+  worker?.kill("SIGTERM");
+  await worker?.exited;
+  await api?.close();
+});
+
+describe("walking skeleton", () => {
+  it("trains a submitted experiment to succeeded, with per-epoch metrics and final accuracy", async () => {
+    const body = {
+      name: "skeleton",
+      dataset: { samples: 300 },
+      model: { hiddenLayers: 2, units: 16 },
+      variants: [{ activation: "sigmoid" }, { activation: "relu" }],
+      training: { epochs: 3, repeats: 1, batchSize: 30, optimizer: { learningRate: 0.1 } },
+    };
+    const created = await api.app.inject({
+      method: "POST",
+      url: "/v1/experiments",
+      headers: bearer(api.keyA),
+      payload: body,
+    });
+    expect(created.statusCode).toBe(202);
+    const { id, runs, status } = created.json();
+    expect(status).toBe("queued");
+    expect(runs).toHaveLength(2);
+
+    const done = await waitFor(
+      async () => {
+        const r = await api.app.inject({ url: `/v1/experiments/${id}`, headers: bearer(api.keyA) });
+        const e = r.json();
+        return ["succeeded", "failed", "partial", "canceled"].includes(e.status) ? e : null;
+      },
+      { timeoutMs: 90_000, what: "the experiment to finish" },
+    );
+    expect(done.status).toBe("succeeded");
+    for (const run of done.runs) {
+      expect(run.status).toBe("succeeded");
+      expect(run.progress).toEqual({ epoch: 3, epochs: 3 });
+      expect(run.testAccuracy).toBeGreaterThanOrEqual(0);
+      expect(run.testAccuracy).toBeLessThanOrEqual(1);
+      expect(run.backend).toBe("wasm");
+      expect(run.attempts).toBe(1);
+    }
+    expect(done.summary.map((s: { variant: { activation: string } }) => s.variant.activation)).toEqual([
+      "sigmoid",
+      "relu",
+    ]);
+
+    const metrics = (
+      await api.app.inject({ url: `/v1/experiments/${id}/metrics`, headers: bearer(api.keyA) })
+    ).json();
+    expect(metrics.runs).toHaveLength(2);
+    for (const run of metrics.runs) {
+      expect(run.series.epoch).toEqual([1, 2, 3]);
+      expect(run.series.testAccuracy).toHaveLength(3);
+      // gradient norm of every layer: 2 hidden + output, input side first
+      expect(run.series.gradNorms.every((g: number[]) => g.length === 3 && g.every((x) => x > 0))).toBe(true);
+    }
+
+    const stored = await api.database.db.experimentEvent.findMany({
+      where: { experimentId: id },
+      orderBy: { id: "asc" },
+    });
+    const types = stored.map((e) => e.type);
+    expect(types.filter((t) => t === "run.started")).toHaveLength(2);
+    expect(types.filter((t) => t === "run.epoch")).toHaveLength(6);
+    expect(types.filter((t) => t === "run.finished")).toHaveLength(2);
+    expect(types.at(-1)).toBe("experiment.finished");
+  });
+});
