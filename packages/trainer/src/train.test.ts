@@ -160,6 +160,35 @@ describe("trainRun", () => {
     });
   });
 
+  it("awaits onEpoch before the next epoch and loads the spec's dataset itself when none is given", async () => {
+    const spec = tinySpec();
+    const events: string[] = [];
+    await trainRun({
+      spec,
+      variant: spec.variants[0] as Spec["variants"][number],
+      seed: 17,
+      onBatch: ({ epoch, batch }) => {
+        if (batch === 1) events.push(`start ${epoch}`);
+      },
+      onEpoch: async (m) => {
+        events.push(`epoch ${m.epoch} begin`);
+        await new Promise((r) => setTimeout(r, 30));
+        events.push(`epoch ${m.epoch} end`);
+      },
+    });
+    expect(events).toEqual([
+      "start 1",
+      "epoch 1 begin",
+      "epoch 1 end",
+      "start 2",
+      "epoch 2 begin",
+      "epoch 2 end",
+      "start 3",
+      "epoch 3 begin",
+      "epoch 3 end",
+    ]);
+  });
+
   it("leaks no tensors: the live count is the same after every epoch and back to the start afterwards", async () => {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
