@@ -23,7 +23,10 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     ],
     viewport: { width: 1280, height: 900 },
     deviceScaleFactor: 1,
+    acceptDownloads: true,
   });
+  // "Copy as Markdown" is checked by reading the clipboard back.
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   return {
     context,
     async close() {

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./browser.js";
@@ -138,6 +138,22 @@ describe("dashboard in a real browser", () => {
     expect(await inkedPixels('[data-testid="chart-accuracy"]')).toBeGreaterThan(500);
     expect(await inkedPixels('[data-testid="chart-gradient-profile"]')).toBeGreaterThan(500);
     expect(await page.getByTestId("summary-table").locator("tbody tr").count()).toBe(2);
+
+    // The summary leaves the page as CSV (a download) and as Markdown (the clipboard).
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download CSV" }).click(),
+    ]);
+    const csv = readFileSync((await download.path())!, "utf8")
+      .trim()
+      .split(/\r?\n/);
+    expect(csv[0]).toMatch(/^activation,runs,test_accuracy_mean/);
+    expect(csv.slice(1).map((l) => l.split(",")[0])).toEqual(["sigmoid", "relu"]);
+    await page.getByRole("button", { name: "Copy as Markdown" }).click();
+    await page.getByRole("button", { name: "Copied ✓" }).waitFor();
+    const markdown = await page.evaluate(() => navigator.clipboard.readText());
+    expect(markdown.split("\n")[0]).toContain("| activation | runs | test accuracy (%) |");
+    expect(markdown).toContain("| relu | 1 |");
     await shots("03-experiment-succeeded");
 
     await page.getByRole("link", { name: "Experiments" }).first().click();

@@ -8,7 +8,13 @@ import {
   ZMetricsResponse,
   ZRun,
 } from "@actlab/contracts";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import {
+  keepPreviousData,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
 import { useApiKey } from "../lib/auth.js";
 import { apiFetch, parseWith } from "./client.js";
 import {
@@ -35,22 +41,29 @@ export const keys = {
   activations: (params: string) => ["activations", params] as const,
 };
 
+const PAGE_SIZE = 25;
+
+/** Newest first, a page at a time (the API's keyset cursor); every loaded page stays live. */
 export function useExperiments(status: string | null) {
   const key = useApiKey();
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: keys.experiments(status),
-    queryFn: async ({ signal }): Promise<TExperimentList> => {
-      const q = new URLSearchParams({ limit: "50" });
+    queryFn: async ({ signal, pageParam }): Promise<TExperimentList> => {
+      const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
       if (status) q.set("status", status);
+      if (pageParam) q.set("cursor", pageParam);
       return parseWith(
         ZExperimentList,
         await apiFetch(key, `/v1/experiments?${q}`, { signal }),
         "experiment list",
       );
     },
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
     placeholderData: keepPreviousData,
     // Live without a reload: poll fast while anything trains, slowly otherwise.
-    refetchInterval: (q) => (q.state.data?.items.some((e) => isActiveExperiment(e.status)) ? 2000 : 10_000),
+    refetchInterval: (q) =>
+      q.state.data?.pages.some((p) => p.items.some((e) => isActiveExperiment(e.status))) ? 2000 : 10_000,
   });
 }
 
@@ -89,7 +102,7 @@ export function useRun(id: string) {
   });
 }
 
-/** The catalog; `params` (e.g. `activation=elu&alpha=0.5`) asks the API to resample with those parameters. */
+/** The catalog; `params` (e.g. `activation=elu&alpha=0.5`) asks the API to resample one activation with those parameters. */
 export function useActivations(params = "") {
   const key = useApiKey();
   return useQuery({

@@ -102,6 +102,7 @@ export const ZDatasetInfo = z.looseObject({
   samples: z.number().optional(),
   maxSamples: z.number().optional(),
   available: z.boolean().optional(),
+  detail: z.string().optional(),
 });
 export type TDatasetInfo = z.infer<typeof ZDatasetInfo>;
 

@@ -36,16 +36,24 @@ export function downloadBlob(filename: string, content: BlobPart, type: string) 
 export function SummaryTable({
   summary,
   filename,
+  colors = {},
 }: {
   summary: readonly TVariantSummary[];
   filename: string;
+  /** variant label → chart colour, so the table doubles as the charts' legend */
+  colors?: Record<string, string>;
 }) {
   const rows = summaryRows(summary);
   const [copied, setCopied] = useState<"ok" | "fail" | null>(null);
-  const best = rows.reduce<number | null>(
-    (b, r) => (r.accuracyMean !== null && (b === null || r.accuracyMean > b) ? r.accuracyMean : b),
-    null,
-  );
+  // Highlight the winner only once there is a comparison to win.
+  const measured = rows.filter((r) => r.accuracyMean !== null).length;
+  const best =
+    measured < 2
+      ? null
+      : rows.reduce<number | null>(
+          (b, r) => (r.accuracyMean !== null && (b === null || r.accuracyMean > b) ? r.accuracyMean : b),
+          null,
+        );
 
   const copy = async () => {
     setCopied((await copyText(toMarkdown(rows))) ? "ok" : "fail");
@@ -59,10 +67,10 @@ export function SummaryTable({
           <thead>
             <tr>
               <th>Activation</th>
-              <th className="num">Runs</th>
+              <th className="num hide-sm">Runs</th>
               <th className="num">Test accuracy</th>
               <th className="num">Test loss</th>
-              <th className="num">Time</th>
+              <th className="num hide-sm">Time</th>
               <th className="num" title="first layer's gradient norm ÷ last layer's, final epoch">
                 Grad ratio first/last
               </th>
@@ -71,8 +79,13 @@ export function SummaryTable({
           <tbody>
             {rows.map((r) => (
               <tr key={r.variant} className={best !== null && r.accuracyMean === best ? "best" : ""}>
-                <td>{r.variant}</td>
-                <td className="num">{r.runs}</td>
+                <td>
+                  {colors[r.variant] ? (
+                    <i className="swatch" style={{ background: colors[r.variant] }} />
+                  ) : null}
+                  {r.variant}
+                </td>
+                <td className="num hide-sm">{r.runs}</td>
                 <td className="num">
                   {pct(r.accuracyMean, 2)}
                   {r.accuracyStd !== null && r.accuracyMean !== null ? (
@@ -85,7 +98,9 @@ export function SummaryTable({
                     <span className="muted"> ± {num(r.lossStd, 4)}</span>
                   ) : null}
                 </td>
-                <td className="num">{r.secondsMean === null ? "—" : `${r.secondsMean.toFixed(1)} s`}</td>
+                <td className="num hide-sm">
+                  {r.secondsMean === null ? "—" : `${r.secondsMean.toFixed(1)} s`}
+                </td>
                 <td
                   className={`num ${r.gradNormRatio !== null && r.gradNormRatio < 0.01 ? "vanishing" : ""}`}
                 >

@@ -87,7 +87,7 @@ interface SelectFieldProps<T extends string> {
   label: string;
   path: string;
   value: T;
-  options: readonly (T | { value: T; label: string })[];
+  options: readonly (T | { value: T; label: string; disabled?: boolean })[];
   onChange: (v: T) => void;
   errors?: string[] | undefined;
   hint?: ReactNode;
@@ -116,9 +116,9 @@ export function SelectField<T extends string>({
           aria-describedby={describedBy}
         >
           {options.map((o) => {
-            const opt = typeof o === "string" ? { value: o, label: o } : o;
+            const opt = typeof o === "string" ? { value: o, label: o, disabled: false } : o;
             return (
-              <option key={opt.value} value={opt.value}>
+              <option key={opt.value} value={opt.value} disabled={opt.disabled}>
                 {opt.label}
               </option>
             );

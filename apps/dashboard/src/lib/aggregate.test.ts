@@ -1,6 +1,13 @@
 import type { TMetricsResponse } from "@actlab/contracts";
 import { describe, expect, it } from "vitest";
-import { gradNormsByEpoch, groupByVariant, latestLayerProfile, meanSpread, std } from "./aggregate.js";
+import {
+  gradNormsByEpoch,
+  groupByVariant,
+  latestLayerProfile,
+  meanSpread,
+  std,
+  variantColors,
+} from "./aggregate.js";
 
 const run = (
   id: string,
@@ -53,7 +60,16 @@ describe("groupByVariant", () => {
     expect(groups.map((g) => g.label)).toEqual(["sigmoid", "tanh", "relu"]);
     expect(groups[0]!.runs.map((r) => r.id)).toEqual(["c"]);
     expect(groups[1]!.runs).toEqual([]);
-    expect(new Set(groups.map((g) => g.color)).size).toBe(3);
+    expect(groups.map((g) => g.color)).toEqual(["#d62728", "#e69f00", "#0072b2"]);
+  });
+
+  it("gives a second variant of the same activation a colour of its own", () => {
+    const colors = variantColors([
+      { activation: "leaky_relu", alpha: 0.01 },
+      { activation: "leaky_relu", alpha: 0.3 },
+    ]);
+    expect(colors[0]).toBe("#009e73");
+    expect(colors[1]).not.toBe(colors[0]);
   });
 });
 

@@ -31,6 +31,39 @@ export const PALETTE = [
   "#393b79",
 ];
 
+/**
+ * One fixed colour per activation, so sigmoid is the same red on every chart and every page;
+ * a second variant of the same activation (say two LeakyReLU slopes) takes an unused colour.
+ */
+export const ACTIVATION_COLORS: Record<string, string> = {
+  sigmoid: "#d62728",
+  tanh: "#e69f00",
+  relu: "#0072b2",
+  leaky_relu: "#009e73",
+  prelu: "#cc79a7",
+  rrelu: "#56b4e9",
+  elu: "#8c564b",
+  selu: "#7f7f7f",
+  gelu: "#bcbd22",
+  silu: "#17becf",
+  softplus: "#9467bd",
+  mish: "#1f3a93",
+  linear: "#393b79",
+};
+
+export function variantColors(variants: readonly TVariant[]): string[] {
+  const used = new Set<string>();
+  return variants.map((v) => {
+    const own = ACTIVATION_COLORS[v.activation];
+    const color =
+      own && !used.has(own)
+        ? own
+        : (PALETTE.find((c) => !used.has(c)) ?? PALETTE[used.size % PALETTE.length]!);
+    used.add(color);
+    return color;
+  });
+}
+
 export interface VariantGroup {
   label: string;
   color: string;
@@ -38,14 +71,14 @@ export interface VariantGroup {
 }
 
 export function groupByVariant(metrics: TMetricsResponse, variants: readonly TVariant[]): VariantGroup[] {
-  const labels = variants.map(variantLabel);
+  const all = [...variants];
   for (const r of metrics.runs) {
-    const l = variantLabel(r.variant);
-    if (!labels.includes(l)) labels.push(l);
+    if (!all.some((v) => variantLabel(v) === variantLabel(r.variant))) all.push(r.variant);
   }
-  return labels.map((label, i) => ({
+  const colors = variantColors(all);
+  return all.map(variantLabel).map((label, i) => ({
     label,
-    color: PALETTE[i % PALETTE.length]!,
+    color: colors[i]!,
     runs: metrics.runs.filter((r) => variantLabel(r.variant) === label).sort((a, b) => a.repeat - b.repeat),
   }));
 }

@@ -89,7 +89,7 @@ function CurveChart({
 function paramQuery(name: string, values: Record<string, number>, params: TActivationParam[]): string {
   const changed = params.some((p) => values[p.name] !== undefined && values[p.name] !== p.default);
   if (!changed) return "";
-  const q = new URLSearchParams({ name });
+  const q = new URLSearchParams({ activation: name });
   for (const p of params) q.set(p.name, String(values[p.name] ?? p.default));
   return q.toString();
 }
@@ -129,7 +129,7 @@ function ParamSliders({
         return (
           <label key={p.name} className="slider">
             <span>
-              <Tex tex={p.name === "alpha" ? "\\alpha" : p.name} /> = <strong>{+v.toPrecision(3)}</strong>
+              <Tex tex={PARAM_TEX[p.name] ?? `\\text{${p.name}}`} /> = <strong>{+v.toPrecision(3)}</strong>
             </span>
             <input
               type="range"
@@ -176,10 +176,10 @@ function ActivationCard({ base }: { base: TActivationInfo }) {
     >
       <div className="formulas">
         <div>
-          <Tex tex={info.formulaLatex ? `f(x) = ${stripLhs(info.formulaLatex)}` : undefined} block />
+          <Tex tex={withLhs(info.formulaLatex, "f(x)")} block />
         </div>
         <div>
-          <Tex tex={info.derivativeLatex ? `f'(x) = ${stripLhs(info.derivativeLatex)}` : undefined} block />
+          <Tex tex={withLhs(info.derivativeLatex, "f'(x)")} block />
         </div>
       </div>
       <CurveChart
@@ -195,10 +195,19 @@ function ActivationCard({ base }: { base: TActivationInfo }) {
   );
 }
 
-/** The API may send `f(x) = …` or just the right-hand side; show one `f(x) =` either way. */
-function stripLhs(tex: string): string {
-  return tex.replace(/^\s*[a-zA-Z\\]+'?\s*\(x\)\s*=\s*/, "").replace(/^\s*f'\(x\)\s*=\s*/, "");
+/** The catalog's formulas are whole equations (`\\tanh(x) = …`); a bare right-hand side gets `f(x) =`. */
+function withLhs(tex: string | undefined, lhs: string): string | undefined {
+  if (!tex) return undefined;
+  return tex.includes("=") ? tex : `${lhs} = ${tex}`;
 }
+
+/** How the catalog's parameter names read in the chapter's notation. */
+const PARAM_TEX: Record<string, string> = {
+  alpha: "\\alpha",
+  alphaInit: "\\alpha_0",
+  lower: "l",
+  upper: "u",
+};
 
 function ChapterFigures({ catalog }: { catalog: TActivationInfo[] }) {
   const by = (n: string) => catalog.find((a) => a.name === n);

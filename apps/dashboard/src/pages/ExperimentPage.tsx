@@ -11,6 +11,7 @@ import {
 } from "../charts/charts.js";
 import { SummaryTable } from "../components/SummaryTable.js";
 import { Card, ErrorState, errorMessage, Facts, Loading, Progress, StatusBadge } from "../components/ui.js";
+import { variantColors } from "../lib/aggregate.js";
 import { duration, elapsedBetween, pct, relativeTime } from "../lib/format.js";
 import { runsProgress } from "../lib/progress.js";
 import { Link } from "../lib/router.js";
@@ -33,6 +34,7 @@ export default function ExperimentPage({ id }: { id: string }) {
       <Card title="Summary">
         {exp.summary.length ? (
           <SummaryTable
+            colors={colorsByLabel(exp)}
             summary={exp.summary}
             filename={`actlab-${exp.name.replace(/[^\w.-]+/g, "_")}-${exp.id.slice(0, 8)}`}
           />
@@ -42,6 +44,11 @@ export default function ExperimentPage({ id }: { id: string }) {
       </Card>
     </div>
   );
+}
+
+function colorsByLabel(exp: TExperiment): Record<string, string> {
+  const colors = variantColors(exp.spec.variants);
+  return Object.fromEntries(exp.spec.variants.map((v, i) => [variantLabel(v), colors[i]!]));
 }
 
 function Header({ exp, stream }: { exp: TExperiment; stream: string }) {
@@ -123,6 +130,7 @@ function Header({ exp, stream }: { exp: TExperiment; stream: string }) {
 }
 
 function Runs({ exp }: { exp: TExperiment }) {
+  const colors = colorsByLabel(exp);
   const [open, setOpen] = useState(exp.runs.length <= 24);
   const runs = [...exp.runs].sort(
     (a, b) =>
@@ -163,6 +171,9 @@ function Runs({ exp }: { exp: TExperiment }) {
               {runs.map((r) => (
                 <tr key={r.id} data-run-id={r.id} data-run-status={r.status}>
                   <td>
+                    {colors[variantLabel(r.variant)] ? (
+                      <i className="swatch" style={{ background: colors[variantLabel(r.variant)] }} />
+                    ) : null}
                     <Link to={`/runs/${r.id}`}>{variantLabel(r.variant)}</Link>
                     <span className="show-sm muted small"> · repeat {r.repeat}</span>
                     {r.error ? (

@@ -8,6 +8,7 @@ import { EXPERIMENT_STATUSES } from "../lib/statuses.js";
 export function Experiments() {
   const [status, setStatus] = useSearchParam("status");
   const q = useExperiments(status);
+  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (
     <>
@@ -39,7 +40,7 @@ export function Experiments() {
         <Loading what="Loading experiments" />
       ) : q.isError ? (
         <ErrorState error={q.error} retry={() => void q.refetch()} />
-      ) : q.data.items.length === 0 ? (
+      ) : items.length === 0 ? (
         status ? (
           <Empty title={`No ${status} experiments.`}>
             <button type="button" className="btn btn-small" onClick={() => setStatus(null)}>
@@ -54,7 +55,7 @@ export function Experiments() {
         )
       ) : (
         <ul className="exp-list" aria-label="experiments">
-          {q.data.items.map((e) => {
+          {items.map((e) => {
             const counts = runCountsText(e);
             const took = elapsedBetween(e.startedAt ?? e.createdAt, e.finishedAt);
             return (
@@ -78,6 +79,18 @@ export function Experiments() {
           })}
         </ul>
       )}
+      {q.hasNextPage ? (
+        <div className="load-more">
+          <button
+            type="button"
+            className="btn"
+            onClick={() => void q.fetchNextPage()}
+            disabled={q.isFetchingNextPage}
+          >
+            {q.isFetchingNextPage ? "Loading…" : "Load older experiments"}
+          </button>
+        </div>
+      ) : null}
       {q.isFetching && !q.isPending ? (
         <div className="refresh-dot" title="refreshing" aria-hidden="true" />
       ) : null}

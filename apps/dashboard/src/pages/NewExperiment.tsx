@@ -123,9 +123,11 @@ export function NewExperiment() {
   const datasetOptions = datasetsQ.data?.length
     ? datasetsQ.data.map((d) => ({
         value: d.name as (typeof DATASET_NAMES)[number],
-        label: d.title ? `${d.title} (${d.name})` : d.name,
+        label: `${d.title ?? d.name}${d.available === false ? " (not installed)" : d.samples ? ` — ${d.samples.toLocaleString("en-US")} images` : ""}`,
+        disabled: d.available === false && d.name !== spec.dataset.name,
       }))
     : DATASET_NAMES.map((d) => ({ value: d, label: d }));
+  const datasetInfo = datasetsQ.data?.find((d) => d.name === spec.dataset.name);
 
   const initializer = spec.model.initializer;
 
@@ -198,6 +200,7 @@ export function NewExperiment() {
             options={datasetOptions}
             onChange={(v) => update("dataset.name", v)}
             errors={err("dataset.name")}
+            hint={datasetInfo?.detail}
           />
           <NumberField
             label="Samples"

@@ -16,7 +16,7 @@ import {
   Progress,
   StatusBadge,
 } from "../components/ui.js";
-import { PALETTE, type VariantGroup } from "../lib/aggregate.js";
+import { ACTIVATION_COLORS, PALETTE, type VariantGroup } from "../lib/aggregate.js";
 import { useApiKey } from "../lib/auth.js";
 import { duration, num, pct } from "../lib/format.js";
 import { Link } from "../lib/router.js";
@@ -35,7 +35,13 @@ function RunView({ run }: { run: TRun }) {
   const group: VariantGroup[] = useMemo(
     () =>
       mine
-        ? [{ label: `${variantLabel(run.variant)} · repeat ${run.repeat}`, color: PALETTE[2]!, runs: [mine] }]
+        ? [
+            {
+              label: `${variantLabel(run.variant)} · repeat ${run.repeat}`,
+              color: ACTIVATION_COLORS[run.variant.activation] ?? PALETTE[0]!,
+              runs: [mine],
+            },
+          ]
         : [],
     [mine, run.variant, run.repeat],
   );
@@ -300,7 +306,7 @@ function PredictPanel({ run, siblings }: { run: TRun; siblings: TRun[] }) {
       </div>
       {results.length > 1 ? (
         <div className="table-wrap">
-          <table className="table small" data-testid="sibling-predictions">
+          <table className="table small sibling-table" data-testid="sibling-predictions">
             <thead>
               <tr>
                 <th>Run</th>
