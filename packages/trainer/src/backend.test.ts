@@ -79,12 +79,15 @@ describe("backends", () => {
           );
           const bias = tf.ones([t(sb, tb).at(tb ? -2 : -1) as number]);
           const before = tf.memory().numTensors;
+          const dataIds = tf.engine().backend.numDataIds();
           const c = tf.matMul(a, b, ta, tb);
           results[backend]?.push([...c.shape, ...Array.from(c.dataSync())]);
           const fused = tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias, activation: "relu" });
           results[backend]?.push(Array.from(fused.dataSync()));
           tf.dispose([c, fused]);
-          expect(tf.memory().numTensors).toBe(before + 0); // the transposed copies are freed
+          // The transposed copies are freed, in the engine and in the backend's own memory.
+          expect(tf.memory().numTensors).toBe(before);
+          expect(tf.engine().backend.numDataIds()).toBe(dataIds);
           tf.dispose([a, b, bias]);
         }
       }
