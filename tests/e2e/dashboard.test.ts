@@ -16,6 +16,8 @@ const consoleErrors: string[] = [];
 async function shot(name: string, opts: { phone?: boolean } = {}) {
   await page.setViewportSize(opts.phone ? PHONE : DESKTOP);
   await page.waitForTimeout(400); // charts follow their container's width on resize
+  // Full-page captures draw the sticky top bar where the page is scrolled to: start at the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/${name}-${opts.phone ? "phone" : "desktop"}.png`, fullPage: true });
 }
 
@@ -186,6 +188,29 @@ describe("dashboard in a real browser", () => {
     await expect.poll(() => prediction.getAttribute("data-class")).toMatch(/^[0-9]$/);
     expect(await prediction.locator(".probs li").count()).toBe(10);
     await shots("05-run-prediction");
+  });
+
+  it("cancels a running experiment from its page", async () => {
+    const res = await fetch(`${stack.baseUrl}/v1/experiments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        preset: "chapter8-keras",
+        name: "e2e: cancel me",
+        dataset: { samples: 1000 },
+        model: { hiddenLayers: 2, units: 16 },
+        variants: [{ activation: "relu" }],
+        training: { epochs: 500, repeats: 1 },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await page.goto(`${stack.baseUrl}/experiments/${id}`);
+    await page.locator('[data-run-status="running"]').waitFor({ timeout: 120_000 });
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator('[data-experiment-status="canceled"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator("[data-run-status]").first().getAttribute("data-run-status")).toBe("canceled");
   });
 
   it("shows the activation gallery with the chapter's figures", async () => {

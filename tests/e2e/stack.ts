@@ -29,7 +29,12 @@ export interface Stack {
 
 /** `npm run build -w @actlab/dashboard`, so the API serves exactly this checkout's UI. */
 export function buildDashboard(): void {
-  const r = spawnSync("npm", ["run", "build", "-w", "@actlab/dashboard"], { cwd: ROOT, encoding: "utf8" });
+  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+  const r = spawnSync("npm", ["run", "build", "-w", "@actlab/dashboard"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NODE_ENV: "production" },
+  });
   if (r.status !== 0) throw new Error(`dashboard build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
