@@ -20,14 +20,29 @@ export interface TPreset {
 
 /**
  * The textbook chapter's two codes. Both sample 10,000 MNIST digits, split 80/20, and train
- * 4 hidden layers of 200 units with plain SGD at 0.01. Users usually shorten `epochs`.
+ * 4 hidden layers of 200 units (Dense + activation, softmax output, cross-entropy) with plain
+ * SGD at 0.01 and zero biases; the variants are the chapter's seven activations, 3 repeats each.
+ * Users usually shorten `epochs`: `{ "preset": "chapter8-keras", "training": { "epochs": 30 } }`.
+ *
+ * Pixel scaling (measured with this trainer, 2 epochs each, wasm backend): the chapter fed raw
+ * 0–255 pixels to both codes. With Keras' glorot_uniform weights, raw pixels make ReLU's
+ * pre-activations reach the hundreds and SGD at 0.01 diverges to NaN in the first epoch (test
+ * accuracy 9.6%): Keras survives it only because it computes the loss from clipped softmax
+ * probabilities, which zeroes the gradient of hopeless examples, while actlab's cross-entropy
+ * on the logits does not. So the Keras preset uses [0,1] pixels. With the TensorFlow code's
+ * truncated-normal(0.01) weights the opposite holds: on [0,1] pixels the signal shrinks ~10× per
+ * layer and ReLU is still at chance after 8 epochs, while raw pixels start learning (35% at
+ * epoch 8, climbing), as in the chapter — so the TensorFlow preset keeps raw pixels.
  */
 export const PRESETS: readonly TPreset[] = [
   {
     id: "chapter8-keras",
     title: "Chapter 8 — Keras code",
     description:
-      "Keras defaults: glorot_uniform weights, batch 100. The chapter trained 1000 epochs (tanh 93.2%, ReLU 94.1%).",
+      "The chapter's Keras code for tanh and ReLU: glorot_uniform weights, zero biases, batch 100, 1000 epochs " +
+      "(chapter: tanh 93.2%, ReLU 94.1%), 3 repeats. Pixels scaled to [0,1]: the chapter's raw 0–255 pixels " +
+      "make ReLU diverge to NaN in the first epoch with actlab's logits cross-entropy. Shorten with " +
+      '{"training":{"epochs":30}}.',
     spec: {
       name: "chapter 8 (Keras code)",
       dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, pixelScale: "unit", seed: 1 },
@@ -47,10 +62,13 @@ export const PRESETS: readonly TPreset[] = [
     id: "chapter8-tf",
     title: "Chapter 8 — TensorFlow code",
     description:
-      "Hand-written TensorFlow: truncated-normal weights (stddev 0.01), zero biases, batch 200, 50 epochs (LeakyReLU 93.7%, PReLU 92.55%).",
+      "The chapter's hand-written TensorFlow code for LeakyReLU and PReLU: truncated-normal weights " +
+      "(stddev 0.01), zero biases, batch 200, 50 epochs (chapter: LeakyReLU 93.7%, PReLU 92.55%), 3 repeats. " +
+      "Raw 0–255 pixels as in the chapter: with such small weights [0,1] pixels leave the 4-layer net at " +
+      "chance for many epochs, raw pixels train.",
     spec: {
       name: "chapter 8 (TensorFlow code)",
-      dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, pixelScale: "unit", seed: 1 },
+      dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, pixelScale: "raw", seed: 1 },
       model: { hiddenLayers: 4, units: 200, initializer: { name: "truncated_normal", stddev: 0.01 } },
       variants: CHAPTER_VARIANTS,
       training: {
@@ -63,7 +81,54 @@ export const PRESETS: readonly TPreset[] = [
       device: "cpu",
     },
   },
+  {
+    id: "chapter8-keras-short",
+    title: "Chapter 8 — Keras code, 20 epochs",
+    description:
+      "The chapter's Keras code for LeakyReLU and PReLU: as chapter8-keras but batch 200 and 20 epochs " +
+      "(chapter: LeakyReLU 92.9%, PReLU 90.6%), 3 repeats, [0,1] pixels (see chapter8-keras).",
+    spec: {
+      name: "chapter 8 (Keras code, 20 epochs)",
+      dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, pixelScale: "unit", seed: 1 },
+      model: { hiddenLayers: 4, units: 200, initializer: { name: "glorot_uniform" } },
+      variants: CHAPTER_VARIANTS,
+      training: {
+        optimizer: { name: "sgd", learningRate: 0.01 },
+        epochs: 20,
+        batchSize: 200,
+        seed: 1,
+        repeats: 3,
+      },
+      device: "cpu",
+    },
+  },
 ];
+
+/** Which code (preset) and how many epochs a figure of the chapter comes from. */
+export interface TChapterFigure {
+  /** Test accuracy as a fraction in [0,1]. */
+  accuracy: number;
+  code: "keras" | "tf";
+  epochs: number;
+  batchSize: number;
+}
+
+/**
+ * The test accuracies the chapter prints, by activation. It names sigmoid (as the one whose
+ * gradient vanishes), RReLU and ELU without numbers.
+ */
+export const CHAPTER8_FIGURES: Readonly<Partial<Record<string, readonly TChapterFigure[]>>> = {
+  tanh: [{ accuracy: 0.932, code: "keras", epochs: 1000, batchSize: 100 }],
+  relu: [{ accuracy: 0.941, code: "keras", epochs: 1000, batchSize: 100 }],
+  leaky_relu: [
+    { accuracy: 0.937, code: "tf", epochs: 50, batchSize: 200 },
+    { accuracy: 0.929, code: "keras", epochs: 20, batchSize: 200 },
+  ],
+  prelu: [
+    { accuracy: 0.9255, code: "tf", epochs: 50, batchSize: 200 },
+    { accuracy: 0.906, code: "keras", epochs: 20, batchSize: 200 },
+  ],
+};
 
 export const PRESET_IDS = PRESETS.map((p) => p.id) as [string, ...string[]];
 export const ZPresetId = z.enum(PRESET_IDS);

@@ -75,6 +75,27 @@ describe("experiment spec", () => {
     ]);
   });
 
+  it("chapter presets follow the chapter's two codes and can be shortened", () => {
+    const keras = resolveExperimentRequest({ preset: "chapter8-keras", training: { epochs: 30 } });
+    const tf = resolveExperimentRequest({ preset: "chapter8-tf" });
+    expect(keras.ok && tf.ok).toBe(true);
+    if (!keras.ok || !tf.ok) return;
+    expect(keras.spec.training).toMatchObject({ epochs: 30, batchSize: 100, repeats: 3 });
+    expect(keras.spec.model.initializer).toEqual({ name: "glorot_uniform" });
+    expect(keras.spec.dataset.pixelScale).toBe("unit");
+    expect(tf.spec.training).toMatchObject({ epochs: 50, batchSize: 200 });
+    expect(tf.spec.dataset.pixelScale).toBe("raw");
+    for (const s of [keras.spec, tf.spec]) {
+      expect(s.dataset).toMatchObject({ samples: 10_000, testFraction: 0.2 });
+      expect(s.model).toMatchObject({ hiddenLayers: 4, units: 200 });
+      expect(s.training.optimizer).toMatchObject({ name: "sgd", learningRate: 0.01 });
+    }
+    expect(PRESETS.find((p) => p.id === "chapter8-keras-short")?.spec.training).toMatchObject({
+      epochs: 20,
+      batchSize: 200,
+    });
+  });
+
   it("names an unknown preset", () => {
     expect(resolveExperimentRequest({ preset: "nope" })).toEqual({
       ok: false,
