@@ -9,13 +9,14 @@
  *                         insert per row in a transaction + BullMQ addBulk.
  *   GET /v1/experiments/:id  actlab = auth + experiment with runs + summary; baseline = one pg select.
  * Prints req/s and p50/p99 latency and the actlab/baseline ratio; writes the table to
- * apps/api/BENCH.md. Options: --duration S (default 10), --connections N (default 50).
+ * apps/api/BENCH.md. Options: --duration S (default 5), --connections N (default 50), --rounds R (default 3),
+ * --only post|get (does not write BENCH.md).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { applyMigrations, dropDatabase, ensureDatabase } from "@actlab/db";
@@ -210,11 +211,15 @@ async function load(opts: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
-async function measure(
-  server: string,
-  port: number,
-  { duration, connections, keys }: { duration: number; connections: number; keys: string[] },
-): Promise<Row[]> {
+interface Target {
+  server: "actlab" | "baseline";
+  base: string;
+  path: string;
+  id: string;
+  headers: (i: number) => Record<string, string>;
+}
+
+async function prepare(server: Target["server"], port: number, keys: string[]): Promise<Target> {
   const base = `http://127.0.0.1:${port}`;
   const headers = (i: number): Record<string, string> => ({
     "content-type": "application/json",
@@ -230,42 +235,62 @@ async function measure(
   if (created.status !== 202)
     throw new Error(`${server}: POST answered ${created.status}: ${await created.text()}`);
   const { id } = (await created.json()) as { id: string };
-
-  let n = 0;
-  const rows: Row[] = [];
   // Warm-up (JIT, pools, key cache), not recorded.
-  await load({ url: `${base}${path}/${id}`, connections, duration: 2, headers: headers(0) });
-  const post = await load({
-    url: `${base}${path}`,
-    connections,
-    duration,
-    method: "POST",
-    requests: [
-      {
-        method: "POST",
-        body: JSON.stringify(SPEC),
-        setupRequest: (req) => ({ ...req, headers: headers(n++) }),
-      },
-    ],
-  });
-  const get = await load({ url: `${base}${path}/${id}`, connections, duration, headers: headers(0) });
-  for (const [scenario, r] of [
-    [`POST ${server === "actlab" ? "/v1/experiments" : "(same I/O)"}`, post],
-    [`GET ${server === "actlab" ? "/v1/experiments/:id" : "(same I/O)"}`, get],
-  ] as const) {
-    rows.push({
-      scenario: scenario.startsWith("POST") ? "POST /v1/experiments" : "GET /v1/experiments/:id",
-      server,
-      rps: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      errors: r.non2xx + r.errors + r.timeouts,
-    });
-  }
-  return rows;
+  await load({ url: `${base}${path}/${id}`, connections: 10, duration: 2, headers: headers(0) });
+  return { server, base, path, id, headers };
 }
 
-async function runnerMain({ duration, connections }: { duration: number; connections: number }) {
+const SCENARIOS = ["POST /v1/experiments", "GET /v1/experiments/:id"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+async function measure(
+  t: Target,
+  scenario: Scenario,
+  { duration, connections }: { duration: number; connections: number },
+): Promise<Row> {
+  let n = 0;
+  const r =
+    scenario === "POST /v1/experiments"
+      ? await load({
+          url: `${t.base}${t.path}`,
+          connections,
+          duration,
+          method: "POST",
+          requests: [
+            {
+              method: "POST",
+              body: JSON.stringify(SPEC),
+              setupRequest: (req) => ({ ...req, headers: t.headers(n++) }),
+            },
+          ],
+        })
+      : await load({ url: `${t.base}${t.path}/${t.id}`, connections, duration, headers: t.headers(0) });
+  return {
+    scenario,
+    server: t.server,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.non2xx + r.errors + r.timeouts,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+async function runnerMain({
+  duration,
+  connections,
+  rounds,
+  only,
+}: {
+  duration: number;
+  connections: number;
+  rounds: number;
+  only: string | undefined;
+}) {
   const database = `actlab_bench_${randomBytes(4).toString("hex")}`;
   const databaseUrl = `${PG_SERVER}/${database}`;
   const prefix = `actlab-bench-${randomBytes(4).toString("hex")}`;
@@ -281,24 +306,29 @@ async function runnerMain({ duration, connections }: { duration: number; connect
     for (let i = 0; i < TENANTS; i++) keys.push((await createApiKey(db, { tenant: `bench-${i}` })).key);
     await db.$disconnect();
 
-    const rows: Row[] = [];
+    const targets: Target[] = [];
     for (const [server, port] of [
       ["actlab", 39_401],
       ["baseline", 39_402],
     ] as const) {
-      process.stderr.write(
-        `benchmarking ${server} (${duration} s per scenario, ${connections} connections)…\n`,
-      );
-      const child = await startChild(server, { databaseUrl, prefix, port });
-      children.push(child);
-      rows.push(
-        ...(await measure(server, port, { duration, connections, keys: server === "actlab" ? keys : [] })),
-      );
-      await stopChild(child);
+      children.push(await startChild(server, { databaseUrl, prefix, port }));
+      targets.push(await prepare(server, port, server === "actlab" ? keys : []));
     }
-    const table = formatTable(rows, { duration, connections });
+    // Rounds alternate the two servers, so load from anything else on the machine hits both alike.
+    const rows: Row[] = [];
+    const scenarios = SCENARIOS.filter((s) => !only || s.toLowerCase().startsWith(only.toLowerCase()));
+    for (let round = 1; round <= rounds; round++) {
+      for (const scenario of scenarios) {
+        for (const t of round % 2 ? targets : [...targets].reverse()) {
+          process.stderr.write(`round ${round}/${rounds}: ${scenario} on ${t.server}…\n`);
+          rows.push(await measure(t, scenario, { duration, connections }));
+        }
+      }
+    }
+    for (const c of children) await stopChild(c);
+    const table = formatTable(rows, { duration, connections, rounds, scenarios });
     process.stdout.write(`${table}\n`);
-    writeFileSync(fileURLToPath(new URL("../BENCH.md", import.meta.url)), table);
+    if (!only) writeFileSync(fileURLToPath(new URL("../BENCH.md", import.meta.url)), table);
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
     const redis = createRedis(REDIS_URL, { role: "worker" });
@@ -315,29 +345,50 @@ async function runnerMain({ duration, connections }: { duration: number; connect
 
 function formatTable(
   rows: Row[],
-  { duration, connections }: { duration: number; connections: number },
+  {
+    duration,
+    connections,
+    rounds,
+    scenarios,
+  }: { duration: number; connections: number; rounds: number; scenarios: readonly Scenario[] },
 ): string {
   const lines = [
     "# `npm run bench:api`",
     "",
-    `${new Date().toISOString()} · ${cpus().length} cores · ${connections} connections · ${duration} s per scenario · ` +
-      `server and load generator in separate processes on 127.0.0.1 · Postgres pool ${POOL_SIZE} each`,
+    `${new Date().toISOString()} · ${cpus().length} cores · load average at the end ${loadavg()[0]!.toFixed(1)} · ` +
+      `${connections} connections · ${rounds} alternating rounds of ${duration} s per scenario and server (median shown) · ` +
+      `servers and load generator in separate processes on 127.0.0.1 · Postgres pool ${POOL_SIZE} each`,
     "",
-    "| scenario | actlab req/s | baseline req/s | actlab/baseline | actlab p50 / p99 ms | baseline p50 / p99 ms | errors (actlab/baseline) |",
+    "| scenario | actlab req/s | baseline req/s | actlab/baseline | actlab p50 / p99 ms | baseline p50 / p99 ms | non-2xx+errors (actlab/baseline) |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  for (const scenario of ["POST /v1/experiments", "GET /v1/experiments/:id"]) {
-    const a = rows.find((r) => r.scenario === scenario && r.server === "actlab")!;
-    const b = rows.find((r) => r.scenario === scenario && r.server === "baseline")!;
+  const pick = (scenario: Scenario, server: string) =>
+    rows.filter((r) => r.scenario === scenario && r.server === server);
+  const rps = (xs: Row[]) => median(xs.map((r) => r.rps));
+  for (const scenario of scenarios) {
+    const a = pick(scenario, "actlab");
+    const b = pick(scenario, "baseline");
+    const lat = (xs: Row[]) => `${median(xs.map((r) => r.p50))} / ${median(xs.map((r) => r.p99))}`;
+    const errors = (xs: Row[]) => xs.reduce((s, r) => s + r.errors, 0);
     lines.push(
-      `| ${scenario} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${(a.rps / b.rps).toFixed(2)} | ` +
-        `${a.p50} / ${a.p99} | ${b.p50} / ${b.p99} | ${a.errors} / ${b.errors} |`,
+      `| ${scenario} | ${rps(a).toFixed(0)} | ${rps(b).toFixed(0)} | ${(rps(a) / rps(b)).toFixed(2)} | ` +
+        `${lat(a)} | ${lat(b)} | ${errors(a)} / ${errors(b)} |`,
     );
   }
+  const perRound = scenarios.map(
+    (s) =>
+      `${s.split(" ")[0]}: actlab ${pick(s, "actlab")
+        .map((r) => r.rps.toFixed(0))
+        .join(", ")} vs baseline ${pick(s, "baseline")
+        .map((r) => r.rps.toFixed(0))
+        .join(", ")}`,
+  );
   lines.push(
     "",
+    `Each round (req/s) — ${perRound.join("; ")}.`,
+    "",
     "actlab: Fastify + zod validation and response serialization, API-key auth (cached), per-key rate limit in Redis, " +
-      "Idempotency/active-runs checks under a per-tenant advisory lock, Prisma transaction, BullMQ addBulk; POST load " +
+      "Idempotency/active-runs checks under a per-tenant advisory lock, one transaction, BullMQ addBulk; POST load " +
       `rotates over ${TENANTS} tenants' keys. Baseline: node:http + pg + BullMQ doing only the inserts/add (POST) ` +
       "or one select with the runs (GET). Targets: ≥ 0.8 of baseline throughput; GET p99 ≤ 25 ms.",
     "",
@@ -351,8 +402,10 @@ const { values } = parseArgs({
     db: { type: "string" },
     prefix: { type: "string" },
     port: { type: "string" },
-    duration: { type: "string", default: "10" },
+    duration: { type: "string", default: "5" },
     connections: { type: "string", default: "50" },
+    rounds: { type: "string", default: "3" },
+    only: { type: "string" },
   },
 });
 if (values.serve) {
@@ -362,6 +415,11 @@ if (values.serve) {
     port: Number(values.port),
   });
 } else {
-  await runnerMain({ duration: Number(values.duration), connections: Number(values.connections) });
+  await runnerMain({
+    duration: Number(values.duration),
+    connections: Number(values.connections),
+    rounds: Number(values.rounds),
+    only: values.only,
+  });
   process.exit(0);
 }

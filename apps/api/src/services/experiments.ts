@@ -10,7 +10,7 @@ import type { Db, Prisma } from "@actlab/db";
 import type { TrainingProducer } from "@actlab/queue";
 import type { Pool } from "pg";
 import { AppError, notFound } from "../errors.js";
-import { RUN_COLUMNS, type RunRow, toExperimentDto } from "./experiment-view.js";
+import { type RunRow, toExperimentDto } from "./experiment-view.js";
 import { QUEUE_TIMEOUT_MS, withTimeout } from "./timeout.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -205,6 +205,16 @@ export async function createExperiment({
     runs,
   );
   return { experiment, replayed: false };
+}
+
+/** 32-bit FNV-1a of the tenant id, as a signed int: the second key of its advisory lock. */
+export function tenantLockKey(tenantId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tenantId.length; i++) {
+    h ^= tenantId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
 }
 
 function checkReplay(prior: { id: string; requestHash: string | null }, hash: string | null): string {

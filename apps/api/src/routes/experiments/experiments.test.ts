@@ -489,15 +489,22 @@ describe("active runs per tenant", () => {
     try {
       const variants = Array.from({ length: 16 }, () => ({ activation: "relu" }));
       const body = { variants, training: { repeats: 4, epochs: 1 } }; // 64 runs
-      for (let i = 0; i < LIMITS.maxActiveRunsPerTenant / 64; i++) {
-        const ok = await fresh.app.inject({
-          method: "POST",
-          url: "/v1/experiments",
-          headers: bearer(fresh.keyA),
-          payload: body,
-        });
-        expect(ok.statusCode).toBe(202);
-      }
+      // Six at once: the per-tenant lock lets exactly four (4 × 64 = 256) through.
+      const statuses = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          fresh.app.inject({
+            method: "POST",
+            url: "/v1/experiments",
+            headers: bearer(fresh.keyA),
+            payload: body,
+          }),
+        ),
+      );
+      expect(statuses.map((r) => r.statusCode).sort()).toEqual([202, 202, 202, 202, 429, 429]);
+      expect(LIMITS.maxActiveRunsPerTenant).toBe(256);
+      expect(await fresh.database.db.run.count({ where: { experiment: { tenantId: fresh.tenantA } } })).toBe(
+        256,
+      );
       const over = await fresh.app.inject({
         method: "POST",
         url: "/v1/experiments",
