@@ -5,21 +5,17 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { CancelWatcher } from "../cancel-watcher.js";
 import type { WorkerMetrics } from "../metrics.js";
-import { isPermanentError, withTimeout } from "../retry.js";
+import { isPermanentError } from "../retry.js";
+import { finishCanceled, finishFailed, finishSucceeded, handBack } from "../runs/run-finish.js";
 import {
   emitEvent,
   loadRun,
-  markCanceled,
-  markFailed,
-  markHandedBack,
   markRunning,
-  markSucceeded,
-  pollRun,
   RunNotHeldError,
   type RunStoreDeps,
-  storeEpoch,
   updateExperimentStatus,
 } from "../runs/run-store.js";
+import { runTrainingSession } from "../runs/training-session.js";
 import type { TrainerThread, TrainHandle } from "../trainer/trainer-thread.js";
 import { trainRunJob } from "./train-run.definition.js";
 
@@ -44,9 +40,9 @@ export type TrainRunOutcome = { outcome: "succeeded" | "canceled" | "skipped"; r
 const PERMANENT_TRAINER_CODES = new Set(["DATASET_UNAVAILABLE"]);
 
 /**
- * Trains one run (notes/LIFECYCLE.md, steps 2–5): re-validate, mark running, train in the
- * training thread while storing each epoch, then finish as succeeded, canceled, handed back
- * (shutdown) or failed.
+ * The training job's handler (notes/LIFECYCLE.md steps 2–5): re-validate the payload and the
+ * stored spec, mark the run running, train it (runTrainingSession), then finish it as
+ * succeeded, canceled, handed back (shutdown) or failed.
  */
 export async function handleTrainRun(
   job: Job,
@@ -59,14 +55,15 @@ export async function handleTrainRun(
   const { runId, experimentId } = payload.data;
   const log = ctx.logger.child({ runId, experimentId, jobId: job.id });
   const deps: RunStoreDeps = { db: ctx.db, publisher: ctx.publisher, logger: log };
+  const ids = { runId, experimentId, workerId: ctx.workerId };
 
   const run = await loadRun(ctx.db, runId);
   if (!run) return { outcome: "skipped", reason: "run no longer exists" };
-  if (run.status === "succeeded" || run.status === "failed" || run.status === "canceled") {
+  if (run.status !== "queued" && run.status !== "running") {
     return { outcome: "skipped", reason: `run is already ${run.status}` };
   }
   if (run.cancelRequested) {
-    await finishCanceled(deps, run.id, experimentId, log);
+    await finishCanceled(deps, ids);
     return { outcome: "canceled" };
   }
   const spec = ZExperimentSpec.safeParse(run.experiment.spec);
@@ -75,15 +72,11 @@ export async function handleTrainRun(
     const why = (spec.error ?? variant.error)?.issues
       .map((i) => `${i.path.join(".")}: ${i.message}`)
       .join("; ");
-    await finishFailed(
-      deps,
-      runId,
-      experimentId,
-      `the stored experiment spec is invalid (${why}); submit it again`,
-    );
-    throw new UnrecoverableError(`invalid spec for run ${runId}`);
+    const error = `the stored experiment spec is invalid (${why}); submit the experiment again`;
+    await finishFailed(deps, { ...ids, error });
+    throw new UnrecoverableError(error);
   }
-  if (ctx.shutdown.requested) return handBack(job, token, ctx, deps, experimentId);
+  if (ctx.shutdown.requested) return handBack(deps, { ...ids, job, token });
 
   const started = await markRunning(ctx.db, { runId, workerId: ctx.workerId, backend: ctx.backend });
   if (!started) return { outcome: "skipped", reason: "run finished meanwhile" };
@@ -108,189 +101,80 @@ export async function handleTrainRun(
     "run started",
   );
 
-  let lost = false;
-  let position = { epoch: resumedFromEpoch + 1, batch: 0, batches: 0 };
-  const handle = ctx.trainer.train({
-    runId,
-    spec: spec.data,
-    variant: variant.data,
-    seed: run.seed,
-    resumeFrom: run.checkpoint
-      ? {
-          epoch: run.checkpoint.epoch,
-          weights: run.checkpoint.weights,
-          state: run.checkpoint.state as Record<string, unknown>,
-        }
-      : null,
-    onBatch: (info) => {
-      position = info;
-      ctx.metrics.batches.inc();
-    },
-    onEpoch: async (metrics, checkpoint) => {
-      const t0 = performance.now();
-      // Protocol order: metrics → run progress → checkpoint (one transaction), event, job progress.
-      const { cancelRequested } = await storeEpoch(ctx.db, {
-        runId,
-        workerId: ctx.workerId,
-        metrics,
-        checkpoint,
-      });
-      await emitEvent(deps, experimentId, {
-        type: "run.epoch",
-        data: { experimentId, runId, epochs: run.epochs, metrics },
-      });
-      await withTimeout(
-        job.updateProgress({ epoch: metrics.epoch, epochs: run.epochs }).catch((err: Error) => {
-          log.warn({ err: err.message }, "job progress not updated");
-        }),
-        2_000,
-      );
-      if (cancelRequested) handle.stop("cancel");
-      ctx.metrics.epochs.inc();
-      ctx.metrics.epochSeconds.observe(metrics.seconds);
-      ctx.metrics.storeSeconds.observe((performance.now() - t0) / 1000);
-      log.info(
-        {
-          epoch: metrics.epoch,
-          epochs: run.epochs,
-          trainLoss: metrics.trainLoss,
-          testAccuracy: metrics.testAccuracy,
-          seconds: metrics.seconds,
-        },
-        "epoch stored",
-      );
-    },
-  });
-  ctx.shutdown.current = handle;
-  if (ctx.shutdown.requested) handle.stop("shutdown");
-  const unwatch = ctx.cancels.watch(runId, () => handle.stop("cancel"));
-  let polls = 0;
-  const touchEvery = Math.max(1, Math.round(ctx.heartbeatMs / ctx.cancelPollMs));
-  const poller = setInterval(() => {
-    polls++;
-    pollRun(ctx.db, { runId, workerId: ctx.workerId, touch: polls % touchEvery === 0 })
-      .then(({ cancelRequested, held }) => {
-        if (cancelRequested) handle.stop("cancel");
-        if (!held) {
-          lost = true;
-          handle.stop("shutdown");
-        }
-      })
-      .catch((err: Error) => log.warn({ err: err.message }, "run poll failed"));
-  }, ctx.cancelPollMs);
-  ctx.metrics.busy.set(1);
-
   try {
-    const result = await handle.result;
+    const { result, lost, position } = await runTrainingSession({
+      job,
+      ctx,
+      deps,
+      run,
+      spec: spec.data,
+      variant: variant.data,
+      log,
+    });
     if (lost) throw new RunNotHeldError(`run ${runId} was taken over or finished elsewhere`);
+    const stopped = { epochsCompleted: result.epochsCompleted, ...position };
     if (result.outcome === "canceled") {
-      log.info({ epochsCompleted: result.epochsCompleted, ...position }, "run stopped by cancel");
-      await finishCanceled(deps, runId, experimentId, log);
+      log.info(stopped, "run stopped by cancel");
+      await finishCanceled(deps, ids);
       ctx.metrics.runsFinished.inc({ outcome: "canceled" });
       return { outcome: "canceled" };
     }
     if (result.outcome === "shutdown") {
-      log.info({ epochsCompleted: result.epochsCompleted, ...position }, "run stopped for shutdown");
+      log.info(stopped, "run stopped for shutdown");
       ctx.metrics.runsFinished.inc({ outcome: "handed_back" });
-      return await handBack(job, token, ctx, deps, experimentId);
+      return await handBack(deps, { ...ids, job, token });
     }
-    if (!result.artifact || result.testAccuracy === null || result.testLoss === null) {
+    const { artifact, testAccuracy, testLoss } = result;
+    if (!artifact || testAccuracy === null || testLoss === null) {
       throw new Error("trainer completed without a model artifact");
     }
-    const { seconds } = await markSucceeded(ctx.db, {
-      runId,
-      workerId: ctx.workerId,
-      artifact: result.artifact,
-      testAccuracy: result.testAccuracy,
-      testLoss: result.testLoss,
-    });
-    await emitEvent(deps, experimentId, {
-      type: "run.finished",
-      data: { experimentId, runId, testAccuracy: result.testAccuracy, testLoss: result.testLoss, seconds },
-    });
-    await updateExperimentStatus(deps, experimentId);
+    const { seconds } = await finishSucceeded(deps, { ...ids, artifact, testAccuracy, testLoss });
     ctx.metrics.runsFinished.inc({ outcome: "succeeded" });
-    log.info({ testAccuracy: result.testAccuracy, testLoss: result.testLoss, seconds }, "run succeeded");
+    log.info({ testAccuracy, testLoss, seconds }, "run succeeded");
     return { outcome: "succeeded" };
   } catch (err) {
     if (err instanceof WaitingError) throw err;
-    return await handleFailure(err as Error, job, ctx, deps, runId, experimentId, log);
-  } finally {
-    clearInterval(poller);
-    unwatch();
-    ctx.shutdown.current = null;
-    ctx.metrics.busy.set(0);
+    return await handleFailure(err as Error, { job, ctx, deps, runId, experimentId });
   }
 }
 
+/**
+ * Lost the run → drop it. A failure retrying cannot fix (missing dataset, data error) → run
+ * failed, UnrecoverableError. Anything else → throw so BullMQ retries with backoff and the run
+ * resumes from its checkpoint; on the final attempt the run is marked failed first.
+ */
 async function handleFailure(
   err: Error,
-  job: Job,
-  ctx: TrainRunContext,
-  deps: RunStoreDeps,
-  runId: string,
-  experimentId: string,
-  log: Logger,
+  {
+    job,
+    ctx,
+    deps,
+    runId,
+    experimentId,
+  }: { job: Job; ctx: TrainRunContext; deps: RunStoreDeps; runId: string; experimentId: string },
 ): Promise<TrainRunOutcome> {
+  const log = deps.logger;
   if (err instanceof RunNotHeldError) {
     log.warn({ err: err.message }, "run no longer held by this worker; dropping it");
     ctx.metrics.runsFinished.inc({ outcome: "error" });
     const current = await loadRun(ctx.db, runId);
-    if (!current || !["queued", "running"].includes(current.status)) {
+    if (!current || (current.status !== "queued" && current.status !== "running")) {
       return { outcome: "skipped", reason: err.message };
     }
     throw err;
   }
   const code = (err as { code?: string }).code;
   const permanent = (code !== undefined && PERMANENT_TRAINER_CODES.has(code)) || isPermanentError(err);
-  const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  if (permanent || finalAttempt) {
-    const message = permanent
-      ? err.message
-      : `training failed after ${job.attemptsMade + 1} attempts: ${err.message}`;
+  const attempt = job.attemptsMade + 1;
+  if (permanent || attempt >= (job.opts.attempts ?? 1)) {
+    const error = permanent ? err.message : `training failed after ${attempt} attempts: ${err.message}`;
     log.error({ err, permanent }, "run failed");
-    await finishFailed(deps, runId, experimentId, message);
+    await finishFailed(deps, { runId, experimentId, error });
     ctx.metrics.runsFinished.inc({ outcome: "failed" });
-    if (permanent) throw new UnrecoverableError(message);
+    if (permanent) throw new UnrecoverableError(error);
     throw err;
   }
-  log.warn({ err: err.message, attemptsMade: job.attemptsMade + 1 }, "run attempt failed; BullMQ will retry");
+  log.warn({ err: err.message, attemptsMade: attempt }, "run attempt failed; BullMQ will retry");
   ctx.metrics.runsFinished.inc({ outcome: "error" });
   throw err;
-}
-
-async function finishCanceled(deps: RunStoreDeps, runId: string, experimentId: string, log: Logger) {
-  if (await markCanceled(deps.db, { runId })) {
-    await deps.db.checkpoint.deleteMany({ where: { runId } }).catch(() => {});
-    await emitEvent(deps, experimentId, { type: "run.canceled", data: { experimentId, runId } });
-    log.info("run canceled");
-  }
-  await updateExperimentStatus(deps, experimentId);
-}
-
-async function finishFailed(deps: RunStoreDeps, runId: string, experimentId: string, error: string) {
-  if (await markFailed(deps.db, { runId, error })) {
-    await emitEvent(deps, experimentId, { type: "run.failed", data: { experimentId, runId, error } });
-  }
-  await updateExperimentStatus(deps, experimentId);
-}
-
-/**
- * Shutdown: the last completed epoch is already checkpointed; mark the run queued again and put
- * the job back in the wait list (BullMQ's documented "manual retrying": moveToWait with the
- * lock token, then WaitingError) so another worker takes it at once.
- */
-async function handBack(
-  job: Job,
-  token: string | undefined,
-  ctx: TrainRunContext,
-  deps: RunStoreDeps,
-  experimentId: string,
-): Promise<never> {
-  const runId = (job.data as { runId: string }).runId;
-  await markHandedBack(ctx.db, { runId, workerId: ctx.workerId });
-  await updateExperimentStatus(deps, experimentId);
-  await job.moveToWait(token);
-  deps.logger.info("shutting down: run checkpointed and handed back to the queue");
-  throw new WaitingError();
 }

@@ -1,0 +1,123 @@
+import type { TExperimentSpec, TVariant } from "@actlab/contracts";
+import type { Job } from "bullmq";
+import type { Logger } from "pino";
+import type { TrainRunContext } from "../jobs/train-run.handler.js";
+import { withTimeout } from "../retry.js";
+import type { ThreadTrainResult } from "../trainer/messages.js";
+import { emitEvent, type LoadedRun, pollRun, type RunStoreDeps, storeEpoch } from "./run-store.js";
+
+export interface SessionResult {
+  result: ThreadTrainResult;
+  /** This worker stopped holding the run while it trained (taken over or finished elsewhere). */
+  lost: boolean;
+  /** Where the trainer was when it returned (for logs). */
+  position: { epoch: number; batch: number; batches: number };
+}
+
+/**
+ * Trains a run this worker holds (status running, workerId = ours) in the training thread and
+ * stores every epoch as it arrives — in the protocol's order: metrics → run progress →
+ * checkpoint (one transaction), then the event, then job.updateProgress. Meanwhile the run is
+ * stopped before its next batch by a cancel (pub/sub, or the flag read every cancelPollMs and
+ * at every epoch), by SIGTERM (ctx.shutdown), or when another worker took it over; its
+ * updatedAt is touched every heartbeatMs so the reconciler knows it is alive.
+ */
+export async function runTrainingSession({
+  job,
+  ctx,
+  deps,
+  run,
+  spec,
+  variant,
+  log,
+}: {
+  job: Job;
+  ctx: TrainRunContext;
+  deps: RunStoreDeps;
+  run: LoadedRun;
+  spec: TExperimentSpec;
+  variant: TVariant;
+  log: Logger;
+}): Promise<SessionResult> {
+  const { id: runId, experimentId } = run;
+  let lost = false;
+  let position = { epoch: (run.checkpoint?.epoch ?? 0) + 1, batch: 0, batches: 0 };
+  const handle = ctx.trainer.train({
+    runId,
+    spec,
+    variant,
+    seed: run.seed,
+    resumeFrom: run.checkpoint
+      ? {
+          epoch: run.checkpoint.epoch,
+          weights: run.checkpoint.weights,
+          state: run.checkpoint.state as Record<string, unknown>,
+        }
+      : null,
+    onBatch: (info) => {
+      position = info;
+      ctx.metrics.batches.inc();
+    },
+    onEpoch: async (metrics, checkpoint) => {
+      const t0 = performance.now();
+      const { cancelRequested } = await storeEpoch(ctx.db, {
+        runId,
+        workerId: ctx.workerId,
+        metrics,
+        checkpoint,
+      });
+      await emitEvent(deps, experimentId, {
+        type: "run.epoch",
+        data: { experimentId, runId, epochs: run.epochs, metrics },
+      });
+      await withTimeout(
+        job.updateProgress({ epoch: metrics.epoch, epochs: run.epochs }).catch((err: Error) => {
+          log.warn({ err: err.message }, "job progress not updated");
+        }),
+        2_000,
+      );
+      if (cancelRequested) handle.stop("cancel");
+      ctx.metrics.epochs.inc();
+      ctx.metrics.epochSeconds.observe(metrics.seconds);
+      ctx.metrics.storeSeconds.observe((performance.now() - t0) / 1000);
+      log.info(
+        {
+          epoch: metrics.epoch,
+          epochs: run.epochs,
+          trainLoss: metrics.trainLoss,
+          testAccuracy: metrics.testAccuracy,
+          seconds: metrics.seconds,
+        },
+        "epoch stored",
+      );
+    },
+  });
+
+  ctx.shutdown.current = handle;
+  if (ctx.shutdown.requested) handle.stop("shutdown");
+  const unwatch = ctx.cancels.watch(runId, () => handle.stop("cancel"));
+  let polls = 0;
+  const touchEvery = Math.max(1, Math.round(ctx.heartbeatMs / ctx.cancelPollMs));
+  const poller = setInterval(() => {
+    polls++;
+    pollRun(ctx.db, { runId, workerId: ctx.workerId, touch: polls % touchEvery === 0 })
+      .then(({ cancelRequested, held }) => {
+        if (cancelRequested) handle.stop("cancel");
+        if (!held) {
+          lost = true;
+          handle.stop("shutdown");
+        }
+      })
+      .catch((err: Error) => log.warn({ err: err.message }, "run poll failed"));
+  }, ctx.cancelPollMs);
+  ctx.metrics.busy.set(1);
+  try {
+    const result = await handle.result;
+    return { result, lost, position };
+  } finally {
+    clearInterval(poller);
+    unwatch();
+    ctx.shutdown.current = null;
+    ctx.metrics.busy.set(0);
+  }
+}
