@@ -1,6 +1,7 @@
 import type { TExperimentStatus, TRunStatus } from "@actlab/contracts";
 import type { ReactNode } from "react";
 import { ApiError } from "../api/client.js";
+import { Link } from "../lib/router.js";
 
 export function StatusBadge({ status }: { status: TExperimentStatus | TRunStatus }) {
   return (
@@ -58,6 +59,15 @@ export function errorMessage(err: unknown): string {
 }
 
 export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
+  if (error instanceof ApiError && error.status === 404) {
+    return (
+      <div className="state state-empty" role="alert">
+        <strong>Not found.</strong>
+        <span>It may have been deleted, the link may be mistyped, or it belongs to another tenant.</span>
+        <Link to="/">Back to experiments</Link>
+      </div>
+    );
+  }
   return (
     <div className="state state-error" role="alert">
       <strong>Something went wrong.</strong> <span>{errorMessage(error)}</span>

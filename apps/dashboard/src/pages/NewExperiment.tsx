@@ -209,6 +209,11 @@ export function NewExperiment() {
             bounds={FIELD_BOUNDS["dataset.samples"]}
             onChange={(v) => update("dataset.samples", v)}
             errors={err("dataset.samples")}
+            extraHint={
+              datasetInfo?.maxSamples
+                ? `this install has ${datasetInfo.maxSamples.toLocaleString("en-US")}`
+                : undefined
+            }
           />
           <NumberField
             label="Test fraction"
