@@ -10,6 +10,14 @@ describe("parseEnv", () => {
     expect(env.WORKER_ID).toMatch(/:\d+:/);
   });
 
+  it("prefixes the generated worker id with WORKER_NAME, unique per process start", () => {
+    const a = parseEnv({ WORKER_NAME: "worker-2" });
+    const b = parseEnv({ WORKER_NAME: "worker-2" });
+    expect(a.WORKER_ID).toMatch(new RegExp(`^worker-2:${process.pid}:`));
+    expect(a.WORKER_ID).not.toBe(b.WORKER_ID);
+    expect(parseEnv({ WORKER_ID: "fixed" }).WORKER_ID).toBe("fixed");
+  });
+
   it("takes the device from --device over WORKER_DEVICE", () => {
     expect(parseEnv({ WORKER_DEVICE: "cpu" }, ["--device", "gpu"]).WORKER_DEVICE).toBe("gpu");
     expect(parseEnv({ WORKER_DEVICE: "gpu" }).WORKER_DEVICE).toBe("gpu");

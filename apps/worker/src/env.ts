@@ -39,7 +39,12 @@ export const ZEnv = z
     /** When set, Prometheus metrics are served on this port at /metrics. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     METRICS_HOST: z.string().min(1).default("0.0.0.0"),
-    /** Identifies this process in runs.workerId and logs; default host:pid:random. */
+    /** A label for this worker (e.g. `worker-2` from npm start); prefixes the generated WORKER_ID. */
+    WORKER_NAME: z.string().min(1).optional(),
+    /**
+     * Identifies this process incarnation in runs.workerId and logs; default name-or-host:pid:random.
+     * Keep it unique per process start: a restarted process must not look like the one that died.
+     */
     WORKER_ID: z.string().min(1).optional(),
     WORKER_LOCK_DURATION_MS: positiveInt.min(500).default(20_000),
     WORKER_STALLED_INTERVAL_MS: positiveInt.min(200).default(10_000),
@@ -114,6 +119,7 @@ export function parseEnv(env: Record<string, string | undefined>, argv: readonly
     throw new EnvError(`invalid environment:\n${lines.join("\n")}`);
   }
   const workerId =
-    parsed.data.WORKER_ID ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    parsed.data.WORKER_ID ??
+    `${parsed.data.WORKER_NAME ?? hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   return { ...parsed.data, WORKER_ID: workerId };
 }

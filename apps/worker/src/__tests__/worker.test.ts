@@ -144,6 +144,31 @@ describe("worker processes", () => {
     expect(text).toMatch(/^actlab_worker_busy\{[^}]*\} 0$/m);
   });
 
+  it("two worker processes train two runs at the same time, one each", async () => {
+    const spec = tinySpec({
+      variants: [{ activation: "relu" }, { activation: "elu", alpha: 1 }],
+      training: {
+        epochs: 6,
+        batchSize: 5,
+        seed: 8,
+        repeats: 1,
+        optimizer: { name: "sgd", learningRate: 0.05 },
+      },
+    });
+    const { runs } = await insertExperiment(db, spec);
+    const a = startWorker();
+    const b = startWorker();
+    await Promise.all([ready(a), ready(b)]);
+    await enqueue(runs);
+    const done = await Promise.all(runs.map((r) => waitForRun(r.id, ["succeeded", "failed"])));
+    expect(done.map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
+    expect(new Set(done.map((r) => r.workerId)).size).toBe(2);
+    const [x, y] = done as [(typeof done)[0], (typeof done)[0]];
+    // The training intervals overlap.
+    expect(x.startedAt!.getTime()).toBeLessThan(y.finishedAt!.getTime());
+    expect(y.startedAt!.getTime()).toBeLessThan(x.finishedAt!.getTime());
+  });
+
   it("trains a long run exactly once with two workers and a 1 s lock", async () => {
     // ~30 epochs of 24 batches: far longer than the lock; a blocked event loop would lose it.
     const spec = tinySpec({
