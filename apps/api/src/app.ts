@@ -16,6 +16,7 @@ import catalog from "./routes/catalog/index.js";
 import dashboard from "./routes/dashboard/index.js";
 import experiments from "./routes/experiments/index.js";
 import health from "./routes/health/index.js";
+import reports from "./routes/reports/index.js";
 import runs from "./routes/runs/index.js";
 
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL("../../dashboard/dist", import.meta.url));
@@ -35,6 +36,7 @@ async function v1(app: FastifyInstance) {
   await app.register(experiments);
   await app.register(runs);
   await app.register(catalog);
+  await app.register(reports);
 }
 
 /**

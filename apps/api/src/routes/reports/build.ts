@@ -1,0 +1,312 @@
+import {
+  CHAPTER8_FIGURES,
+  type TExperimentSpec,
+  type TExperimentStatus,
+  type TRunStatus,
+  type TVariant,
+  variantLabel,
+} from "@actlab/contracts";
+import type { TReport, TVariantReport } from "./schema.js";
+
+/** What the report is computed from: plain rows, so the builder is a pure function. */
+export interface ReportInput {
+  experiment: {
+    id: string;
+    name: string;
+    status: TExperimentStatus;
+    spec: TExperimentSpec;
+    createdAt: Date;
+    startedAt: Date | null;
+    finishedAt: Date | null;
+  };
+  runs: readonly ReportRun[];
+  metrics: readonly ReportEpoch[];
+}
+
+export interface ReportRun {
+  id: string;
+  variantIndex: number;
+  repeat: number;
+  status: TRunStatus;
+  backend: string | null;
+  epochsCompleted: number;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  seconds: number | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface ReportEpoch {
+  runId: string;
+  epoch: number;
+  testAccuracy: number;
+  gradNorms: readonly number[];
+  deadFraction: readonly number[];
+  saturatedFraction: readonly number[];
+}
+
+/** The accuracy "epochs to reach" is measured against. */
+export const TARGET_ACCURACY = 0.9;
+/** Below this first/last gradient-norm ratio the report says the gradient vanishes. */
+export const VANISHING_RATIO = 1e-2;
+/** Activations whose "never active" units the trainer counts as dead (its catalog's reluLike). */
+const RELU_LIKE = new Set(["relu", "leaky_relu", "prelu", "rrelu", "elu", "selu"]);
+const SATURATING = new Set(["sigmoid", "tanh"]);
+
+const finite = (xs: readonly (number | null | undefined)[]): number[] =>
+  xs.filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+
+export function mean(xs: readonly number[]): number | null {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+/** Sample standard deviation (n − 1), as the experiment summary uses; null for n < 2. */
+export function sampleStd(xs: readonly number[]): number | null {
+  if (xs.length < 2) return null;
+  const m = mean(xs)!;
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+/** Geometric mean of positive values (ratios span decades, so the arithmetic mean would mislead). */
+export function geomean(xs: readonly number[]): number | null {
+  const pos = xs.filter((x) => x > 0 && Number.isFinite(x));
+  if (!pos.length) return null;
+  return Math.exp(pos.reduce((a, x) => a + Math.log(x), 0) / pos.length);
+}
+
+const SUPERSCRIPT: Record<string, string> = {
+  "-": "⁻",
+  "0": "⁰",
+  "1": "¹",
+  "2": "²",
+  "3": "³",
+  "4": "⁴",
+  "5": "⁵",
+  "6": "⁶",
+  "7": "⁷",
+  "8": "⁸",
+  "9": "⁹",
+};
+/** 0.00123 → "10⁻³" (nearest power of ten). */
+export function powerOfTen(x: number): string {
+  const k = Math.round(Math.log10(x));
+  return `10${[...String(k)].map((c) => SUPERSCRIPT[c] ?? c).join("")}`;
+}
+
+export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
+
+/** Plain-language verdict from the numbers of one variant. */
+export function verdictFor(v: Omit<TVariantReport, "verdict">, epochs: number): string {
+  const { activation } = v.variant;
+  if (v.runs.succeeded === 0) {
+    const states = Object.entries(v.runs.byStatus)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(", ");
+    return `no finished run yet (${states})`;
+  }
+  const parts: string[] = [];
+  const acc = v.testAccuracy.mean;
+  const after = `after ${v.epochs ?? epochs} epochs`;
+  if (acc === null) parts.push("no valid accuracy (the loss became NaN: training diverged)");
+  else if (acc < 0.2) parts.push(`did not learn: ${pct(acc)} ${after} (chance is 10%)`);
+  else if (v.epochsTo90.reached === v.epochsTo90.of && v.epochsTo90.mean !== null)
+    parts.push(`learns: ${pct(acc)}, 90% by epoch ${Math.round(v.epochsTo90.mean)}`);
+  else if (v.epochsTo90.reached > 0)
+    parts.push(`learns: ${pct(acc)}, 90% in ${v.epochsTo90.reached} of ${v.epochsTo90.of} runs`);
+  else parts.push(`learns slowly: ${pct(acc)} ${after}, never 90%`);
+
+  const r = v.gradNormRatio.geomean;
+  if (r !== null) {
+    if (r < VANISHING_RATIO) parts.push(`gradient vanishes: first layer ${powerOfTen(r)} of last`);
+    else if (r > 1 / VANISHING_RATIO) parts.push(`gradient explodes: first layer ${powerOfTen(r)} × last`);
+    else parts.push(`gradient reaches the first layer (first/last ${r.toPrecision(2)})`);
+  }
+  if (RELU_LIKE.has(activation) && v.deadFraction !== null && v.deadFraction >= 0.05)
+    parts.push(`${pct(v.deadFraction, 0)} of units dead`);
+  if (SATURATING.has(activation) && v.saturatedFraction !== null && v.saturatedFraction >= 0.2)
+    parts.push(`${pct(v.saturatedFraction, 0)} of units saturated`);
+  return parts.join("; ");
+}
+
+function chapterCode(spec: TExperimentSpec): "keras" | "tf" | null {
+  if (spec.model.initializer.name === "glorot_uniform") return "keras";
+  if (spec.model.initializer.name === "truncated_normal") return "tf";
+  return null;
+}
+
+function variantReport(
+  variant: TVariant,
+  runs: readonly ReportRun[],
+  byRun: ReadonlyMap<string, readonly ReportEpoch[]>,
+  epochs: number,
+): TVariantReport {
+  const sorted = [...runs].sort((a, b) => a.repeat - b.repeat);
+  const done = sorted.filter((r) => r.status === "succeeded");
+  const byStatus: Record<string, number> = {};
+  for (const r of sorted) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+
+  const accuracy = finite(done.map((r) => r.testAccuracy));
+  const loss = finite(done.map((r) => r.testLoss));
+  // Epochs to 90%, gradients and dead units come from succeeded runs' per-epoch rows.
+  const to90 = done.map((r) => {
+    const hit = (byRun.get(r.id) ?? []).find((m) => m.testAccuracy >= TARGET_ACCURACY);
+    return hit ? hit.epoch : null;
+  });
+  const finals = done.map((r) => (byRun.get(r.id) ?? []).at(-1)).filter((m) => m !== undefined);
+  const ratios = finite(
+    finals.map((m) =>
+      m.gradNorms.length >= 2 ? m.gradNorms[0]! / m.gradNorms[m.gradNorms.length - 1]! : null,
+    ),
+  );
+  const layers = Math.max(0, ...finals.map((m) => m.gradNorms.length));
+  const gradNorms = Array.from(
+    { length: layers },
+    (_, i) => geomean(finite(finals.map((m) => m.gradNorms[i]))) ?? 0,
+  );
+  const layerMean = (xs: readonly number[]) => mean(finite(xs));
+  const dead = RELU_LIKE.has(variant.activation) ? mean(finite(finals.map((m) => layerMean(m.deadFraction)))) : null;
+  const saturated = mean(finite(finals.map((m) => layerMean(m.saturatedFraction))));
+  const seconds = finite(done.map((r) => r.seconds));
+  const epochsDone = done.length ? Math.min(...done.map((r) => r.epochsCompleted)) : null;
+  const reached = finite(to90);
+  const secondsMean = mean(seconds);
+
+  const partial: Omit<TVariantReport, "verdict"> = {
+    variant,
+    label: variantLabel(variant),
+    runs: { total: sorted.length, succeeded: done.length, byStatus },
+    epochs: epochsDone,
+    testAccuracy: { mean: mean(accuracy), std: sampleStd(accuracy), values: accuracy },
+    testLoss: { mean: mean(loss), std: sampleStd(loss) },
+    chapter: [...(CHAPTER8_FIGURES[variant.activation] ?? [])],
+    epochsTo90: { mean: mean(reached), reached: reached.length, of: done.length, values: to90 },
+    seconds: {
+      mean: secondsMean,
+      perEpoch: secondsMean !== null && epochsDone ? secondsMean / epochsDone : null,
+    },
+    gradNorms,
+    gradNormRatio: { geomean: geomean(ratios), values: ratios },
+    deadFraction: dead,
+    saturatedFraction: saturated,
+  };
+  return { ...partial, verdict: verdictFor(partial, epochs) };
+}
+
+function compare(variants: readonly TVariantReport[], runs: readonly ReportRun[]): TReport["comparison"] {
+  const ranked = variants
+    .map((v, index) => ({ v, index }))
+    .filter(({ v }) => v.testAccuracy.mean !== null)
+    .sort((a, b) => b.v.testAccuracy.mean! - a.v.testAccuracy.mean!);
+  const [first, second] = ranked;
+  if (!first || !second) return null;
+  const a = first.v;
+  const b = second.v;
+  const difference = a.testAccuracy.mean! - b.testAccuracy.mean!;
+  const spread =
+    a.testAccuracy.std !== null && b.testAccuracy.std !== null
+      ? Math.sqrt(a.testAccuracy.std ** 2 + b.testAccuracy.std ** 2)
+      : null;
+  // Runs with the same repeat index share initial weights and batch order: compare them pairwise.
+  const accOf = (variantIndex: number) =>
+    new Map(
+      runs
+        .filter((r) => r.variantIndex === variantIndex && r.status === "succeeded" && r.testAccuracy !== null)
+        .map((r) => [r.repeat, r.testAccuracy!]),
+    );
+  const accA = accOf(first.index);
+  const accB = accOf(second.index);
+  const shared = [...accA.keys()].filter((k) => accB.has(k));
+  const wins = shared.filter((k) => accA.get(k)! > accB.get(k)!).length;
+  const separated = spread === null ? null : difference > spread;
+  const points = (x: number) => `${(x * 100).toFixed(2)} points`;
+  const head = `${a.label} (${pct(a.testAccuracy.mean!, 2)}) leads ${b.label} (${pct(b.testAccuracy.mean!, 2)}) by ${points(difference)}`;
+  const verdict =
+    separated === null
+      ? "with a single repeat there is no spread to compare it with"
+      : separated
+        ? `larger than their spread (${points(spread!)}): the lead holds across repeats`
+        : `smaller than their spread (${points(spread!)}): with ${Math.min(a.testAccuracy.values.length, b.testAccuracy.values.length)} repeats the two are not distinguishable`;
+  const paired = shared.length ? `; ${a.label} wins ${wins} of ${shared.length} paired repeats (same seed)` : "";
+  return {
+    best: a.label,
+    second: b.label,
+    difference,
+    spread,
+    pairedWins: { best: wins, of: shared.length },
+    separated,
+    statement: `${head}, ${verdict}${paired}.`,
+  };
+}
+
+/** The chapter-style report of one experiment: a pure function of its rows. */
+export function buildReport({ experiment, runs, metrics }: ReportInput): TReport {
+  const { spec } = experiment;
+  const byRun = new Map<string, ReportEpoch[]>();
+  for (const m of [...metrics].sort((a, b) => a.epoch - b.epoch)) {
+    const list = byRun.get(m.runId);
+    if (list) list.push(m);
+    else byRun.set(m.runId, [m]);
+  }
+  const variants = spec.variants.map((variant, index) =>
+    variantReport(
+      variant,
+      runs.filter((r) => r.variantIndex === index),
+      byRun,
+      spec.training.epochs,
+    ),
+  );
+  const train = Math.floor(spec.dataset.samples * (1 - spec.dataset.testFraction));
+  const starts = runs.map((r) => r.startedAt?.getTime()).filter((t): t is number => t !== undefined);
+  const ends = runs.map((r) => r.finishedAt?.getTime()).filter((t): t is number => t !== undefined);
+  const start = experiment.startedAt?.getTime() ?? (starts.length ? Math.min(...starts) : null);
+  const end = experiment.finishedAt?.getTime() ?? (ends.length ? Math.max(...ends) : null);
+  const { optimizer } = spec.training;
+  const init = spec.model.initializer;
+
+  const notes: string[] = [];
+  const unfinished = runs.filter((r) => r.status === "queued" || r.status === "running").length;
+  if (unfinished)
+    notes.push(`${unfinished} of ${runs.length} runs are not finished: the numbers cover finished runs only.`);
+  const failed = runs.filter((r) => r.status === "failed" || r.status === "canceled").length;
+  if (failed) notes.push(`${failed} run(s) failed or were canceled and are left out of the means.`);
+  notes.push(
+    "Accuracy is the final epoch's test accuracy, mean ± sample std over repeats; gradient norms are " +
+      "L2 norms of each layer's kernel gradient on a fixed probe batch at the final epoch, geometric mean over repeats.",
+  );
+  if (variants.some((v) => v.chapter.length))
+    notes.push(
+      `The chapter's figures are single runs on a 10,000-digit sample of the 70,000-digit MNIST, raw 0–255 pixels, ` +
+        `mostly after more epochs (Keras tanh/ReLU: 1000, TF: 50, Keras LeakyReLU/PReLU: 20).`,
+    );
+
+  return {
+    experiment: {
+      id: experiment.id,
+      name: experiment.name,
+      status: experiment.status,
+      createdAt: experiment.createdAt.toISOString(),
+      startedAt: experiment.startedAt?.toISOString() ?? null,
+      finishedAt: experiment.finishedAt?.toISOString() ?? null,
+      wallSeconds: start !== null && end !== null && end >= start ? (end - start) / 1000 : null,
+    },
+    setup: {
+      dataset: spec.dataset.name,
+      samples: spec.dataset.samples,
+      train,
+      test: spec.dataset.samples - train,
+      pixelScale: spec.dataset.pixelScale,
+      network: `784-${Array(spec.model.hiddenLayers).fill(spec.model.units).join("-")}-10`,
+      initializer: init.name === "truncated_normal" ? `truncated_normal(stddev=${init.stddev})` : init.name,
+      optimizer: `${optimizer.name} lr=${optimizer.learningRate}${optimizer.name === "momentum" ? ` momentum=${optimizer.momentum}` : ""}`,
+      epochs: spec.training.epochs,
+      batchSize: spec.training.batchSize,
+      repeats: spec.training.repeats,
+      backends: [...new Set(runs.map((r) => r.backend).filter((b): b is string => !!b))].sort(),
+      code: chapterCode(spec),
+    },
+    variants,
+    comparison: compare(variants, runs),
+    notes,
+  };
+}

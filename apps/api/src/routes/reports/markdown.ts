@@ -1,0 +1,83 @@
+import { pct } from "./build.js";
+import type { TReport, TVariantReport } from "./schema.js";
+
+const CODE = { keras: "Keras", tf: "TF" } as const;
+
+/** Table cells may not contain a pipe or a newline. */
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+function duration(seconds: number | null): string {
+  if (seconds === null) return "—";
+  if (seconds < 90) return `${seconds.toFixed(0)} s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 90) return `${m} min ${Math.round(seconds - m * 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function accuracy(v: TVariantReport): string {
+  const { mean, std } = v.testAccuracy;
+  if (mean === null) return "—";
+  return std === null ? pct(mean, 2) : `${pct(mean, 2)} ± ${(std * 100).toFixed(2)}`;
+}
+
+function chapter(v: TVariantReport): string {
+  if (!v.chapter.length) return "—";
+  return v.chapter.map((f) => `${(f.accuracy * 100).toFixed(2).replace(/0$/, "")}% (${CODE[f.code]}, ${f.epochs} ep)`).join("; ");
+}
+
+function to90(v: TVariantReport): string {
+  const { mean, reached, of } = v.epochsTo90;
+  if (!of) return "—";
+  if (!reached) return "never";
+  const m = Math.round(mean!);
+  return reached === of ? String(m) : `${m} (${reached} of ${of} runs)`;
+}
+
+function ratio(v: TVariantReport): string {
+  const r = v.gradNormRatio.geomean;
+  return r === null ? "—" : r.toExponential(1);
+}
+
+/** The report as Markdown: a header, the setup, one table row per variant, the comparison and notes. */
+export function renderReportMarkdown(report: TReport): string {
+  const { experiment: e, setup: s } = report;
+  const lines: string[] = [];
+  lines.push(`# Report: ${e.name}`);
+  lines.push("");
+  lines.push(
+    `Experiment \`${e.id}\` · status **${e.status}** · wall time ${duration(e.wallSeconds)}` +
+      (e.finishedAt ? ` (finished ${e.finishedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")})` : ""),
+  );
+  lines.push("");
+  lines.push(
+    `Setup: ${s.dataset}, ${s.samples.toLocaleString("en-US")} digits (${s.train.toLocaleString("en-US")} train / ` +
+      `${s.test.toLocaleString("en-US")} test), pixels ${s.pixelScale === "raw" ? "raw 0–255" : "scaled to [0,1]"}; ` +
+      `network ${s.network}, ${s.initializer} init; ${s.optimizer}, batch ${s.batchSize}, ` +
+      `${s.epochs} epochs × ${s.repeats} repeats; backend ${s.backends.join(", ") || "—"}` +
+      (s.code ? `; the chapter's ${CODE[s.code]} code.` : "."),
+  );
+  lines.push("");
+  lines.push(
+    "| variant | runs | test accuracy (mean ± std, %) | chapter | epochs to 90% | time per run | grad norm first/last | dead units | verdict |",
+  );
+  lines.push("|---|---:|---:|---|---:|---:|---:|---:|---|");
+  for (const v of report.variants) {
+    const runs = v.runs.succeeded === v.runs.total ? String(v.runs.total) : `${v.runs.succeeded}/${v.runs.total}`;
+    const time =
+      v.seconds.mean === null
+        ? "—"
+        : `${duration(v.seconds.mean)}${v.seconds.perEpoch !== null ? ` (${v.seconds.perEpoch.toFixed(1)} s/ep)` : ""}`;
+    const dead = v.deadFraction === null ? "—" : pct(v.deadFraction);
+    lines.push(
+      `| ${cell(v.label)} | ${runs} | ${accuracy(v)} | ${chapter(v)} | ${to90(v)} | ${time} | ${ratio(v)} | ${dead} | ${cell(v.verdict)} |`,
+    );
+  }
+  lines.push("");
+  if (report.comparison) {
+    lines.push(`**Two best:** ${report.comparison.statement}`);
+    lines.push("");
+  }
+  for (const note of report.notes) lines.push(`- ${note}`);
+  lines.push("");
+  return lines.join("\n");
+}

@@ -1,0 +1,96 @@
+import { ZExperimentStatus, ZVariant } from "@actlab/contracts";
+import { z } from "zod";
+
+const ZMeanStd = z.object({
+  mean: z.number().nullable(),
+  std: z.number().nullable().describe("sample standard deviation over repeats (n − 1); null for n < 2"),
+});
+
+export const ZChapterFigure = z.object({
+  accuracy: z.number().describe("fraction in [0,1]"),
+  code: z.enum(["keras", "tf"]),
+  epochs: z.number().int(),
+  batchSize: z.number().int(),
+});
+
+export const ZVariantReport = z.object({
+  variant: ZVariant,
+  label: z.string(),
+  runs: z.object({
+    total: z.number().int(),
+    succeeded: z.number().int(),
+    byStatus: z.record(z.string(), z.number().int()),
+  }),
+  /** Epochs the reported numbers cover (the fewest any succeeded run completed). */
+  epochs: z.number().int().nullable(),
+  testAccuracy: ZMeanStd.extend({
+    values: z.array(z.number()).describe("final test accuracy of each succeeded run, by repeat"),
+  }),
+  testLoss: ZMeanStd,
+  chapter: z.array(ZChapterFigure).describe("the chapter's figures for this activation (may be empty)"),
+  epochsTo90: z.object({
+    mean: z.number().nullable().describe("mean over the runs that reached 90% test accuracy"),
+    reached: z.number().int(),
+    of: z.number().int(),
+    values: z.array(z.number().int().nullable()).describe("per run, first epoch at ≥ 90% (null: never)"),
+  }),
+  seconds: z.object({
+    mean: z.number().nullable().describe("training seconds per run (summed over epochs)"),
+    perEpoch: z.number().nullable(),
+  }),
+  gradNorms: z
+    .array(z.number())
+    .describe("per layer (input side first, output last), geometric mean over runs at the final epoch"),
+  gradNormRatio: z.object({
+    geomean: z.number().nullable().describe("first layer's gradient norm / last layer's, final epoch"),
+    values: z.array(z.number()),
+  }),
+  deadFraction: z
+    .number()
+    .nullable()
+    .describe("ReLU-like activations: mean fraction of hidden units never active on the probe batch"),
+  saturatedFraction: z.number().nullable(),
+  verdict: z.string(),
+});
+export type TVariantReport = z.infer<typeof ZVariantReport>;
+
+export const ZReport = z.object({
+  experiment: z.object({
+    id: z.string(),
+    name: z.string(),
+    status: ZExperimentStatus,
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    wallSeconds: z.number().nullable().describe("first run started → last run finished"),
+  }),
+  setup: z.object({
+    dataset: z.string(),
+    samples: z.number().int(),
+    train: z.number().int(),
+    test: z.number().int(),
+    pixelScale: z.enum(["unit", "raw"]),
+    network: z.string(),
+    initializer: z.string(),
+    optimizer: z.string(),
+    epochs: z.number().int(),
+    batchSize: z.number().int(),
+    repeats: z.number().int(),
+    backends: z.array(z.string()),
+    code: z.enum(["keras", "tf"]).nullable().describe("which of the chapter's codes this setup matches"),
+  }),
+  variants: z.array(ZVariantReport),
+  comparison: z
+    .object({
+      best: z.string(),
+      second: z.string(),
+      difference: z.number().describe("best mean − second mean (accuracy fraction)"),
+      spread: z.number().nullable().describe("√(std_best² + std_second²)"),
+      pairedWins: z.object({ best: z.number().int(), of: z.number().int() }),
+      separated: z.boolean().nullable().describe("difference > spread; null when the spread is unknown"),
+      statement: z.string(),
+    })
+    .nullable(),
+  notes: z.array(z.string()),
+});
+export type TReport = z.infer<typeof ZReport>;
