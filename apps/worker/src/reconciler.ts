@@ -31,7 +31,8 @@ export interface ReconcilerDeps {
  * unable to enqueue). This pass makes the queue match the database again:
  * - a `queued` run with no live job gets one (or is canceled if a cancel was requested);
  * - a `running` run whose job is gone or finished and which nobody has touched for `staleMs`
- *   (its worker vanished) is queued again, or failed once it was started `maxAttempts` times.
+ *   (its worker vanished) is queued again, or failed once it was started `maxAttempts` times;
+ * - a `running` run with a cancel request and no live job is canceled at once.
  * Every worker runs it periodically; a Redis lock lets one pass run at a time.
  */
 export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: number; requeued: number }> {
@@ -52,14 +53,7 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
   for (const run of queued) {
     if (await hasLiveJob(deps, run)) continue;
     if (run.cancelRequested) {
-      if (await markCanceled(deps.db, { runId: run.id })) {
-        await emitEvent(store, run.experimentId, {
-          type: "run.canceled",
-          data: { experimentId: run.experimentId, runId: run.id },
-        });
-      }
-      await updateExperimentStatus(store, run.experimentId);
-      deps.metrics.reconciled.inc({ action: "canceled" });
+      await cancelRun(deps, run);
       continue;
     }
     await enqueue(deps, run);
@@ -72,13 +66,30 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
   }
 
   const stale = await deps.db.run.findMany({
-    where: { status: "running", updatedAt: { lt: new Date(now - deps.staleMs) } },
-    select: { id: true, experimentId: true, device: true, attempts: true, workerId: true },
+    where: {
+      status: "running",
+      OR: [{ updatedAt: { lt: new Date(now - deps.staleMs) } }, { cancelRequested: true }],
+    },
+    select: {
+      id: true,
+      experimentId: true,
+      device: true,
+      attempts: true,
+      workerId: true,
+      cancelRequested: true,
+    },
     take: 1_000,
   });
   for (const run of stale) {
     if (await hasLiveJob(deps, run)) continue;
     const log = deps.logger.child({ runId: run.id, experimentId: run.experimentId });
+    if (run.cancelRequested) {
+      // E.g. canceled while waiting for a retry: the API removed the delayed job, nobody holds the run.
+      await cancelRun(deps, run);
+      log.info("reconciler: canceled a running run that no job holds");
+      continue;
+    }
+    if (!(await isStale(deps, run.id, now))) continue;
     if (run.attempts >= deps.maxAttempts) {
       const error = `training was interrupted ${run.attempts} times (worker lost each time); giving up — retry the experiment, with a smaller network if workers ran out of memory`;
       if (await markFailed(deps.db, { runId: run.id, error })) {
@@ -108,6 +119,23 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
     );
   }
   return { enqueued, requeued };
+}
+
+async function cancelRun(deps: ReconcilerDeps, run: { id: string; experimentId: string }) {
+  const store = { db: deps.db, publisher: deps.redis, logger: deps.logger };
+  if (await markCanceled(deps.db, { runId: run.id })) {
+    await emitEvent(store, run.experimentId, {
+      type: "run.canceled",
+      data: { experimentId: run.experimentId, runId: run.id },
+    });
+  }
+  await updateExperimentStatus(store, run.experimentId);
+  deps.metrics.reconciled.inc({ action: "canceled" });
+}
+
+async function isStale(deps: ReconcilerDeps, runId: string, now: number): Promise<boolean> {
+  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { updatedAt: true } });
+  return !!run && run.updatedAt.getTime() < now - deps.staleMs;
 }
 
 async function hasLiveJob(deps: ReconcilerDeps, run: { id: string; device: string }): Promise<boolean> {

@@ -427,12 +427,15 @@ describe("worker processes", () => {
         epochs: 3,
         batchSize: 20,
         seed: 2,
-        repeats: 2,
+        repeats: 3,
         optimizer: { name: "sgd", learningRate: 0.1 },
       },
     });
     const { experiment, runs } = await insertExperiment(db, spec);
-    const [lostJob, abandoned] = runs as [(typeof runs)[0], (typeof runs)[0]];
+    const [lostJob, abandoned, canceled] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];
+    // Canceled by the API while waiting for a retry (the API removed its job): nobody holds it.
+    await db.$executeRaw`UPDATE runs SET status = 'running', attempts = 1, "cancelRequested" = true
+      WHERE id = ${canceled.id}::uuid`;
     // A worker vanished while Redis lost its job: running, attempted once, not touched for a while.
     await db.$executeRaw`UPDATE runs SET status = 'running', attempts = 1, "workerId" = 'ghost',
       "updatedAt" = now() - interval '1 hour' WHERE id = ${abandoned.id}::uuid`;
@@ -442,6 +445,7 @@ describe("worker processes", () => {
     const a = await waitForRun(lostJob.id, ["succeeded", "failed"]);
     const b = await waitForRun(abandoned.id, ["succeeded", "failed"]);
     expect([a.status, b.status]).toEqual(["succeeded", "succeeded"]);
+    expect((await waitForRun(canceled.id, ["canceled", "succeeded", "failed"])).status).toBe("canceled");
     expect(b.attempts).toBe(2);
     expect(w.logs.some((l) => /queued run had no job/.test(l.msg) && l.runId === lostJob.id)).toBe(true);
     expect(w.logs.some((l) => /running run had no live job/.test(l.msg) && l.runId === abandoned.id)).toBe(
@@ -449,7 +453,7 @@ describe("worker processes", () => {
     );
     await waitFor(async () => {
       const e = await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } });
-      return e.status === "succeeded";
+      return e.status === "partial"; // two succeeded, one canceled
     });
   });
 

@@ -122,7 +122,7 @@ export async function storeEpoch(
       >`
         SELECT status::text AS status, "workerId", "cancelRequested" FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
       const run = held[0];
-      if (!run || run.status !== "running" || run.workerId !== workerId) {
+      if (run?.status !== "running" || run.workerId !== workerId) {
         throw new RunNotHeldError(
           `run ${runId} is ${run?.status ?? "gone"} and held by ${run?.workerId ?? "nobody"}`,
         );
@@ -167,7 +167,7 @@ export async function markSucceeded(
       const held = await tx.$queryRaw<Array<{ status: string; workerId: string | null }>>`
         SELECT status::text AS status, "workerId" FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
       const run = held[0];
-      if (!run || run.status !== "running" || run.workerId !== workerId) {
+      if (run?.status !== "running" || run.workerId !== workerId) {
         throw new RunNotHeldError(
           `run ${runId} is ${run?.status ?? "gone"} and held by ${run?.workerId ?? "nobody"}`,
         );
