@@ -102,6 +102,8 @@ interface CachedKey {
 export class ApiKeyVerifier {
   private readonly cache = new Map<string, CachedKey>();
   private readonly lastTouched = new Map<string, number>();
+  /** Loads in flight, so a burst of requests with a new key makes one query, not one each. */
+  private readonly loading = new Map<string, Promise<CachedKey | null>>();
 
   constructor(
     private readonly db: Db,
@@ -113,7 +115,14 @@ export class ApiKeyVerifier {
     const prefix = keyPrefix(presented);
     const now = (this.opts.now ?? Date.now)();
     let entry: CachedKey | null | undefined = this.cache.get(prefix);
-    if (!entry || entry.expiresAt < now) entry = await this.load(prefix, now);
+    if (!entry || entry.expiresAt < now) {
+      let pending = this.loading.get(prefix);
+      if (!pending) {
+        pending = this.load(prefix, now).finally(() => this.loading.delete(prefix));
+        this.loading.set(prefix, pending);
+      }
+      entry = await pending;
+    }
     const hash = createHash("sha256").update(presented, "utf8").digest();
     // Compare even when no row exists, so a miss takes as long as a mismatch.
     const stored = entry?.hash ?? Buffer.alloc(32);

@@ -48,8 +48,13 @@ export interface ReportEpoch {
 
 /** The accuracy "epochs to reach" is measured against. */
 export const TARGET_ACCURACY = 0.9;
-/** Below this first/last gradient-norm ratio the report says the gradient vanishes. */
-export const VANISHING_RATIO = 1e-2;
+/**
+ * Below this first/last gradient-norm ratio the report says the gradient vanishes (sigmoid's
+ * derivative is at most 1/4, so 4 sigmoid layers alone can cost a factor 4⁴ ≈ 256); between it
+ * and WEAKENING_RATIO it says the gradient weakens.
+ */
+export const VANISHING_RATIO = 0.05;
+export const WEAKENING_RATIO = 0.2;
 /** Activations whose "never active" units the trainer counts as dead (its catalog's reluLike). */
 const RELU_LIKE = new Set(["relu", "leaky_relu", "prelu", "rrelu", "elu", "selu"]);
 const SATURATING = new Set(["sigmoid", "tanh"]);
@@ -119,6 +124,8 @@ export function verdictFor(v: Omit<TVariantReport, "verdict">, epochs: number): 
   const r = v.gradNormRatio.geomean;
   if (r !== null) {
     if (r < VANISHING_RATIO) parts.push(`gradient vanishes: first layer ${powerOfTen(r)} of last`);
+    else if (r < WEAKENING_RATIO)
+      parts.push(`gradient weakens toward the input: first layer ${r.toPrecision(2)} of last`);
     else if (r > 1 / VANISHING_RATIO) parts.push(`gradient explodes: first layer ${powerOfTen(r)} × last`);
     else parts.push(`gradient reaches the first layer (first/last ${r.toPrecision(2)})`);
   }
@@ -165,7 +172,9 @@ function variantReport(
     (_, i) => geomean(finite(finals.map((m) => m.gradNorms[i]))) ?? 0,
   );
   const layerMean = (xs: readonly number[]) => mean(finite(xs));
-  const dead = RELU_LIKE.has(variant.activation) ? mean(finite(finals.map((m) => layerMean(m.deadFraction)))) : null;
+  const dead = RELU_LIKE.has(variant.activation)
+    ? mean(finite(finals.map((m) => layerMean(m.deadFraction))))
+    : null;
   const saturated = mean(finite(finals.map((m) => layerMean(m.saturatedFraction))));
   const seconds = finite(done.map((r) => r.seconds));
   const epochsDone = done.length ? Math.min(...done.map((r) => r.epochsCompleted)) : null;
@@ -227,7 +236,9 @@ function compare(variants: readonly TVariantReport[], runs: readonly ReportRun[]
       : separated
         ? `larger than their spread (${points(spread!)}): the lead holds across repeats`
         : `smaller than their spread (${points(spread!)}): with ${Math.min(a.testAccuracy.values.length, b.testAccuracy.values.length)} repeats the two are not distinguishable`;
-  const paired = shared.length ? `; ${a.label} wins ${wins} of ${shared.length} paired repeats (same seed)` : "";
+  const paired = shared.length
+    ? `; ${a.label} wins ${wins} of ${shared.length} paired repeats (same seed)`
+    : "";
   return {
     best: a.label,
     second: b.label,
@@ -267,7 +278,9 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
   const notes: string[] = [];
   const unfinished = runs.filter((r) => r.status === "queued" || r.status === "running").length;
   if (unfinished)
-    notes.push(`${unfinished} of ${runs.length} runs are not finished: the numbers cover finished runs only.`);
+    notes.push(
+      `${unfinished} of ${runs.length} runs are not finished: the numbers cover finished runs only.`,
+    );
   const failed = runs.filter((r) => r.status === "failed" || r.status === "canceled").length;
   if (failed) notes.push(`${failed} run(s) failed or were canceled and are left out of the means.`);
   notes.push(

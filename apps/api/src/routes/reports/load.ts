@@ -12,7 +12,15 @@ export async function loadReportInput(
 ): Promise<ReportInput | null> {
   const experiment = await db.experiment.findFirst({
     where: { id, ...(tenantId ? { tenantId } : {}) },
-    select: { id: true, name: true, status: true, spec: true, createdAt: true, startedAt: true, finishedAt: true },
+    select: {
+      id: true,
+      name: true,
+      status: true,
+      spec: true,
+      createdAt: true,
+      startedAt: true,
+      finishedAt: true,
+    },
   });
   if (!experiment) return null;
   const runs = await db.run.findMany({

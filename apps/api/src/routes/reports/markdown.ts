@@ -22,7 +22,9 @@ function accuracy(v: TVariantReport): string {
 
 function chapter(v: TVariantReport): string {
   if (!v.chapter.length) return "—";
-  return v.chapter.map((f) => `${(f.accuracy * 100).toFixed(2).replace(/0$/, "")}% (${CODE[f.code]}, ${f.epochs} ep)`).join("; ");
+  return v.chapter
+    .map((f) => `${(f.accuracy * 100).toFixed(2).replace(/0$/, "")}% (${CODE[f.code]}, ${f.epochs} ep)`)
+    .join("; ");
 }
 
 function to90(v: TVariantReport): string {
@@ -62,7 +64,8 @@ export function renderReportMarkdown(report: TReport): string {
   );
   lines.push("|---|---:|---:|---|---:|---:|---:|---:|---|");
   for (const v of report.variants) {
-    const runs = v.runs.succeeded === v.runs.total ? String(v.runs.total) : `${v.runs.succeeded}/${v.runs.total}`;
+    const runs =
+      v.runs.succeeded === v.runs.total ? String(v.runs.total) : `${v.runs.succeeded}/${v.runs.total}`;
     const time =
       v.seconds.mean === null
         ? "—"

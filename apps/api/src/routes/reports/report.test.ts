@@ -1,0 +1,329 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { resolveExperimentRequest, type TExperimentSpec } from "@actlab/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { buildReport, type ReportEpoch, type ReportInput, type ReportRun } from "./build.js";
+import { renderReportMarkdown } from "./markdown.js";
+
+const ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
+
+function chapterSpec(): TExperimentSpec {
+  const r = resolveExperimentRequest({
+    preset: "chapter8-keras",
+    name: "report test",
+    variants: [{ activation: "sigmoid" }, { activation: "relu" }, { activation: "tanh" }],
+    training: { epochs: 3, repeats: 2 },
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.spec;
+}
+
+interface FakeRun {
+  variantIndex: number;
+  repeat: number;
+  status: ReportRun["status"];
+  /** Test accuracy per epoch; the last is the run's final accuracy. */
+  accuracy: number[];
+  gradNorms: number[];
+  dead: number[];
+  seconds: number;
+}
+
+/**
+ * sigmoid: stuck near chance, first-layer gradient 10⁻³ of the last. relu: 0.80 → 0.91 → 0.93
+ * and 0.85 → 0.95 → 0.95 (90% at epochs 2 and 2), 10% dead units. tanh: one run still running.
+ */
+const FAKE: FakeRun[] = [
+  {
+    variantIndex: 0,
+    repeat: 0,
+    status: "succeeded",
+    accuracy: [0.1, 0.11, 0.11],
+    gradNorms: [1e-3, 1e-2, 0.1, 0.5, 1],
+    dead: [0, 0, 0, 0],
+    seconds: 30,
+  },
+  {
+    variantIndex: 0,
+    repeat: 1,
+    status: "succeeded",
+    accuracy: [0.1, 0.12, 0.13],
+    gradNorms: [2e-3, 1e-2, 0.1, 0.5, 2],
+    dead: [0, 0, 0, 0],
+    seconds: 34,
+  },
+  {
+    variantIndex: 1,
+    repeat: 0,
+    status: "succeeded",
+    accuracy: [0.8, 0.91, 0.93],
+    gradNorms: [0.5, 0.6, 0.7, 0.8, 1],
+    dead: [0.1, 0.1, 0.1, 0.1],
+    seconds: 20,
+  },
+  {
+    variantIndex: 1,
+    repeat: 1,
+    status: "succeeded",
+    accuracy: [0.85, 0.95, 0.95],
+    gradNorms: [0.5, 0.6, 0.7, 0.8, 1],
+    dead: [0.1, 0.1, 0.1, 0.1],
+    seconds: 22,
+  },
+  {
+    variantIndex: 2,
+    repeat: 0,
+    status: "succeeded",
+    accuracy: [0.7, 0.8, 0.88],
+    gradNorms: [0.3, 0.4, 0.5, 0.8, 1],
+    dead: [0, 0, 0, 0],
+    seconds: 25,
+  },
+  {
+    variantIndex: 2,
+    repeat: 1,
+    status: "running",
+    accuracy: [0.72],
+    gradNorms: [0.3, 0.4, 0.5, 0.8, 1],
+    dead: [0, 0, 0, 0],
+    seconds: 9,
+  },
+];
+
+function fakeInput(): ReportInput {
+  const t0 = new Date("2026-11-28T01:00:00Z");
+  const runs: ReportRun[] = [];
+  const metrics: ReportEpoch[] = [];
+  for (const f of FAKE) {
+    const id = randomUUID();
+    const done = f.status === "succeeded";
+    runs.push({
+      id,
+      variantIndex: f.variantIndex,
+      repeat: f.repeat,
+      status: f.status,
+      backend: "wasm",
+      epochsCompleted: f.accuracy.length,
+      testAccuracy: done ? f.accuracy.at(-1)! : null,
+      testLoss: done ? 1 - f.accuracy.at(-1)! : null,
+      seconds: done ? f.seconds : null,
+      startedAt: new Date(t0.getTime() + 1_000),
+      finishedAt: done ? new Date(t0.getTime() + 61_000) : null,
+    });
+    f.accuracy.forEach((testAccuracy, i) => {
+      metrics.push({
+        runId: id,
+        epoch: i + 1,
+        testAccuracy,
+        gradNorms: f.gradNorms,
+        deadFraction: f.dead,
+        saturatedFraction: f.dead,
+      });
+    });
+  }
+  return {
+    experiment: {
+      id: randomUUID(),
+      name: "report test",
+      status: "running",
+      spec: chapterSpec(),
+      createdAt: t0,
+      startedAt: new Date(t0.getTime() + 1_000),
+      finishedAt: null,
+    },
+    runs,
+    metrics,
+  };
+}
+
+describe("buildReport (pure)", () => {
+  it("computes per-variant statistics, the chapter's figures and verdicts", () => {
+    const report = buildReport(fakeInput());
+    const [sigmoid, relu, tanh] = report.variants;
+    expect(report.setup).toMatchObject({
+      train: 8000,
+      test: 2000,
+      pixelScale: "unit",
+      network: "784-200-200-200-200-10",
+      batchSize: 100,
+      epochs: 3,
+      repeats: 2,
+      backends: ["wasm"],
+      code: "keras",
+    });
+
+    expect(relu!.testAccuracy.mean).toBeCloseTo(0.94, 10);
+    expect(relu!.testAccuracy.std).toBeCloseTo(Math.SQRT2 * 0.01, 10);
+    expect(relu!.epochsTo90).toEqual({ mean: 2, reached: 2, of: 2, values: [2, 2] });
+    expect(relu!.seconds).toEqual({ mean: 21, perEpoch: 7 });
+    expect(relu!.deadFraction).toBeCloseTo(0.1, 10);
+    expect(relu!.gradNormRatio.geomean).toBeCloseTo(0.5, 10);
+    expect(relu!.chapter).toEqual([{ accuracy: 0.941, code: "keras", epochs: 1000, batchSize: 100 }]);
+    expect(relu!.verdict).toBe(
+      "learns: 94.0%, 90% by epoch 2; gradient reaches the first layer (first/last 0.50); 10% of units dead",
+    );
+
+    // Ratios 1e-3 and 1e-3 (2e-3 / 2): geometric mean 1e-3.
+    expect(sigmoid!.gradNormRatio.geomean).toBeCloseTo(1e-3, 10);
+    expect(sigmoid!.gradNorms[0]).toBeCloseTo(Math.sqrt(2) * 1e-3, 10);
+    expect(sigmoid!.deadFraction).toBeNull();
+    expect(sigmoid!.epochsTo90).toEqual({ mean: null, reached: 0, of: 2, values: [null, null] });
+    expect(sigmoid!.verdict).toBe(
+      "did not learn: 12.0% after 3 epochs (chance is 10%); gradient vanishes: first layer 10⁻³ of last",
+    );
+
+    // The running tanh run is left out of the means; the finished one never reached 90%.
+    expect(tanh!.runs).toEqual({ total: 2, succeeded: 1, byStatus: { succeeded: 1, running: 1 } });
+    expect(tanh!.testAccuracy).toEqual({ mean: 0.88, std: null, values: [0.88] });
+    expect(tanh!.verdict).toMatch(/^learns slowly: 88\.0% after 3 epochs, never 90%; gradient reaches/);
+    expect(report.notes[0]).toBe("1 of 6 runs are not finished: the numbers cover finished runs only.");
+
+    expect(report.comparison).toMatchObject({ best: "relu", second: "tanh", spread: null, separated: null });
+    expect(report.comparison!.difference).toBeCloseTo(0.06, 10);
+    expect(report.experiment.wallSeconds).toBeNull();
+  });
+
+  it("says whether the two best differ by more than their spread", () => {
+    const input = fakeInput();
+    // Make tanh's running run a finished 0.935: tanh 0.88/0.935 vs relu 0.93/0.95.
+    const runs = input.runs.map((r) =>
+      r.status === "running" ? { ...r, status: "succeeded" as const, testAccuracy: 0.935, seconds: 9 } : r,
+    );
+    const close = buildReport({ ...input, runs }).comparison!;
+    expect(close.best).toBe("relu");
+    expect(close.second).toBe("tanh");
+    expect(close.difference).toBeCloseTo(0.94 - 0.9075, 10);
+    const spread = Math.sqrt(2e-4 + (0.935 - 0.88) ** 2 / 2);
+    expect(close.spread).toBeCloseTo(spread, 10);
+    expect(close.separated).toBe(false);
+    expect(close.pairedWins).toEqual({ best: 2, of: 2 });
+    expect(close.statement).toContain("smaller than their spread");
+
+    // relu far ahead of sigmoid once tanh is gone.
+    const apart = buildReport({ ...input, runs: runs.filter((r) => r.variantIndex !== 2) }).comparison!;
+    expect(apart).toMatchObject({ best: "relu", second: "sigmoid", separated: true });
+    expect(apart.statement).toContain("larger than their spread");
+  });
+
+  it("renders Markdown with one row per variant", () => {
+    const md = renderReportMarkdown(buildReport(fakeInput()));
+    expect(md).toContain(
+      "| relu | 2 | 94.00% ± 1.41 | 94.1% (Keras, 1000 ep) | 2 | 21 s (7.0 s/ep) | 5.0e-1 | 10.0% |",
+    );
+    expect(md).toContain("| sigmoid | 2 | 12.00% ± 1.41 | — | never |");
+    expect(md).toContain("| tanh | 1/2 | 88.00% | 93.2% (Keras, 1000 ep) | never |");
+    expect(md).toContain("**Two best:** relu (94.00%) leads tanh (88.00%) by 6.00 points");
+  });
+});
+
+describe("GET /v1/experiments/:id/report", () => {
+  let t: TestApi;
+  let experimentId: string;
+  let expected: ReturnType<typeof buildReport>;
+
+  beforeAll(async () => {
+    t = await startTestApi("report");
+    const input = fakeInput();
+    const { db } = t.database;
+    const exp = input.experiment;
+    await db.experiment.create({
+      data: {
+        id: exp.id,
+        tenantId: t.tenantA,
+        name: exp.name,
+        spec: exp.spec,
+        status: exp.status,
+        createdAt: exp.createdAt,
+        startedAt: exp.startedAt,
+      },
+    });
+    for (const r of input.runs) {
+      await db.run.create({
+        data: {
+          ...r,
+          experimentId: exp.id,
+          variant: exp.spec.variants[r.variantIndex]!,
+          seed: r.repeat,
+          device: "cpu",
+          epochs: 3,
+        },
+      });
+    }
+    await db.epochMetric.createMany({
+      data: input.metrics.map((m) => ({
+        ...m,
+        gradNorms: [...m.gradNorms],
+        deadFraction: [...m.deadFraction],
+        saturatedFraction: [...m.saturatedFraction],
+        trainLoss: 1,
+        trainAccuracy: m.testAccuracy,
+        testLoss: 1 - m.testAccuracy,
+        preluAlphaMean: [],
+        seconds: 7,
+      })),
+    });
+    experimentId = exp.id;
+    expected = buildReport(input);
+  });
+  afterAll(async () => t?.close());
+
+  it("answers JSON built from the stored rows", async () => {
+    const res = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${experimentId}/report`,
+      headers: bearer(t.keyA),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(res.json()).toEqual(JSON.parse(JSON.stringify(expected)));
+  });
+
+  it("answers Markdown for Accept: text/markdown and ?format=markdown", async () => {
+    const res = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${experimentId}/report`,
+      headers: { ...bearer(t.keyA), accept: "text/markdown" },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/markdown; charset=utf-8");
+    expect(res.body).toBe(renderReportMarkdown(expected));
+    expect(res.body).toContain("gradient vanishes: first layer 10⁻³ of last");
+    const q = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${experimentId}/report?format=markdown`,
+      headers: bearer(t.keyA),
+    });
+    expect(q.body).toBe(res.body);
+  });
+
+  it("is 404 for another tenant, as for an experiment that does not exist, and 401 without a key", async () => {
+    const theirs = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${experimentId}/report`,
+      headers: { ...bearer(t.keyB), accept: "text/markdown" },
+    });
+    expect(theirs.statusCode).toBe(404);
+    expect(theirs.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(theirs.body).not.toContain("relu");
+    const missing = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${randomUUID()}/report`,
+      headers: bearer(t.keyA),
+    });
+    expect(missing.statusCode).toBe(404);
+    const anonymous = await t.app.inject({ method: "GET", url: `/v1/experiments/${experimentId}/report` });
+    expect(anonymous.statusCode).toBe(401);
+  });
+
+  it("npm run report prints the same Markdown from the database", async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "--conditions=source", "apps/api/src/cli/report.ts", experimentId],
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: t.database.url } },
+    );
+    expect(stdout).toBe(renderReportMarkdown(expected));
+  });
+});
