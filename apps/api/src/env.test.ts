@@ -32,7 +32,7 @@ describe("parseEnv", () => {
         LOG_LEVEL: "loud",
       }),
     ).toThrow(
-      /PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*ACTLAB_BOOTSTRAP_API_KEY: must be at least 24[\s\S]*LOG_LEVEL/,
+      /PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*ACTLAB_BOOTSTRAP_API_KEY: must be at least 16[\s\S]*LOG_LEVEL/,
     );
   });
 });

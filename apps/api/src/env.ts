@@ -23,8 +23,9 @@ export const ZEnv = z.object({
   /** When set, tenant `default` gets this API key at start (idempotent). */
   ACTLAB_BOOTSTRAP_API_KEY: z
     .string()
-    .min(24, "must be at least 24 characters (it is a secret; use `openssl rand -hex 24`)")
-    .regex(/^[A-Za-z0-9_.~-]+$/, "may contain only letters, digits and _ . ~ -")
+    .min(16, "must be at least 16 characters (it is a secret; e.g. `openssl rand -hex 24`)")
+    .max(256, "must be at most 256 characters")
+    .regex(/^\S+$/, "must not contain spaces (it is sent as `Authorization: Bearer <key>`)")
     .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Requests per key per RATE_LIMIT_WINDOW_MS (stored in Redis, shared by all API processes). */

@@ -135,6 +135,21 @@ describe("GET /v1/experiments/:id/events", () => {
     expect(res.body.startsWith("retry: 3000\n\n")).toBe(true);
   });
 
+  it("ends right after the replay when the experiment has already finished", async () => {
+    const { id, runId } = await newExperiment();
+    const stored = await recordEvent(t.database.db, id, epochEvent(id, runId, 1));
+    await t.database.db.experiment.update({
+      where: { id },
+      data: { status: "failed", finishedAt: new Date() },
+    });
+    const res = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${id}/events`,
+      headers: bearer(t.keyA),
+    });
+    expect(parseSse(res.body).map((e) => e.id)).toEqual([stored.id]);
+  });
+
   it("needs a key of the owning tenant (header or access_token)", async () => {
     const { id } = await newExperiment();
     const none = await t.app.inject({ method: "GET", url: `/v1/experiments/${id}/events` });
