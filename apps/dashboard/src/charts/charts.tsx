@@ -292,10 +292,11 @@ export function LayerFractionChart({
   testId,
 }: {
   groups: VariantGroup[];
-  field: Extract<LayerField, "deadFraction" | "saturatedFraction">;
+  field: Exclude<LayerField, "gradNorms">;
   title: string;
   testId: string;
 }) {
+  const percent = field !== "preluAlphaMean";
   const layers = Math.max(1, ...groups.map((g) => layerCount(g.runs, field)));
   const structure = `${groups.map((g) => g.label).join("|")}#${layers}`;
   const { data, points } = useMemo(() => {
@@ -318,17 +319,21 @@ export function LayerFractionChart({
         })),
       ],
       legend: { show: false },
-      scales: { x: { time: false, range: [0.8, layers + 0.2] }, y: { range: [0, 1] } },
+      scales: { x: { time: false, range: [0.8, layers + 0.2] }, y: percent ? { range: [0, 1] } : {} },
       axes: [
         axis({
           label: "hidden layer",
           incrs: [1],
           values: (_u, s) => s.map((v) => (Number.isInteger(v) ? `L${v}` : "")),
         }),
-        axis({ label: title, size: 52, values: (_u, s) => s.map((v) => `${Math.round(v * 100)}%`) }),
+        axis({
+          label: title,
+          size: 52,
+          values: percent ? (_u, s) => s.map((v) => `${Math.round(v * 100)}%`) : undefined,
+        }),
       ],
     }),
-    [structure, title],
+    [structure, title, percent],
   );
   return (
     <UPlot

@@ -9,7 +9,7 @@ import { variantLabel } from "@actlab/contracts";
 
 export type TMetricsRun = TMetricsResponse["runs"][number];
 export type ScalarField = "testAccuracy" | "testLoss" | "trainAccuracy" | "trainLoss";
-export type LayerField = "gradNorms" | "deadFraction" | "saturatedFraction";
+export type LayerField = "gradNorms" | "deadFraction" | "saturatedFraction" | "preluAlphaMean";
 
 /** Colour-blind-friendly palette (Okabe–Ito, then Tableau); variant i keeps colour i everywhere. */
 export const PALETTE = [

@@ -216,6 +216,9 @@ function Runs({ exp }: { exp: TExperiment }) {
 function Charts({ exp, metricsQ }: { exp: TExperiment; metricsQ: ReturnType<typeof useMetrics> }) {
   const groups = useGroups(metricsQ.data, exp.spec.variants);
   const [split, setSplit] = useState<"test" | "train">("test");
+  const prelu = groups.filter((g) =>
+    g.runs.some((r) => r.series.preluAlphaMean?.some((row) => row.length > 0)),
+  );
   if (metricsQ.isPending) return <Loading what="Loading metrics" />;
   if (metricsQ.isError) return <ErrorState error={metricsQ.error} retry={() => void metricsQ.refetch()} />;
   const acc = split === "test" ? "testAccuracy" : "trainAccuracy";
@@ -279,6 +282,17 @@ function Charts({ exp, metricsQ }: { exp: TExperiment; metricsQ: ReturnType<type
             testId="chart-saturated"
           />
         </div>
+        {prelu.length ? (
+          <>
+            <h3>PReLU: learned slope α per hidden layer (latest epoch)</h3>
+            <LayerFractionChart
+              groups={prelu}
+              field="preluAlphaMean"
+              title="mean α"
+              testId="chart-prelu-alpha"
+            />
+          </>
+        ) : null}
       </Card>
     </>
   );

@@ -207,15 +207,16 @@ function ModelDownload({ run }: { run: TRun }) {
       <button type="button" className="btn btn-small" onClick={download} data-testid="model-download">
         Download model (TensorFlow.js)
       </button>
-      <a className="small" href={`${base}model.json`} target="_blank" rel="noreferrer">
-        model.json URL
-      </a>
       {state ? <span className="muted small">{state}</span> : null}
       <details className="small">
         <summary>Load it in code</summary>
-        <pre>{`const model = await tf.loadLayersModel("${window.location.origin}${base}model.json", {
+        <pre>{`// TensorFlow.js (browser or Node)
+const model = await tf.loadLayersModel("${window.location.origin}${base}model.json", {
   requestInit: { headers: { Authorization: "Bearer <your key>" } },
-});`}</pre>
+});
+
+# or fetch the files
+curl -H "Authorization: Bearer $ACTLAB_KEY" ${window.location.origin}${base}model.json`}</pre>
       </details>
     </div>
   );

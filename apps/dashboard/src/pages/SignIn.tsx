@@ -75,8 +75,8 @@ export function SignIn() {
             </span>
           ) : (
             <span className="field-hint" id="signin-hint">
-              Create one with <code>npm run apikey -- create &lt;name&gt;</code>. It is kept in this browser
-              only.
+              Create one with <code>npm run apikey -- create --tenant &lt;name&gt;</code>. It is kept in this
+              browser only.
             </span>
           )}
         </label>
