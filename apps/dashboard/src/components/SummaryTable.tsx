@@ -46,9 +46,10 @@ export function SummaryTable({
   const rows = summaryRows(summary);
   const [copied, setCopied] = useState<"ok" | "fail" | null>(null);
   // Highlight the winner only once there is a comparison to win.
-  const measured = rows.filter((r) => r.accuracyMean !== null).length;
+  const measured = rows.filter((r) => r.accuracyMean !== null);
+  const allTied = measured.every((r) => r.accuracyMean === measured[0]?.accuracyMean);
   const best =
-    measured < 2
+    measured.length < 2 || allTied
       ? null
       : rows.reduce<number | null>(
           (b, r) => (r.accuracyMean !== null && (b === null || r.accuracyMean > b) ? r.accuracyMean : b),
