@@ -270,8 +270,10 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
   const train = Math.floor(spec.dataset.samples * (1 - spec.dataset.testFraction));
   const starts = runs.map((r) => r.startedAt?.getTime()).filter((t): t is number => t !== undefined);
   const ends = runs.map((r) => r.finishedAt?.getTime()).filter((t): t is number => t !== undefined);
+  // Wall time only once every run is over (a pure function has no "now" to measure a running one by).
+  const over = runs.length > 0 && runs.every((r) => !["queued", "running"].includes(r.status));
   const start = experiment.startedAt?.getTime() ?? (starts.length ? Math.min(...starts) : null);
-  const end = experiment.finishedAt?.getTime() ?? (ends.length ? Math.max(...ends) : null);
+  const end = over ? (experiment.finishedAt?.getTime() ?? (ends.length ? Math.max(...ends) : null)) : null;
   const { optimizer } = spec.training;
   const init = spec.model.initializer;
 
