@@ -47,8 +47,11 @@ export async function startWorkerApp({
   const connection = createRedis(env.REDIS_URL, { role: "worker" });
   const publisher = createRedis(env.REDIS_URL, { role: "producer" });
   const subscriber = createRedis(env.REDIS_URL, { role: "subscriber" });
-  const policyWarning = await checkEvictionPolicy(publisher);
-  if (policyWarning) logger.warn(policyWarning);
+  // On the worker connection (it waits for Redis instead of failing while still connecting);
+  // not awaited, so a worker started before Redis is up still starts.
+  void checkEvictionPolicy(connection).then((warning) => {
+    if (warning) logger.warn(warning);
+  });
 
   const db = createDb({ url: env.DATABASE_URL, poolSize: env.DB_POOL_SIZE });
   const metrics = createWorkerMetrics({ workerId: env.WORKER_ID, device: env.WORKER_DEVICE });

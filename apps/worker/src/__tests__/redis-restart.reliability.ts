@@ -60,8 +60,8 @@ afterAll(async () => {
   }
 });
 
-describe("a Redis restart in the middle of an experiment", () => {
-  it("still completes every run, each epoch stored once", async () => {
+describe("the machine's Redis (serialized: these tests change or restart it)", () => {
+  it("a restart in the middle of an experiment: still completes every run, each epoch stored once", async () => {
     const tdb = await createTestDatabase("redisrestart");
     const db: Db = tdb.db;
     const prefix = testPrefix("redisrestart");
@@ -125,6 +125,30 @@ describe("a Redis restart in the middle of an experiment", () => {
       cleanup.disconnect();
     } finally {
       await startRedis();
+      for (const w of workers.splice(0)) {
+        w.kill("SIGKILL");
+        await w.exited;
+      }
+      await tdb.drop();
+    }
+  });
+
+  it("a worker warns at start when Redis' maxmemory-policy is not noeviction", async () => {
+    const admin = createRedis(TEST_REDIS_URL, { role: "worker" });
+    const tdb = await createTestDatabase("eviction");
+    const [, before] = (await admin.config("GET", "maxmemory-policy")) as [string, string];
+    try {
+      await admin.config("SET", "maxmemory-policy", "allkeys-lru");
+      const w = spawnWorker({
+        env: { DATABASE_URL: tdb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: testPrefix("eviction") },
+      });
+      workers.push(w);
+      const warning = await w.waitForLog((l) => /maxmemory-policy is allkeys-lru/.test(l.msg));
+      expect(warning.level).toBe(40);
+      await w.waitForLog((l) => l.msg === "worker started"); // a warning, not a refusal
+    } finally {
+      await admin.config("SET", "maxmemory-policy", before);
+      admin.disconnect();
       for (const w of workers.splice(0)) {
         w.kill("SIGKILL");
         await w.exited;
