@@ -17,7 +17,7 @@ async function shot(name: string, opts: { phone?: boolean } = {}) {
   await page.setViewportSize(opts.phone ? PHONE : DESKTOP);
   await page.waitForTimeout(400); // charts follow their container's width on resize
   // Full-page captures draw the sticky top bar where the page is scrolled to: start at the top.
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate("window.scrollTo(0, 0)");
   await page.screenshot({ path: `${SHOTS}/${name}-${opts.phone ? "phone" : "desktop"}.png`, fullPage: true });
 }
 
@@ -75,7 +75,7 @@ describe("dashboard in a real browser", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Experiments" }).waitFor();
     await page.getByText("No experiments yet.").waitFor();
-    expect(await page.evaluate(() => localStorage.getItem("actlab.apiKey"))).toBe(stack.apiKey);
+    expect(await page.evaluate("localStorage.getItem('actlab.apiKey')")).toBe(stack.apiKey);
   });
 
   it("shows the API's validation errors next to the field, then creates a tiny chapter-preset experiment", async () => {
@@ -153,7 +153,7 @@ describe("dashboard in a real browser", () => {
     expect(csv.slice(1).map((l) => l.split(",")[0])).toEqual(["sigmoid", "relu"]);
     await page.getByRole("button", { name: "Copy as Markdown" }).click();
     await page.getByRole("button", { name: "Copied ✓" }).waitFor();
-    const markdown = await page.evaluate(() => navigator.clipboard.readText());
+    const markdown = String(await page.evaluate("navigator.clipboard.readText()"));
     expect(markdown.split("\n")[0]).toContain("| activation | runs | test accuracy (%) |");
     expect(markdown).toContain("| relu | 1 |");
     await shots("03-experiment-succeeded");
