@@ -421,6 +421,40 @@ describe("worker processes", () => {
     expect((await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } })).status).toBe("failed");
   });
 
+  it("fails a run whose stored spec is invalid, and a job with an invalid payload, without retries", async () => {
+    const { experiment, runs } = await insertExperiment(db, tinySpec());
+    // A spec no current version of the service would accept (e.g. written by an older API).
+    await db.experiment.update({
+      where: { id: experiment.id },
+      data: { spec: { ...tinySpec(), model: { hiddenLayers: 0, units: 16 } } as object },
+    });
+    const w = startWorker();
+    await ready(w);
+    await enqueue(runs);
+    const bogus = await producer.queues[TRAINING_QUEUE]!.add(
+      "train-run",
+      { runId: "not-a-uuid" },
+      { attempts: 5 },
+    );
+    const run = await waitForRun(runs[0]!.id, ["failed", "succeeded"], 30_000);
+    expect(run.status).toBe("failed");
+    expect(run.attempts).toBe(0); // never started training
+    expect(run.error).toMatch(
+      /stored experiment spec is invalid \(model\.hiddenLayers: .*\); submit the experiment again/,
+    );
+    for (const id of [run.id, bogus.id!]) {
+      const job = await waitFor(
+        async () => {
+          const j = await producer.queues[TRAINING_QUEUE]!.getJob(id);
+          return (await j?.getState()) === "failed" ? j : null;
+        },
+        { what: `job ${id} to fail` },
+      );
+      expect(job.attemptsMade).toBe(1);
+    }
+    expect((await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } })).status).toBe("failed");
+  });
+
   it("reconciler: enqueues a queued run with no job and requeues an abandoned running one", async () => {
     const spec = tinySpec({
       training: {
