@@ -47,7 +47,7 @@ export function renderReportMarkdown(report: TReport): string {
   lines.push(`# Report: ${e.name}`);
   lines.push("");
   lines.push(
-    `Experiment \`${e.id}\` · status **${e.status}** · wall time ${duration(e.wallSeconds)}` +
+    `Experiment \`${e.id}\` · status **${e.status}** · wall time ${e.wallSeconds === null ? "— (runs not finished)" : duration(e.wallSeconds)}` +
       (e.finishedAt ? ` (finished ${e.finishedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")})` : ""),
   );
   lines.push("");
