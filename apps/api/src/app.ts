@@ -11,6 +11,7 @@ import { requireApiKey } from "./plugins/app/auth.js";
 import infra from "./plugins/app/infra.js";
 import metrics from "./plugins/app/metrics.js";
 import problems from "./plugins/app/problems.js";
+import { batchedRedisStore } from "./plugins/app/rate-limit-store.js";
 import docs from "./plugins/external/docs.js";
 import catalog from "./routes/catalog/index.js";
 import dashboard from "./routes/dashboard/index.js";
@@ -27,8 +28,7 @@ async function v1(app: FastifyInstance) {
   await app.register(fastifyRateLimit, {
     max: app.config.RATE_LIMIT_MAX,
     timeWindow: app.config.RATE_LIMIT_WINDOW_MS,
-    redis: app.redis,
-    nameSpace: `${app.config.QUEUE_PREFIX}:ratelimit:`,
+    store: batchedRedisStore({ redis: app.redis, prefix: `${app.config.QUEUE_PREFIX}:ratelimit:` }),
     // Redis down: serve rather than fail every request (the queue path answers 503/202 by itself).
     skipOnError: true,
     keyGenerator: (request) => request.auth?.keyId ?? request.ip,

@@ -33,7 +33,7 @@ async function storeTrainedModel(runId: string, variantIndex: number) {
       runId,
       topology: a.topology,
       weightSpecs: a.weightSpecs,
-      weights: a.weights,
+      weights: new Uint8Array(a.weights),
       sha256: a.sha256,
       sizeBytes: a.weights.byteLength,
     },
