@@ -321,8 +321,16 @@ describe("worker processes", () => {
     const latency = Date.now() - t0;
     const run = await waitForRun(runId, ["canceled", "succeeded", "failed"]);
     expect(run.status).toBe("canceled");
-    // Stopped in the middle of an epoch, well before it could end.
+    // Stopped in the middle of an epoch, well before it could end…
     expect(stopped.batch as number).toBeLessThan(stopped.batches as number);
+    // …within a batch of the signal (+1 for batch-progress messages still in flight).
+    const signal = w.logs.find((l) => l.msg === "stop requested" && l.runId === runId)!;
+    expect(signal.source).toBe("pub/sub");
+    expect(stopped.epoch).toBe(signal.epoch);
+    expect((stopped.batch as number) - (signal.batch as number)).toBeLessThanOrEqual(2);
+    process.stdout.write(
+      `cancel: signal at epoch ${signal.epoch} batch ${signal.batch}/${signal.batches}, stopped before batch ${(stopped.batch as number) + 1}, ${latency} ms after publish (epoch 1 took ${(epoch1.seconds as number).toFixed(2)} s)\n`,
+    );
     expect(latency).toBeLessThan(Math.max(1_000, (epoch1.seconds as number) * 1000));
     expect(run.epochsCompleted).toBe(stopped.epochsCompleted);
     expect((await epochsOf(runId)).length).toBe(run.epochsCompleted);

@@ -76,7 +76,7 @@ export async function runTrainingSession({
         }),
         2_000,
       );
-      if (cancelRequested) handle.stop("cancel");
+      if (cancelRequested) requestStop("cancel", "epoch check");
       ctx.metrics.epochs.inc();
       ctx.metrics.epochSeconds.observe(metrics.seconds);
       ctx.metrics.storeSeconds.observe((performance.now() - t0) / 1000);
@@ -93,19 +93,26 @@ export async function runTrainingSession({
     },
   });
 
-  ctx.shutdown.current = handle;
-  if (ctx.shutdown.requested) handle.stop("shutdown");
-  const unwatch = ctx.cancels.watch(runId, () => handle.stop("cancel"));
+  /** Sets the thread's stop flag (read before every batch) and logs where training was. */
+  function requestStop(kind: "cancel" | "shutdown", source: string): void {
+    if (handle.stopRequested()) return;
+    handle.stop(kind);
+    log.info({ kind, source, ...position }, "stop requested");
+  }
+
+  ctx.shutdown.current = { ...handle, stop: (kind) => requestStop(kind, "signal") };
+  if (ctx.shutdown.requested) requestStop("shutdown", "signal");
+  const unwatch = ctx.cancels.watch(runId, () => requestStop("cancel", "pub/sub"));
   let polls = 0;
   const touchEvery = Math.max(1, Math.round(ctx.heartbeatMs / ctx.cancelPollMs));
   const poller = setInterval(() => {
     polls++;
     pollRun(ctx.db, { runId, workerId: ctx.workerId, touch: polls % touchEvery === 0 })
       .then(({ cancelRequested, held }) => {
-        if (cancelRequested) handle.stop("cancel");
+        if (cancelRequested) requestStop("cancel", "poll");
         if (!held) {
           lost = true;
-          handle.stop("shutdown");
+          requestStop("shutdown", "run taken over");
         }
       })
       .catch((err: Error) => log.warn({ err: err.message }, "run poll failed"));
