@@ -230,8 +230,12 @@ describe("worker processes", () => {
 
     const second = startWorker();
     const resumed = await second.waitForLog((l) => l.msg === "run started" && l.runId === runId, 60_000);
-    expect(Date.now() - killedAt).toBeLessThan(60_000);
+    const resumeMs = Date.now() - killedAt;
+    expect(resumeMs).toBeLessThan(60_000);
     expect(resumed.resumedFromEpoch).toBeGreaterThanOrEqual(2);
+    process.stdout.write(
+      `SIGKILL at epoch ${atKill.epochsCompleted}: resumed from epoch ${resumed.resumedFromEpoch} after ${resumeMs} ms (2 s lock, 1 s stall check)\n`,
+    );
     const done = await waitForRun(runId, ["succeeded", "failed"]);
     expect(done.status).toBe("succeeded");
     expect(done.attempts).toBe(2);
@@ -247,6 +251,9 @@ describe("worker processes", () => {
       refEpochs.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]),
     );
     expect([done.testAccuracy, done.testLoss]).toEqual([ref.testAccuracy, ref.testLoss]);
+    process.stdout.write(
+      `resumed run: testAccuracy ${done.testAccuracy} testLoss ${done.testLoss}; uninterrupted: ${ref.testAccuracy} ${ref.testLoss}\n`,
+    );
     const [artifact, refArtifact] = await Promise.all([
       db.modelArtifact.findUniqueOrThrow({ where: { runId } }),
       db.modelArtifact.findUniqueOrThrow({ where: { runId: ref.id } }),
@@ -273,7 +280,9 @@ describe("worker processes", () => {
     const t0 = Date.now();
     first.kill("SIGTERM");
     const exit = await first.exited;
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    const exitMs = Date.now() - t0;
+    expect(exitMs).toBeLessThan(10_000);
+    process.stdout.write(`SIGTERM: exited with code ${exit.code} after ${exitMs} ms\n`);
     expect(exit.code).toBe(0);
     expect(first.logs.some((l) => l.msg === "run stopped for shutdown" && l.runId === runId)).toBe(true);
 
