@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ZExperimentEvent } from "@actlab/contracts";
 import { createDb, type Db } from "@actlab/db";
 import { createRedis, createTrainingProducer, publishCancel, TRAINING_QUEUE } from "@actlab/queue";
 import type { Redis } from "ioredis";
@@ -132,6 +133,10 @@ describe("worker processes", () => {
     expect(types.filter((t) => t === "run.finished")).toHaveLength(2);
     expect(types.at(-1)).toBe("experiment.finished");
     expect(types.filter((t) => t === "experiment.finished")).toHaveLength(1);
+    // Every stored event matches the wire contract the API's SSE and the dashboard rely on.
+    const stored = await db.experimentEvent.findMany({ where: { experimentId: experiment.id } });
+    for (const e of stored)
+      expect(ZExperimentEvent.safeParse({ type: e.type, data: e.data }).success).toBe(true);
     // Run logs carry the run and experiment ids.
     const started = w.logs.filter((l) => l.msg === "run started");
     expect(started.map((l) => l.runId).sort()).toEqual(runs.map((r) => r.id).sort());
