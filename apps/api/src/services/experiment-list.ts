@@ -2,6 +2,7 @@ import type { TExperimentStatus } from "@actlab/contracts";
 import type { Db, Prisma } from "@actlab/db";
 import { AppError } from "../errors.js";
 import { experimentLinks } from "./experiment-view.js";
+import { isUuid } from "./experiments.js";
 
 export interface ListItem {
   id: string;
@@ -28,11 +29,14 @@ export function encodeCursor(c: Cursor): string {
 export function decodeCursor(raw: string): Cursor {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [unknown, unknown];
+    // A UUID and a date Postgres can hold (JS dates reach back to year -271821, Postgres to
+    // 4713 BC): anything else would fail inside the query as a 500 instead of this 400.
     if (
       typeof createdAt === "string" &&
       !Number.isNaN(Date.parse(createdAt)) &&
+      new Date(createdAt).getUTCFullYear() >= 1 &&
       typeof id === "string" &&
-      /^[0-9a-f-]{36}$/i.test(id)
+      isUuid(id)
     ) {
       return { createdAt, id };
     }

@@ -1,5 +1,6 @@
 import type { TMetricField, TMetricsResponse, TRunSeries, TRunStatus, TVariant } from "@actlab/contracts";
 import type { Db, EpochMetric } from "@actlab/db";
+import { isUuid } from "./experiments.js";
 
 type Row = Omit<EpochMetric, "createdAt">;
 
@@ -43,8 +44,12 @@ export async function experimentMetrics({
   fields: ReadonlySet<TMetricField>;
   afterEpoch?: number;
 }): Promise<TMetricsResponse> {
+  // Ids that are not UUIDs match no run (Postgres would reject them in the uuid cast: a 500);
+  // asking only for such ids gets no runs, not all of them.
+  const wanted = runIds?.filter(isUuid);
+  if (runIds?.length && !wanted?.length) return { runs: [] };
   const runs = await db.run.findMany({
-    where: { experimentId, ...(runIds?.length ? { id: { in: [...runIds] } } : {}) },
+    where: { experimentId, ...(wanted?.length ? { id: { in: wanted } } : {}) },
     orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
     select: { id: true, variant: true, repeat: true, status: true },
   });

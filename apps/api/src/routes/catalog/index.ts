@@ -10,10 +10,17 @@ const ZActivationsQuery = z.object({
   from: z.coerce.number().min(-100).max(100).default(-6),
   to: z.coerce.number().min(-100).max(100).default(6),
   points: z.coerce.number().int().min(2).max(2001).default(241),
-  alpha: z.coerce.number().optional().describe("leaky_relu / elu slope, or a prelu slope to plot"),
-  alphaInit: z.coerce.number().optional(),
-  lower: z.coerce.number().optional(),
-  upper: z.coerce.number().optional(),
+  // Bounded here because prelu's plotted `alpha` is not range-checked by the catalog: a huge one
+  // made f(x) infinite and the response unserialisable (a 500). The catalog checks the rest.
+  alpha: z.coerce
+    .number()
+    .min(-1000)
+    .max(1000)
+    .optional()
+    .describe("leaky_relu / elu slope, or a prelu slope to plot"),
+  alphaInit: z.coerce.number().min(-1000).max(1000).optional(),
+  lower: z.coerce.number().min(-1000).max(1000).optional(),
+  upper: z.coerce.number().min(-1000).max(1000).optional(),
 });
 
 const ZParam = z.object({

@@ -1,4 +1,5 @@
 import {
+  LIMITS,
   METRIC_FIELDS,
   PRESET_IDS,
   resolveExperimentRequest,
@@ -82,7 +83,14 @@ const ZMetricsQuery = z.object({
   fields: commaList(ZMetricField)
     .optional()
     .describe(`comma-separated series to send (default all): ${METRIC_FIELDS.join(", ")}`),
-  afterEpoch: z.coerce.number().int().min(0).default(0).describe("only epochs after this one"),
+  // Bounded: a value past Postgres' int range would fail in the query (a 500), not match nothing.
+  afterEpoch: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.maxEpochs)
+    .default(0)
+    .describe("only epochs after this one"),
 });
 
 const experiments: FastifyPluginAsyncZod = async (app) => {
