@@ -12,7 +12,7 @@ export default defineConfig({
       "tests/**/*.test.ts",
       "scripts/**/*.test.ts",
     ],
-    exclude: ["**/node_modules/**", "**/dist/**", "tests/e2e/**", "tests/reliability/**"],
+    exclude: ["**/node_modules/**", "**/dist/**", "tests/e2e/**", "tests/reliability/!(fast)/**", "tests/reliability/*.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
