@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -159,6 +159,8 @@ async function childMain(kind: string, args: { databaseUrl: string; prefix: stri
 interface Row {
   scenario: string;
   server: string;
+  /** Server CPU time per request (load-independent cost; Linux only). */
+  cpuMsPerRequest: number;
   rps: number;
   p50: number;
   p99: number;
@@ -213,13 +215,24 @@ async function load(opts: autocannon.Options): Promise<autocannon.Result> {
 
 interface Target {
   server: "actlab" | "baseline";
+  pid: number;
   base: string;
   path: string;
   id: string;
   headers: (i: number) => Record<string, string>;
 }
 
-async function prepare(server: Target["server"], port: number, keys: string[]): Promise<Target> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function prepare(server: Target["server"], pid: number, port: number, keys: string[]): Promise<Target> {
   const base = `http://127.0.0.1:${port}`;
   const headers = (i: number): Record<string, string> => ({
     "content-type": "application/json",
@@ -235,9 +248,24 @@ async function prepare(server: Target["server"], port: number, keys: string[]): 
   if (created.status !== 202)
     throw new Error(`${server}: POST answered ${created.status}: ${await created.text()}`);
   const { id } = (await created.json()) as { id: string };
-  // Warm-up (JIT, pools, key cache), not recorded.
-  await load({ url: `${base}${path}/${id}`, connections: 10, duration: 2, headers: headers(0) });
-  return { server, base, path, id, headers };
+  // Warm-up, not recorded: the JIT needs several seconds of traffic before a server runs at speed
+  // (actlab's first seconds cost ~4× the CPU per request of its steady state).
+  await load({ url: `${base}${path}/${id}`, connections: 50, duration: 6, headers: headers(0) });
+  let n = 0;
+  await load({
+    url: `${base}${path}`,
+    connections: 20,
+    duration: 4,
+    method: "POST",
+    requests: [
+      {
+        method: "POST",
+        body: JSON.stringify(SPEC),
+        setupRequest: (req) => ({ ...req, headers: headers(n++) }),
+      },
+    ],
+  });
+  return { server, pid, base, path, id, headers };
 }
 
 const SCENARIOS = ["POST /v1/experiments", "GET /v1/experiments/:id"] as const;
@@ -249,6 +277,7 @@ async function measure(
   { duration, connections }: { duration: number; connections: number },
 ): Promise<Row> {
   let n = 0;
+  const cpuBefore = cpuSeconds(t.pid);
   const r =
     scenario === "POST /v1/experiments"
       ? await load({
@@ -268,6 +297,7 @@ async function measure(
   return {
     scenario,
     server: t.server,
+    cpuMsPerRequest: ((cpuSeconds(t.pid) - cpuBefore) * 1000) / Math.max(1, r.requests.total),
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -311,8 +341,9 @@ async function runnerMain({
       ["actlab", 39_401],
       ["baseline", 39_402],
     ] as const) {
-      children.push(await startChild(server, { databaseUrl, prefix, port }));
-      targets.push(await prepare(server, port, server === "actlab" ? keys : []));
+      const child = await startChild(server, { databaseUrl, prefix, port });
+      children.push(child);
+      targets.push(await prepare(server, child.pid!, port, server === "actlab" ? keys : []));
     }
     // Rounds alternate the two servers, so load from anything else on the machine hits both alike.
     const rows: Row[] = [];
@@ -359,8 +390,8 @@ function formatTable(
       `${connections} connections · ${rounds} alternating rounds of ${duration} s per scenario and server (median shown) · ` +
       `servers and load generator in separate processes on 127.0.0.1 · Postgres pool ${POOL_SIZE} each`,
     "",
-    "| scenario | actlab req/s | baseline req/s | actlab/baseline | actlab p50 / p99 ms | baseline p50 / p99 ms | non-2xx+errors (actlab/baseline) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | actlab req/s | baseline req/s | actlab/baseline | actlab p50 / p99 ms | baseline p50 / p99 ms | server CPU ms/request (actlab / baseline) | non-2xx+errors (actlab/baseline) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   const pick = (scenario: Scenario, server: string) =>
     rows.filter((r) => r.scenario === scenario && r.server === server);
@@ -370,9 +401,10 @@ function formatTable(
     const b = pick(scenario, "baseline");
     const lat = (xs: Row[]) => `${median(xs.map((r) => r.p50))} / ${median(xs.map((r) => r.p99))}`;
     const errors = (xs: Row[]) => xs.reduce((s, r) => s + r.errors, 0);
+    const cpu = (xs: Row[]) => median(xs.map((r) => r.cpuMsPerRequest));
     lines.push(
       `| ${scenario} | ${rps(a).toFixed(0)} | ${rps(b).toFixed(0)} | ${(rps(a) / rps(b)).toFixed(2)} | ` +
-        `${lat(a)} | ${lat(b)} | ${errors(a)} / ${errors(b)} |`,
+        `${lat(a)} | ${lat(b)} | ${cpu(a).toFixed(3)} / ${cpu(b).toFixed(3)} | ${errors(a)} / ${errors(b)} |`,
     );
   }
   const perRound = scenarios.map(

@@ -62,6 +62,9 @@ const INSERT_RUNS = `
   INSERT INTO runs (id, "experimentId", "variantIndex", variant, repeat, seed, device, epochs, "createdAt", "updatedAt")
   SELECT r.id, $1, r."variantIndex", r.variant, r.repeat, r.seed, $2, $3, $4::timestamp, $4::timestamp
   FROM jsonb_to_recordset($5::jsonb) AS r(id uuid, "variantIndex" int, variant jsonb, repeat int, seed int)`;
+// Named statements are parsed and planned once per connection, then only bound and executed.
+const INSERT_EXPERIMENT_NAMED = { name: "actlab-insert-experiment", text: INSERT_EXPERIMENT };
+const INSERT_RUNS_NAMED = { name: "actlab-insert-runs", text: INSERT_RUNS };
 const ACTIVE_RUNS = `
   SELECT count(*)::int AS n FROM runs r JOIN experiments e ON e.id = r."experimentId"
   WHERE e."tenantId" = $1 AND r.status IN ('queued', 'running')`;
@@ -110,12 +113,11 @@ export async function createExperiment({
   let existingId: string | null = null;
   const client = await sql.connect();
   try {
-    await client.query("BEGIN");
     // One creation per tenant at a time, so two requests cannot both squeeze under the limit.
-    await client.query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [
-      TENANT_LOCK_NAMESPACE,
-      tenantId,
-    ]);
+    // Sent with BEGIN as one simple query (both numbers are ours), saving a round trip.
+    await client.query(
+      `BEGIN; SELECT pg_advisory_xact_lock(${TENANT_LOCK_NAMESPACE}, ${tenantLockKey(tenantId)})`,
+    );
     if (idempotencyKey) {
       const prior = await client.query<{ id: string; requestHash: string | null }>(FIND_BY_KEY, [
         tenantId,
@@ -124,7 +126,13 @@ export async function createExperiment({
       if (prior.rows[0]) existingId = checkReplay(prior.rows[0], hash);
     }
     if (!existingId) {
-      const active = (await client.query<{ n: number }>(ACTIVE_RUNS, [tenantId])).rows[0]!.n;
+      const active = (
+        await client.query<{ n: number }>({
+          name: "actlab-active-runs",
+          text: ACTIVE_RUNS,
+          values: [tenantId],
+        })
+      ).rows[0]!.n;
       if (active + runs.length > LIMITS.maxActiveRunsPerTenant) {
         throw new AppError(
           "activeRunsLimit",
@@ -134,7 +142,7 @@ export async function createExperiment({
         );
       }
       const at = now.toISOString();
-      await client.query(INSERT_EXPERIMENT, [
+      await client.query(INSERT_EXPERIMENT_NAMED, [
         experimentId,
         tenantId,
         spec.name,
@@ -143,7 +151,7 @@ export async function createExperiment({
         hash,
         at,
       ]);
-      await client.query(INSERT_RUNS, [
+      await client.query(INSERT_RUNS_NAMED, [
         experimentId,
         spec.device,
         spec.training.epochs,
@@ -261,7 +269,7 @@ export async function getExperiment({ sql, tenantId, id }: { sql: Pool; tenantId
     startedAt: Date | null;
     finishedAt: Date | null;
     runs: RunRow[];
-  }>(GET_EXPERIMENT, [id, tenantId]);
+  }>({ name: "actlab-get-experiment", text: GET_EXPERIMENT }, [id, tenantId]);
   const exp = rows[0];
   if (!exp) throw notFound("experiment", id);
   const trained = exp.runs.filter((r) => r.epochsCompleted > 0).map((r) => r.id);
