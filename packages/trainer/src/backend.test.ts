@@ -98,6 +98,26 @@ describe("backends", () => {
     }
   });
 
+  it("wasm tanh (2σ(2x) − 1) and identity (shared memory) match the CPU backend and free their temporaries", async () => {
+    const values = Array.from({ length: 2001 }, (_, i) => (i - 1000) / 50); // −20 … 20, including 0
+    const results: Record<string, Float32Array> = {};
+    for (const backend of ["cpu", "wasm"] as const) {
+      await initBackend({ device: "cpu", force: backend });
+      const x = tf.tensor1d(values);
+      const ids = tf.engine().backend.numDataIds();
+      const y = tf.tanh(x);
+      const c = tf.clone(y);
+      results[backend] = c.dataSync() as Float32Array;
+      tf.dispose([y, c]);
+      expect(tf.engine().backend.numDataIds()).toBe(ids);
+      x.dispose();
+    }
+    values.forEach((v, i) => {
+      expect(Math.abs((results.wasm?.[i] as number) - Math.tanh(v))).toBeLessThan(2.5e-7);
+      expect(Math.abs((results.wasm?.[i] as number) - (results.cpu?.[i] as number))).toBeLessThan(2.5e-7);
+    });
+  });
+
   it("on wasm a product with a transposed operand costs about what the plain one does (stock tfjs-wasm: ~13×)", async () => {
     await initBackend({ device: "cpu", force: "wasm" });
     const x = tf.randomNormal([100, 784], 0, 1, "float32", 1);
@@ -105,14 +125,15 @@ describe("backends", () => {
     const dy = tf.randomNormal([100, 200], 0, 1, "float32", 3);
     const time = (f: () => tf.Tensor) => {
       const runs: number[] = [];
-      for (let i = 0; i < 15; i++) {
+      for (let i = 0; i < 25; i++) {
         const t0 = performance.now();
         const r = f();
         r.dataSync();
         r.dispose();
         runs.push(performance.now() - t0);
       }
-      return runs.sort((a, b) => a - b)[7] as number;
+      // The fastest run: other processes on the machine only ever add time.
+      return Math.min(...runs);
     };
     const plain = time(() => tf.matMul(x, w));
     const transB = time(() => tf.matMul(dy, w, false, true));
