@@ -28,3 +28,21 @@ export class DatasetUnavailableError extends Error {
     super(`dataset "${dataset}" is not available: missing ${missing.join(", ")}. ${howToGet}`);
   }
 }
+
+/**
+ * Thrown by trainRun when the loss or a gradient stops being a finite number (the weights
+ * have diverged, e.g. raw 0–255 pixels with ReLU, or a learning rate far too high). Retrying
+ * gives the same result: the run should fail with this message.
+ */
+export class TrainingDivergedError extends Error {
+  override readonly name = "TrainingDivergedError";
+  readonly code = "TRAINING_DIVERGED";
+  constructor(
+    readonly epoch: number,
+    detail: string,
+  ) {
+    super(
+      `training diverged in epoch ${epoch}: ${detail}. Try a lower learning rate, pixelScale "unit", or another initializer.`,
+    );
+  }
+}

@@ -25,5 +25,10 @@ export {
 } from "./data/datasets.js";
 export type { RemoteFile } from "./data/fetch.js";
 export { encodeIdx, parseIdx } from "./data/idx.js";
-export { BackendUnavailableError, DatasetUnavailableError, GpuUnavailableError } from "./errors.js";
+export {
+  BackendUnavailableError,
+  DatasetUnavailableError,
+  GpuUnavailableError,
+  TrainingDivergedError,
+} from "./errors.js";
 export { PROBE_SIZE, SATURATION_EPSILON, type TrainResult, type TrainRunOptions, trainRun } from "./train.js";

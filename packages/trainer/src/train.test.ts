@@ -6,6 +6,7 @@ import { loadArtifactModel, predict } from "./artifact.js";
 import { initBackend } from "./backend.js";
 import type { TrainCheckpoint } from "./checkpoint.js";
 import { type LoadedDataset, loadDataset } from "./data/datasets.js";
+import { TrainingDivergedError } from "./errors.js";
 import { buildNet } from "./model.js";
 import { probeMetrics, type TrainRunOptions, trainRun } from "./train.js";
 
@@ -187,6 +188,32 @@ describe("trainRun", () => {
       "epoch 3 begin",
       "epoch 3 end",
     ]);
+  });
+
+  it("fails with TrainingDivergedError when the loss stops being finite, leaving no tensors behind", async () => {
+    const before = tf.memory().numTensors;
+    const spec = tinySpec({
+      dataset: { name: "mnist", samples: 300, testFraction: 0.2, seed: 3, pixelScale: "raw" },
+      model: { hiddenLayers: 4, units: 64 },
+      training: {
+        optimizer: { name: "sgd", learningRate: 10 },
+        epochs: 3,
+        batchSize: 50,
+        seed: 1,
+        repeats: 1,
+      },
+    });
+    const reported: number[] = [];
+    const err = await run(spec, {
+      onEpoch: async (m) => {
+        reported.push(m.epoch);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect((err as TrainingDivergedError).epoch).toBe(1);
+    expect((err as Error).message).toMatch(/learning rate/);
+    expect(reported).toEqual([]); // a NaN epoch is never reported
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("leaks no tensors: the live count is the same after every epoch and back to the start afterwards", async () => {

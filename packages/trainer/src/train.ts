@@ -5,6 +5,7 @@ import { exportModel, type TModelArtifact } from "./artifact.js";
 import { activeBackend, type BackendName } from "./backend.js";
 import { restoreCheckpoint, saveCheckpoint, type TrainCheckpoint } from "./checkpoint.js";
 import { type LoadedDataset, loadDataset } from "./data/datasets.js";
+import { TrainingDivergedError } from "./errors.js";
 import { buildNet, forward, type Net } from "./model.js";
 import { mixSeed, SEED_PURPOSE, seededPermutation } from "./random.js";
 
@@ -227,12 +228,23 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
 
       const test = evaluate(net, data.testX, data.testY, data.nTest, inputSize, classes);
       const probe = probeMetrics(net, probeX, probeY, classes);
+      const trainLoss = lossSum / nTrain;
+      if (
+        !Number.isFinite(trainLoss) ||
+        !Number.isFinite(test.loss) ||
+        !probe.gradNorms.every(Number.isFinite)
+      ) {
+        throw new TrainingDivergedError(
+          epoch,
+          `train loss ${trainLoss}, test loss ${test.loss}, gradient norms ${probe.gradNorms.join(", ")}`,
+        );
+      }
       last = test;
       checkpoint = await saveCheckpoint({ epoch, seed, model: net.model, optimizer, optimizerName });
       epochsCompleted = epoch;
       const metrics: TEpochMetrics = {
         epoch,
-        trainLoss: lossSum / nTrain,
+        trainLoss,
         trainAccuracy: correct / nTrain,
         testLoss: test.loss,
         testAccuracy: test.accuracy,
