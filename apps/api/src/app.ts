@@ -3,10 +3,17 @@ import { fileURLToPath } from "node:url";
 import { LIMITS } from "@actlab/contracts";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
 import fp from "fastify-plugin";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { TEnv } from "./env.js";
+import { buildProblem } from "./errors.js";
 import { requireApiKey } from "./plugins/app/auth.js";
 import infra from "./plugins/app/infra.js";
 import metrics from "./plugins/app/metrics.js";
@@ -59,6 +66,38 @@ export const actlab = fp(async function actlab(app: FastifyInstance) {
   await app.register(dashboard, { root: app.config.DASHBOARD_DIR ?? DEFAULT_DASHBOARD_DIR });
 });
 
+/** What helmet sends, for the answers below that Fastify gives before any hook runs. */
+const BEFORE_ROUTING_HEADERS = {
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+  "referrer-policy": "no-referrer",
+  "strict-transport-security": "max-age=31536000; includeSubDomains",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "SAMEORIGIN",
+};
+
+/**
+ * Fastify answers a path that is not valid percent-encoding (FST_ERR_BAD_URL) or has a parameter
+ * over maxParamLength (FST_ERR_MAX_PARAM_LENGTH) before routing, so neither the error handler
+ * nor helmet sees them; by default that is a plain JSON body echoing the URL. Found by the
+ * reliability fuzz (tests/reliability): here they become problem+json like every other error.
+ */
+function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
+  const problem = buildProblem("badRequest", {
+    status: tooLong ? 414 : 400,
+    detail: tooLong
+      ? "a path parameter is too long (ids are UUIDs)"
+      : "the URL path is not valid percent-encoding",
+  });
+  void reply
+    .code(problem.status)
+    .headers(BEFORE_ROUTING_HEADERS)
+    .type("application/problem+json")
+    .send(problem);
+}
+
 export interface BuildAppOptions {
   env: TEnv;
   logger?: FastifyServerOptions["logger"];
@@ -74,6 +113,7 @@ export async function buildApp({ env, logger = false, server = {} }: BuildAppOpt
     trustProxy: env.TRUST_PROXY,
     // Problem bodies carry their own `instance`; request ids help correlate logs.
     requestIdHeader: "x-request-id",
+    frameworkErrors: frameworkErrors as FastifyServerOptions["frameworkErrors"],
     ...server,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
