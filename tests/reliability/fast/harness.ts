@@ -26,7 +26,8 @@ export async function startInProcess(label: string, env: Record<string, string> 
       done();
     },
   });
-  const bootstrap = `boot_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`.padEnd(30, "x");
+  const bootstrap =
+    `boot_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`.padEnd(30, "x");
   const parsed = parseEnv({
     DATABASE_URL: database.url,
     REDIS_URL: TEST_REDIS_URL,
@@ -45,7 +46,11 @@ export async function startInProcess(label: string, env: Record<string, string> 
       stream,
       redact: ["req.headers.authorization", 'req.headers["idempotency-key"]'],
       serializers: {
-        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: req.url.split("?")[0], id: req.id }),
+        req: (req: { method: string; url: string; id: string }) => ({
+          method: req.method,
+          url: req.url.split("?")[0],
+          id: req.id,
+        }),
       },
     },
   });
@@ -73,13 +78,28 @@ export async function startInProcess(label: string, env: Record<string, string> 
   const a = result.artifact!;
   const runId = mine.runs[0]!.id;
   await db.modelArtifact.create({
-    data: { runId, topology: a.topology, weightSpecs: a.weightSpecs, weights: a.weights, sha256: a.sha256, sizeBytes: a.weights.byteLength },
+    data: {
+      runId,
+      topology: a.topology,
+      weightSpecs: a.weightSpecs,
+      weights: a.weights,
+      sha256: a.sha256,
+      sizeBytes: a.weights.byteLength,
+    },
   });
   await db.run.update({
     where: { id: runId },
-    data: { status: "succeeded", epochsCompleted: 1, testAccuracy: result.testAccuracy, testLoss: result.testLoss },
+    data: {
+      status: "succeeded",
+      epochsCompleted: 1,
+      testAccuracy: result.testAccuracy,
+      testLoss: result.testLoss,
+    },
   });
-  await db.experiment.update({ where: { id: mine.id }, data: { status: "succeeded", finishedAt: new Date() } });
+  await db.experiment.update({
+    where: { id: mine.id },
+    data: { status: "succeeded", finishedAt: new Date() },
+  });
 
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
   const target: FuzzTarget = {

@@ -71,7 +71,12 @@ async function outage(
   dependency: "redis" | "postgres",
   experimentId: string,
   runId: string,
-): Promise<{ probes: Probe[]; readyz: Array<Record<string, unknown>>; downMs: number; readyAgainMs: number }> {
+): Promise<{
+  probes: Probe[];
+  readyz: Array<Record<string, unknown>>;
+  downMs: number;
+  readyAgainMs: number;
+}> {
   const probes: Probe[] = [];
   const readyz: Array<Record<string, unknown>> = [];
   const t0 = Date.now();
@@ -145,10 +150,9 @@ describe("dependencies: Redis and Postgres restarted mid-experiment", () => {
         expect((r.checks as Record<string, string>).postgres).toBe("ok");
       }
       for (const p of o.probes) {
-        expect([p.what, p.status === 0 || p.status === 500 || (p.status >= 500 && p.status !== 503)]).toEqual([
-          p.what,
-          false,
-        ]);
+        expect([p.what, p.status === 0 || p.status === 500 || (p.status >= 500 && p.status !== 503)]).toEqual(
+          [p.what, false],
+        );
         expect([p.what, p.problem]).toEqual([p.what, true]);
         expect([p.what, p.ms < ANSWER_WITHIN_MS]).toEqual([p.what, true]);
       }
@@ -179,7 +183,9 @@ describe("dependencies: Redis and Postgres restarted mid-experiment", () => {
         { what: "training under way" },
       );
       const pids = s.all.filter((p) => p.alive()).map((p) => p.pid);
-      const inFlight = await s.db.run.count({ where: { experimentId: id, status: { in: ["queued", "running"] } } });
+      const inFlight = await s.db.run.count({
+        where: { experimentId: id, status: { in: ["queued", "running"] } },
+      });
       expect(inFlight).toBeGreaterThan(0);
 
       const o = await outage(s, "postgres", id, res.json().runs[0].id);
@@ -189,7 +195,12 @@ describe("dependencies: Redis and Postgres restarted mid-experiment", () => {
         expect(String(r.detail)).toMatch(/postgres/);
         expect((r.checks as Record<string, string>).postgres).toMatch(/^down/);
       }
-      const dbRoutes = ["GET /v1/experiments", "GET /v1/experiments/:id", "GET /v1/runs/:id", "POST /v1/experiments"];
+      const dbRoutes = [
+        "GET /v1/experiments",
+        "GET /v1/experiments/:id",
+        "GET /v1/runs/:id",
+        "POST /v1/experiments",
+      ];
       for (const p of o.probes) {
         expect([p.what, p.status === 0 || (p.status >= 500 && p.status !== 503)]).toEqual([p.what, false]);
         expect([p.what, p.problem]).toEqual([p.what, true]);

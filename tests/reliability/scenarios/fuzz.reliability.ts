@@ -34,7 +34,10 @@ describe("bad input: property-based fuzzing of every endpoint", () => {
       const mine = await s.http("POST", "/v1/experiments", { body: validSpec("target") });
       expect(mine.status).toBe(202);
       await waitFor(
-        async () => TERMINAL.includes((await s.db.experiment.findUniqueOrThrow({ where: { id: mine.json().id } })).status),
+        async () =>
+          TERMINAL.includes(
+            (await s.db.experiment.findUniqueOrThrow({ where: { id: mine.json().id } })).status,
+          ),
         { timeoutMs: 60_000, what: "the target experiment to train" },
       );
       for (const w of s.workers) w.kill("SIGTERM");

@@ -1,5 +1,5 @@
-import { ZProblem } from "@actlab/contracts";
 import http from "node:http";
+import { ZProblem } from "@actlab/contracts";
 import fc from "fast-check";
 import type { Pool } from "pg";
 
@@ -64,7 +64,8 @@ SELECT md5(concat_ws('|',
   (SELECT string_agg(t.id::text || t.name, ',' ORDER BY t.id) FROM tenants t)
 )) AS digest`;
 
-export const digestOf = (sql: Pool) => async () => (await sql.query<{ digest: string }>(DIGEST_SQL)).rows[0]!.digest;
+export const digestOf = (sql: Pool) => async () =>
+  (await sql.query<{ digest: string }>(DIGEST_SQL)).rows[0]!.digest;
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -203,7 +204,13 @@ export function validSpec(name = "fuzz") {
     dataset: { name: "mnist", samples: 100, testFraction: 0.2, seed: 1 },
     model: { hiddenLayers: 1, units: 4 },
     variants: [{ activation: "relu" }],
-    training: { epochs: 1, batchSize: 20, seed: 1, repeats: 1, optimizer: { name: "sgd", learningRate: 0.1 } },
+    training: {
+      epochs: 1,
+      batchSize: 20,
+      seed: 1,
+      repeats: 1,
+      optimizer: { name: "sgd", learningRate: 0.1 },
+    },
     device: "cpu",
   };
 }
@@ -313,7 +320,12 @@ const predictBody = fc.oneof(
     arbitrary: fc
       .tuple(
         fc.array(image, { minLength: 0, maxLength: 3 }),
-        fc.option(fc.oneof(fc.constantFrom('"unit"', '"raw"'), nastyString.map((s) => JSON.stringify(s)))),
+        fc.option(
+          fc.oneof(
+            fc.constantFrom('"unit"', '"raw"'),
+            nastyString.map((s) => JSON.stringify(s)),
+          ),
+        ),
       )
       .map(([imgs, scale]) => `{"inputs":[${imgs.join(",")}]${scale ? `,"pixelScale":${scale}` : ""}}`),
   },
@@ -371,7 +383,10 @@ function queryArb(keys: readonly string[]) {
       arbitrary: fc
         .array(
           fc.tuple(
-            fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...keys) }, { weight: 1, arbitrary: nastyString }),
+            fc.oneof(
+              { weight: 4, arbitrary: fc.constantFrom(...keys) },
+              { weight: 1, arbitrary: nastyString },
+            ),
             fc.oneof(nastyString, hugeNumber.map(String), fc.integer({ min: -3, max: 3000 }).map(String)),
             fc.boolean(),
           ),
@@ -416,10 +431,31 @@ export const ROUTES: RouteDef[] = [
   { method: "GET", path: "/openapi.json", query: "none" },
   { method: "POST", path: "/v1/experiments", query: "none", body: "experiment" },
   { method: "GET", path: "/v1/experiments", query: "list" },
-  { method: "GET", path: "/v1/experiments/:id", query: "none", ids: ["experiment", "otherExperiment", "run"] },
-  { method: "GET", path: "/v1/experiments/:id/metrics", query: "metrics", ids: ["experiment", "otherExperiment"] },
-  { method: "GET", path: "/v1/experiments/:id/events", query: "events", ids: ["experiment", "otherExperiment"] },
-  { method: "POST", path: "/v1/experiments/:id/cancel", query: "none", body: "cancel", ids: ["otherExperiment", "run"] },
+  {
+    method: "GET",
+    path: "/v1/experiments/:id",
+    query: "none",
+    ids: ["experiment", "otherExperiment", "run"],
+  },
+  {
+    method: "GET",
+    path: "/v1/experiments/:id/metrics",
+    query: "metrics",
+    ids: ["experiment", "otherExperiment"],
+  },
+  {
+    method: "GET",
+    path: "/v1/experiments/:id/events",
+    query: "events",
+    ids: ["experiment", "otherExperiment"],
+  },
+  {
+    method: "POST",
+    path: "/v1/experiments/:id/cancel",
+    query: "none",
+    body: "cancel",
+    ids: ["otherExperiment", "run"],
+  },
   { method: "DELETE", path: "/v1/experiments/:id", query: "none", ids: ["otherExperiment", "run"] },
   { method: "GET", path: "/v1/runs/:id", query: "none", ids: ["run", "otherRun", "experiment"] },
   { method: "GET", path: "/v1/runs/:id/model/model.json", query: "none", ids: ["run", "otherRun"] },
@@ -434,16 +470,29 @@ export function requestArb(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
   return fc.constantFrom(...ROUTES).chain((route) => {
     const idArb = fc.oneof(
       { weight: 4, arbitrary: fc.constantFrom(...(route.ids ?? ["experiment"])).map((k) => t.ids[k]) },
-      { weight: 1, arbitrary: fc.constantFrom(...(route.ids ?? ["experiment"])).map((k) => t.ids[k].toUpperCase()) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(...(route.ids ?? ["experiment"])).map((k) => t.ids[k].toUpperCase()),
+      },
       { weight: 2, arbitrary: fc.uuid().map(String) },
       { weight: 3, arbitrary: nastyString.filter((s) => s.length > 0) },
       // RAW: these go into the path as they are (bad percent-encoding, traversal, a NUL, …).
       {
         weight: 1,
         arbitrary: fc.constantFrom(
-          ...["%2F", "%2e%2e", "..", "%00", "a%2Fb", `${t.ids.run}%00`, "%zz", "%", "%E0%A4%A", "%C0%AF", "x".repeat(101)].map(
-            (x) => `RAW:${x}`,
-          ),
+          ...[
+            "%2F",
+            "%2e%2e",
+            "..",
+            "%00",
+            "a%2Fb",
+            `${t.ids.run}%00`,
+            "%zz",
+            "%",
+            "%E0%A4%A",
+            "%C0%AF",
+            "x".repeat(101),
+          ].map((x) => `RAW:${x}`),
         ),
       },
     );
@@ -465,7 +514,13 @@ export function requestArb(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
         arbitrary: fc.oneof(
           nastyString.map((s) => `Bearer ${headerSafe(s)}`),
           nastyString.map(headerSafe),
-          fc.constantFrom(`bearer ${t.key}`, `Bearer  ${t.key} `, `Basic ${t.key}`, `Bearer ${t.key}x`, `Bearer ${t.key.slice(0, 12)}`),
+          fc.constantFrom(
+            `bearer ${t.key}`,
+            `Bearer  ${t.key} `,
+            `Basic ${t.key}`,
+            `Bearer ${t.key}x`,
+            `Bearer ${t.key.slice(0, 12)}`,
+          ),
         ),
       },
     );
@@ -484,7 +539,20 @@ export function requestArb(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
         method,
         idempotencyKey: fc.option(nastyString.map(headerSafe), { freq: 3 }),
         lastEventId: fc.option(nastyString.map(headerSafe), { freq: 3 }),
-        extraHeader: fc.option(fc.tuple(fc.constantFrom("x-request-id", "accept", "accept-encoding", "x-forwarded-for", "origin", "range"), nastyString.map(headerSafe)), { freq: 3 }),
+        extraHeader: fc.option(
+          fc.tuple(
+            fc.constantFrom(
+              "x-request-id",
+              "accept",
+              "accept-encoding",
+              "x-forwarded-for",
+              "origin",
+              "range",
+            ),
+            nastyString.map(headerSafe),
+          ),
+          { freq: 3 },
+        ),
       })
       .map((r): FuzzRequest => {
         const id = r.id.startsWith("RAW:")
@@ -549,7 +617,10 @@ export function send(
         method: r.method,
         path: r.path,
         agent: false,
-        headers: { ...r.headers, ...(r.body !== undefined ? { "content-length": Buffer.byteLength(r.body) } : {}) },
+        headers: {
+          ...r.headers,
+          ...(r.body !== undefined ? { "content-length": Buffer.byteLength(r.body) } : {}),
+        },
       });
     } catch (err) {
       finish({ status: -1, contentType: "", text: `client refused: ${(err as Error).message}` });

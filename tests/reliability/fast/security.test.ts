@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../support/paths.js";
+import { checkAuth, checkHeaders, checkLogs, checkRateLimit, checkSqlSources } from "../support/security.js";
+import { startInProcess } from "./harness.js";
+
+// The security checks inside `npm test`, against the API in this process over loopback HTTP
+// (tests/reliability/scenarios/security.reliability.ts runs the same against the built process).
+
+let h: Awaited<ReturnType<typeof startInProcess>>;
+beforeAll(async () => {
+  h = await startInProcess("fastsec");
+}, 60_000);
+afterAll(async () => h?.close());
+
+describe("security", () => {
+  it("no key, a revoked key or another tenant's key gets nothing, on every route", async () => {
+    const r = await checkAuth(h.target, { experimentName: "target" });
+    expect(r.violations).toEqual([]);
+    expect(r.checked).toBeGreaterThan(80);
+  });
+
+  it("security headers on every kind of response", async () => {
+    expect((await checkHeaders(h.target)).violations).toEqual([]);
+  });
+
+  it("keys never reach the logs (after every route, SSE ?access_token= and failed attempts)", async () => {
+    await checkAuth(h.target, { experimentName: "target" });
+    await fetch(
+      `${h.target.baseUrl}/v1/experiments/${h.target.ids.experiment}/events?access_token=${h.target.key}`,
+    ).then((r) => r.text());
+    const output = h.logs.join("");
+    expect(output.length).toBeGreaterThan(1_000);
+    expect(checkLogs(output, h.keys).violations).toEqual([]);
+  });
+
+  it("a burst over the rate limit is cut at the limit, per key", async () => {
+    const limited = await startInProcess("fastrate", { RATE_LIMIT_MAX: "20", RATE_LIMIT_WINDOW_MS: "60000" });
+    try {
+      // The bootstrap key has not been used yet, so its whole window is left.
+      const r = await checkRateLimit(
+        limited.target.baseUrl,
+        limited.keys[3]!,
+        limited.target.otherKey,
+        20,
+        200,
+      );
+      expect(r.violations).toEqual([]);
+      expect(r.ok).toBe(20);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("no SQL is built from strings outside the reviewed places", () => {
+    const r = checkSqlSources(ROOT);
+    expect(r.violations).toEqual([]);
+    expect(r.files).toBeGreaterThan(20);
+  });
+});
