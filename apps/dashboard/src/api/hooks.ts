@@ -171,10 +171,14 @@ export function useCancelExperiment(id: string) {
   });
 }
 
+/** Pixels in [0,1]; `pixelScale: "unit"` lets the API rescale for runs trained on raw 0–255 pixels. */
 export async function predict(apiKey: string, runId: string, pixels: number[]): Promise<TPrediction> {
   return parseWith(
     ZPrediction,
-    await apiFetch(apiKey, `/v1/runs/${runId}/predict`, { method: "POST", body: { inputs: [pixels] } }),
+    await apiFetch(apiKey, `/v1/runs/${runId}/predict`, {
+      method: "POST",
+      body: { inputs: [pixels], pixelScale: "unit" },
+    }),
     "prediction",
   );
 }

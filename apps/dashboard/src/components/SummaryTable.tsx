@@ -1,4 +1,4 @@
-import type { TVariantSummary } from "@actlab/contracts";
+import { CHAPTER8_FIGURES, type TVariantSummary } from "@actlab/contracts";
 import { useState } from "react";
 import { num, pct } from "../lib/format.js";
 import { summaryRows, toCsv, toMarkdown } from "../lib/summary.js";
@@ -20,6 +20,15 @@ async function copyText(text: string): Promise<boolean> {
     ta.remove();
     return ok;
   }
+}
+
+/** The chapter's printed accuracy for an activation, e.g. "93.2% (Keras, 1000 ep.)". */
+function chapterFigure(activation: string | undefined): string {
+  const figures = activation ? CHAPTER8_FIGURES[activation] : undefined;
+  if (!figures?.length) return "—";
+  return figures
+    .map((f) => `${(f.accuracy * 100).toFixed(1)}% (${f.code === "tf" ? "TF" : "Keras"}, ${f.epochs} ep.)`)
+    .join(" · ");
 }
 
 export function downloadBlob(filename: string, content: BlobPart, type: string) {
@@ -75,10 +84,16 @@ export function SummaryTable({
               <th className="num" title="first layer's gradient norm ÷ last layer's, final epoch">
                 Grad ratio first/last
               </th>
+              <th
+                className="num hide-sm"
+                title="test accuracy the textbook chapter prints for this activation"
+              >
+                Chapter reports
+              </th>
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => (
+            {rows.map((r, i) => (
               <tr key={r.variant} className={best !== null && r.accuracyMean === best ? "best" : ""}>
                 <td>
                   {colors[r.variant] ? (
@@ -107,6 +122,7 @@ export function SummaryTable({
                 >
                   {num(r.gradNormRatio, 3)}
                 </td>
+                <td className="num hide-sm muted">{chapterFigure(summary[i]?.variant.activation)}</td>
               </tr>
             ))}
           </tbody>
