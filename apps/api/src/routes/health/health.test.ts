@@ -55,6 +55,7 @@ describe("operations endpoints", () => {
         "/v1/experiments/{id}/cancel",
         "/v1/experiments/{id}/events",
         "/v1/experiments/{id}/metrics",
+        "/v1/experiments/{id}/report",
         "/v1/presets",
         "/v1/runs/{id}",
         "/v1/runs/{id}/model/model.json",
