@@ -13,6 +13,8 @@ interface Slot {
   pending: number;
   /** The Redis counter as of the last flush (all processes' requests). */
   known: number;
+  /** Requests sent to Redis whose answer has not come back yet (counted, so a burst cannot slip past). */
+  inFlight: number;
   /** When the Redis window ends (0 = unknown). */
   windowEnd: number;
   timer: NodeJS.Timeout | null;
@@ -51,10 +53,15 @@ export function batchedRedisStore({
   const flush = async (key: string, slot: Slot, windowMs: number): Promise<number> => {
     const n = slot.pending;
     slot.pending = 0;
-    const [count, ttl] = await r.actlabRateLimit(prefix + key, n, windowMs);
-    slot.known = Math.max(slot.known, count);
-    slot.windowEnd = Date.now() + ttl;
-    return count;
+    slot.inFlight += n;
+    try {
+      const [count, ttl] = await r.actlabRateLimit(prefix + key, n, windowMs);
+      slot.known = Math.max(slot.known, count);
+      slot.windowEnd = Date.now() + ttl;
+      return count;
+    } finally {
+      slot.inFlight -= n;
+    }
   };
 
   return class BatchedRedisStore {
@@ -71,13 +78,13 @@ export function batchedRedisStore({
     incr(key: string, cb: Callback, timeWindow = this.defaults.timeWindow, max = this.defaults.max) {
       const now = Date.now();
       let slot = slots.get(key);
-      if (!slot || (slot.windowEnd && slot.windowEnd <= now && !slot.pending)) {
+      if (!slot || (slot.windowEnd && slot.windowEnd <= now && !slot.pending && !slot.inFlight)) {
         if (slots.size > 50_000) slots.clear(); // bounded: keys are API keys, so this is rare
-        slot = { pending: 0, known: 0, windowEnd: 0, timer: null };
+        slot = { pending: 0, known: 0, inFlight: 0, windowEnd: 0, timer: null };
         slots.set(key, slot);
       }
       slot.pending++;
-      const estimate = slot.known + slot.pending;
+      const estimate = slot.known + slot.inFlight + slot.pending;
       if (estimate >= max * exactFrom) {
         const s = slot;
         flush(key, s, timeWindow).then(
