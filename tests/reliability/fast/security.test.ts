@@ -44,8 +44,8 @@ describe("security", () => {
         limited.target.baseUrl,
         limited.keys[3]!,
         limited.target.otherKey,
-        20,
-        200,
+        100,
+        400,
       );
       expect(r.violations).toEqual([]);
       expect(r.ok).toBe(100);
