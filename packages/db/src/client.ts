@@ -11,16 +11,20 @@ export function createDb({
   url,
   poolSize = 10,
   connectionTimeoutMillis,
+  queryTimeoutMillis,
 }: {
   url: string;
   poolSize?: number;
   /** Fail a query that cannot get a connection within this time instead of waiting forever (an outage). */
   connectionTimeoutMillis?: number;
+  /** Give up on a query (client side) after this long, e.g. when the server stopped answering. */
+  queryTimeoutMillis?: number;
 }): Db {
   const adapter = new PrismaPg({
     connectionString: url,
     max: poolSize,
     ...(connectionTimeoutMillis ? { connectionTimeoutMillis } : {}),
+    ...(queryTimeoutMillis ? { query_timeout: queryTimeoutMillis } : {}),
   });
   return new PrismaClient({ adapter });
 }

@@ -29,12 +29,15 @@ async function infra(app: FastifyInstance) {
     url: config.DATABASE_URL,
     poolSize: config.DB_POOL_SIZE,
     connectionTimeoutMillis: 5_000,
+    // A Postgres that stops answering must become a 503, not a request that hangs.
+    queryTimeoutMillis: 15_000,
   });
   // node-postgres for the two hot paths (see services/experiments.ts); same size as Prisma's pool.
   const sql = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: config.DB_POOL_SIZE,
     connectionTimeoutMillis: 5_000,
+    query_timeout: 15_000,
   });
   sql.on("error", (err) => app.log.warn({ err }, "idle postgres connection failed"));
   const redis = createRedis(config.REDIS_URL, { role: "producer" });
