@@ -39,6 +39,15 @@ describe("backends", () => {
 
   it("the wasm matMul fix gives the products of the CPU backend for every transpose flag, batched or not", async () => {
     const cases: Array<[number[], number[]]> = [
+      // a·bᵀ with a much smaller than b is computed as (b·aᵀ)ᵀ
+      [
+        [3, 5],
+        [5, 9],
+      ],
+      [
+        [2, 3, 5],
+        [2, 5, 9],
+      ],
       [
         [7, 5],
         [5, 3],
