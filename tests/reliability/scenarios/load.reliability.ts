@@ -1,0 +1,179 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { createRedis, createTrainingProducer, TRAINING_QUEUE } from "../../../packages/queue/src/index.js";
+import { TEST_REDIS_URL } from "../../support/index.js";
+import { percentile, scenario } from "../support/results.js";
+import {
+  type ProbeSample,
+  readProbe,
+  type Stack,
+  sleep,
+  startStack,
+  tinyExperiment,
+} from "../support/stack.js";
+
+// Load: LOAD_EXPERIMENTS (1,000) tiny experiments (100 samples, 1 hidden layer of 4 units,
+// 1 epoch, 1 variant, 1 repeat) submitted at once by 5 tenants (a tenant may have 256 active
+// runs), trained by 2 workers. All must succeed, each run trained once (one BullMQ job per run,
+// job id = run id, attempts 1), none lost; API latency and the workers' RSS and TensorFlow.js
+// tensor count are reported, and memory and tensors must stay flat.
+
+const N = Number(process.env.LOAD_EXPERIMENTS ?? 1_000);
+const TENANTS = 5;
+const WORKERS = 2;
+
+let stack: Stack | undefined;
+afterAll(async () => stack?.stop());
+
+const mb = (b: number) => b / 1024 / 1024;
+const median = (xs: number[]) => percentile(xs, 50);
+
+/** RSS of each worker's process (main-thread samples) early vs late, and the training thread's tensor count. */
+function memoryFigures(samples: ProbeSample[], from: number, to: number) {
+  const during = samples.filter((x) => x.t >= from && x.t <= to);
+  const pids = [...new Set(during.map((x) => x.pid))];
+  return pids.map((pid) => {
+    const main = during.filter((x) => x.pid === pid && x.main);
+    const thread = during.filter((x) => x.pid === pid && !x.main && x.tensors !== null);
+    const q = Math.max(1, Math.floor(main.length / 5));
+    const early = median(main.slice(q, 2 * q).map((x) => x.rss)); // after warm-up
+    const late = median(main.slice(-q).map((x) => x.rss));
+    const half = Math.floor(thread.length / 2);
+    const tensorsEarly = Math.max(...thread.slice(0, half).map((x) => x.tensors!));
+    const tensorsLate = Math.max(...thread.slice(half).map((x) => x.tensors!));
+    return {
+      pid,
+      samples: main.length,
+      early,
+      late,
+      peak: Math.max(...main.map((x) => x.rss)),
+      tensorsEarly,
+      tensorsLate,
+    };
+  });
+}
+
+describe("load", () => {
+  it(`${N} tiny experiments submitted at once: all succeed, none duplicated or lost, memory flat`, async () => {
+    await scenario(`load (${N} experiments)`, async () => {
+      stack = await startStack({
+        label: "load",
+        workers: WORKERS,
+        probe: true,
+        apiEnv: { DB_POOL_SIZE: "20" },
+      });
+      const s = stack;
+      const keys = await Promise.all(Array.from({ length: TENANTS }, (_, i) => s.newKey(`load${i}`)));
+      await sleep(3_000); // a few idle probe samples first
+      const t0 = Date.now();
+
+      const submit = await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          s
+            .http("POST", "/v1/experiments", {
+              key: keys[i % TENANTS]!.key,
+              body: tinyExperiment(`load ${i}`, {
+                training: { epochs: 1, batchSize: 20, seed: i, repeats: 1 },
+              }),
+              timeoutMs: 300_000,
+            })
+            .then((r) => ({
+              status: r.status,
+              ms: r.ms,
+              id: r.status === 202 ? (r.json().id as string) : null,
+              runs: r.status === 202 ? (r.json().runs as Array<{ id: string }>).map((x) => x.id) : [],
+            })),
+        ),
+      );
+      const submitSeconds = (Date.now() - t0) / 1000;
+      const accepted = submit.filter((x) => x.status === 202);
+      expect(submit.filter((x) => x.status !== 202).map((x) => x.status)).toEqual([]);
+      const runIds = accepted.flatMap((x) => x.runs);
+      expect(new Set(accepted.map((x) => x.id)).size).toBe(N);
+      expect(new Set(runIds).size).toBe(N);
+
+      // While the workers train, a reader polls experiments: API latency under load.
+      const reads: number[] = [];
+      let done = false;
+      const reader = (async () => {
+        let i = 0;
+        while (!done) {
+          const id = accepted[(i++ * 7919) % accepted.length]!.id!;
+          const r = await s.http("GET", `/v1/experiments/${id}`, { key: keys[(i * 7919) % TENANTS]!.key });
+          if (r.status === 200 || r.status === 404) reads.push(r.ms);
+          await sleep(100);
+        }
+      })();
+      let succeeded = 0;
+      const deadline = Date.now() + 900_000;
+      while (Date.now() < deadline) {
+        succeeded = await s.db.run.count({ where: { status: "succeeded" } });
+        const other = await s.db.run.count({ where: { status: { in: ["failed", "canceled"] } } });
+        if (succeeded + other >= N) break;
+        await sleep(1_000);
+      }
+      done = true;
+      await reader;
+      const trainSeconds = (Date.now() - t0) / 1000;
+      await sleep(2_000); // idle samples after
+
+      const runs = await s.db.run.findMany({
+        select: { id: true, status: true, attempts: true, epochsCompleted: true },
+      });
+      const byStatus = Object.fromEntries(
+        [...new Set(runs.map((r) => r.status))].map((st) => [st, runs.filter((r) => r.status === st).length]),
+      );
+      const starts = s.all.flatMap((p) =>
+        p.logs.filter((l) => l.msg === "run started").map((l) => l.runId as string),
+      );
+      const startedTwice = starts.length - new Set(starts).size;
+      const epochRows = await s.db.epochMetric.count();
+      // BullMQ: one job per run, id = run id (completed jobs are kept: removeOnComplete count 10,000).
+      const redis = createRedis(TEST_REDIS_URL, { role: "producer" });
+      const producer = createTrainingProducer({ connection: redis, prefix: s.prefix });
+      const queue = producer.queues[TRAINING_QUEUE]!;
+      const jobs = await queue.getJobs(["completed", "failed", "waiting", "active", "delayed"], 0, N * 2);
+      const jobIds = jobs.map((j) => j.id!);
+      const counts = await queue.getJobCounts("completed", "failed", "waiting", "active", "delayed");
+      await producer.close();
+      redis.disconnect();
+
+      const mem = memoryFigures(readProbe(s.probeFile), t0, Date.now());
+      const submitP50 = percentile(
+        submit.map((x) => x.ms),
+        50,
+      );
+      const submitP99 = percentile(
+        submit.map((x) => x.ms),
+        99,
+      );
+      const readP99 = percentile(reads, 99);
+
+      expect(byStatus).toEqual({ succeeded: N });
+      expect(runs.every((r) => r.attempts === 1 && r.epochsCompleted === 1)).toBe(true);
+      expect(startedTwice).toBe(0);
+      expect(epochRows).toBe(N);
+      expect(new Set(jobIds).size).toBe(jobIds.length);
+      expect([...jobIds].sort()).toEqual([...runIds].sort());
+      expect(counts.completed).toBe(N);
+      expect(mem.length).toBe(WORKERS);
+      for (const w of mem) {
+        // Flat: late RSS within 25 % of early RSS; no more live tensors late than early (+2 slack).
+        expect(w.late / w.early).toBeLessThan(1.25);
+        expect(w.tensorsLate).toBeLessThanOrEqual(w.tensorsEarly + 2);
+      }
+      const memText = mem
+        .map(
+          (w) =>
+            `${mb(w.early).toFixed(0)}→${mb(w.late).toFixed(0)} MB (peak ${mb(w.peak).toFixed(0)}), tensors ≤ ${w.tensorsEarly}→${w.tensorsLate}`,
+        )
+        .join("; ");
+      return {
+        figure:
+          `${N} submitted in ${submitSeconds.toFixed(1)} s (POST p50 ${submitP50.toFixed(0)} ms, p99 ${submitP99.toFixed(0)} ms, all 202), ` +
+          `${byStatus.succeeded}/${N} succeeded in ${trainSeconds.toFixed(0)} s by ${WORKERS} workers, ${jobIds.length} jobs = ${N} run ids, 0 started twice, ` +
+          `GET p99 under load ${readP99.toFixed(0)} ms (${reads.length} reads); worker RSS early→late ${memText}`,
+        details: { submitP50, submitP99, readP99, mem, byStatus, trainSeconds },
+      };
+    });
+  });
+});
