@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { tinySpec } from "./__tests__/support.js";
 import { type BackendName, initBackend } from "./backend.js";
+import type { TrainCheckpoint } from "./checkpoint.js";
 import { loadDataset } from "./data/datasets.js";
 import { GpuUnavailableError } from "./errors.js";
 import { trainRun } from "./train.js";
@@ -173,5 +174,39 @@ describe("backends", () => {
     const a = await firstEpochs("wasm", "rrelu", 1);
     const b = await firstEpochs("wasm", "rrelu", 1);
     expect(b.map(({ seconds: _, ...m }) => m)).toEqual(a.map(({ seconds: _, ...m }) => m));
+  });
+
+  it("wasm: a run resumed from its epoch-1 checkpoint matches the uninterrupted run (tanh, momentum)", async () => {
+    await initBackend({ device: "cpu", force: "wasm" });
+    const spec = tinySpec({
+      variant: { activation: "tanh" },
+      training: {
+        optimizer: { name: "momentum", learningRate: 0.05 },
+        epochs: 3,
+        batchSize: 50,
+        seed: 1,
+        repeats: 1,
+      },
+    });
+    const dataset = await loadDataset(spec.dataset);
+    const go = async (resumeFrom: TrainCheckpoint | null) => {
+      const out: Array<Omit<TEpochMetrics, "seconds">> = [];
+      const checkpoints: TrainCheckpoint[] = [];
+      await trainRun({
+        spec,
+        variant: spec.variants[0] as (typeof spec.variants)[number],
+        seed: 9,
+        dataset,
+        resumeFrom,
+        onEpoch: async ({ seconds: _, ...m }, c) => {
+          out.push(m);
+          checkpoints.push(c);
+        },
+      });
+      return { out, checkpoints };
+    };
+    const full = await go(null);
+    const resumed = await go(full.checkpoints[0] as TrainCheckpoint);
+    expect(resumed.out).toEqual(full.out.slice(1));
   });
 });
