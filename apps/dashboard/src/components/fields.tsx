@@ -58,7 +58,10 @@ export function NumberField({
   className,
 }: NumberFieldProps) {
   const limits = bounds ? describeBounds(bounds) : "";
-  const dflt = bounds && typeof bounds.default === "number" ? `default ${bounds.default}` : "";
+  const dflt =
+    bounds && typeof bounds.default === "number"
+      ? `default ${bounds.default.toLocaleString("en-US", { maximumFractionDigits: 10 })}`
+      : "";
   const hint = [limits, dflt, extraHint].filter(Boolean).join(" · ");
   return (
     <FieldShell label={label} path={path} hint={hint} errors={errors} className={className}>

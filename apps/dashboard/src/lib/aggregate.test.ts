@@ -1,6 +1,7 @@
 import type { TMetricsResponse } from "@actlab/contracts";
 import { describe, expect, it } from "vitest";
 import {
+  epochIndex,
   gradNormsByEpoch,
   groupByVariant,
   latestLayerProfile,
@@ -109,5 +110,15 @@ describe("gradient profiles", () => {
   it("averages fractions arithmetically at each run's latest epoch", () => {
     const relu = metrics.runs.filter((r) => r.variant.activation === "relu");
     expect(latestLayerProfile(relu, "deadFraction")).toEqual([0.125]);
+  });
+});
+
+describe("epochIndex", () => {
+  it("finds epochs in order directly and out-of-order ones by search", () => {
+    const inOrder = run("a", "relu", 0, [0.1, 0.2, 0.3], [[1], [1], [1]]);
+    expect(epochIndex(inOrder, 3)).toBe(2);
+    const gappy = { ...inOrder, series: { ...inOrder.series, epoch: [2, 3, 5] } };
+    expect(epochIndex(gappy, 5)).toBe(2);
+    expect(epochIndex(gappy, 1)).toBe(-1);
   });
 });

@@ -109,8 +109,17 @@ export function maxEpoch(runs: readonly TMetricsRun[]): number {
 
 export const epochAxis = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
+/**
+ * Position of an epoch in a run's columns. The API sends epochs 1..n in order, so epoch e is
+ * almost always at e − 1; the search is only a fallback (keeps long runs O(epochs), not O(epochs²)).
+ */
+export function epochIndex(run: TMetricsRun, epoch: number): number {
+  const epochs = run.series.epoch;
+  return epochs[epoch - 1] === epoch ? epoch - 1 : epochs.indexOf(epoch);
+}
+
 function valueAt(run: TMetricsRun, field: ScalarField, epoch: number): number | undefined {
-  const i = run.series.epoch.indexOf(epoch);
+  const i = epochIndex(run, epoch);
   if (i < 0) return undefined;
   const v = run.series[field]?.[i];
   return v !== undefined && Number.isFinite(v) ? v : undefined;
@@ -168,7 +177,7 @@ export function gradNormsByEpoch(runs: readonly TMetricsRun[], epochs: number): 
     for (let l = 0; l < layers; l++) {
       const vals: number[] = [];
       for (const r of runs) {
-        const i = r.series.epoch.indexOf(e);
+        const i = epochIndex(r, e);
         const v = i >= 0 ? r.series.gradNorms?.[i]?.[l] : undefined;
         if (v !== undefined) vals.push(v);
       }
