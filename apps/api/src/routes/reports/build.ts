@@ -130,7 +130,12 @@ export function verdictFor(v: Omit<TVariantReport, "verdict">, epochs: number): 
     else parts.push(`gradient reaches the first layer (first/last ${r.toPrecision(2)})`);
   }
   if (RELU_LIKE.has(activation) && v.deadFraction !== null && v.deadFraction >= 0.05)
-    parts.push(`${pct(v.deadFraction, 0)} of units dead`);
+    parts.push(
+      activation === "relu"
+        ? `${pct(v.deadFraction, 0)} of units dead`
+        : // A negative slope still passes a gradient: "never positive" is not dead here.
+          `${pct(v.deadFraction, 0)} of units never positive (the negative slope keeps them learning)`,
+    );
   if (SATURATING.has(activation) && v.saturatedFraction !== null && v.saturatedFraction >= 0.2)
     parts.push(`${pct(v.saturatedFraction, 0)} of units saturated`);
   return parts.join("; ");
@@ -227,6 +232,7 @@ function compare(variants: readonly TVariantReport[], runs: readonly ReportRun[]
   const accB = accOf(second.index);
   const shared = [...accA.keys()].filter((k) => accB.has(k));
   const wins = shared.filter((k) => accA.get(k)! > accB.get(k)!).length;
+  const ties = shared.filter((k) => accA.get(k)! === accB.get(k)!).length;
   const separated = spread === null ? null : difference > spread;
   const points = (x: number) => `${(x * 100).toFixed(2)} points`;
   const head = `${a.label} (${pct(a.testAccuracy.mean!, 2)}) leads ${b.label} (${pct(b.testAccuracy.mean!, 2)}) by ${points(difference)}`;
@@ -237,14 +243,14 @@ function compare(variants: readonly TVariantReport[], runs: readonly ReportRun[]
         ? `larger than their spread (${points(spread!)}): the lead holds across repeats`
         : `smaller than their spread (${points(spread!)}): with ${Math.min(a.testAccuracy.values.length, b.testAccuracy.values.length)} repeats the two are not distinguishable`;
   const paired = shared.length
-    ? `; ${a.label} wins ${wins} of ${shared.length} paired repeats (same seed)`
+    ? `; ${a.label} wins ${wins}${ties ? `, ties ${ties}` : ""} of ${shared.length} paired repeats (same seed)`
     : "";
   return {
     best: a.label,
     second: b.label,
     difference,
     spread,
-    pairedWins: { best: wins, of: shared.length },
+    pairedWins: { best: wins, ties, of: shared.length },
     separated,
     statement: `${head}, ${verdict}${paired}.`,
   };

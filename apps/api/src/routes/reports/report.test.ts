@@ -199,7 +199,7 @@ describe("buildReport (pure)", () => {
     const spread = Math.sqrt(2e-4 + (0.935 - 0.88) ** 2 / 2);
     expect(close.spread).toBeCloseTo(spread, 10);
     expect(close.separated).toBe(false);
-    expect(close.pairedWins).toEqual({ best: 2, of: 2 });
+    expect(close.pairedWins).toEqual({ best: 2, ties: 0, of: 2 });
     expect(close.statement).toContain("smaller than their spread");
 
     // relu far ahead of sigmoid once tanh is gone.

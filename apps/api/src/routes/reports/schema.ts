@@ -86,7 +86,7 @@ export const ZReport = z.object({
       second: z.string(),
       difference: z.number().describe("best mean − second mean (accuracy fraction)"),
       spread: z.number().nullable().describe("√(std_best² + std_second²)"),
-      pairedWins: z.object({ best: z.number().int(), of: z.number().int() }),
+      pairedWins: z.object({ best: z.number().int(), ties: z.number().int(), of: z.number().int() }),
       separated: z.boolean().nullable().describe("difference > spread; null when the spread is unknown"),
       statement: z.string(),
     })
