@@ -249,13 +249,13 @@ async function prepare(server: Target["server"], pid: number, port: number, keys
     throw new Error(`${server}: POST answered ${created.status}: ${await created.text()}`);
   const { id } = (await created.json()) as { id: string };
   // Warm-up, not recorded: the JIT needs several seconds of traffic before a server runs at speed
-  // (actlab's first seconds cost ~4× the CPU per request of its steady state).
-  await load({ url: `${base}${path}/${id}`, connections: 50, duration: 6, headers: headers(0) });
+  // (actlab's first seconds under load cost ~4× the CPU per request of its steady state).
+  await load({ url: `${base}${path}/${id}`, connections: 50, duration: 10, headers: headers(0) });
   let n = 0;
   await load({
     url: `${base}${path}`,
     connections: 20,
-    duration: 4,
+    duration: 6,
     method: "POST",
     requests: [
       {

@@ -55,19 +55,32 @@ export interface CreateResult {
  * whole baseline request (see apps/api/BENCH.md). Everything else goes through Prisma.
  */
 
-const INSERT_EXPERIMENT = `
-  INSERT INTO experiments (id, "tenantId", name, spec, status, "idempotencyKey", "requestHash", "createdAt")
-  VALUES ($1, $2, $3, $4::jsonb, 'queued', $5, $6, $7::timestamp)`;
-const INSERT_RUNS = `
-  INSERT INTO runs (id, "experimentId", "variantIndex", variant, repeat, seed, device, epochs, "createdAt", "updatedAt")
-  SELECT r.id, $1, r."variantIndex", r.variant, r.repeat, r.seed, $2, $3, $4::timestamp, $4::timestamp
-  FROM jsonb_to_recordset($5::jsonb) AS r(id uuid, "variantIndex" int, variant jsonb, repeat int, seed int)`;
-// Named statements are parsed and planned once per connection, then only bound and executed.
-const INSERT_EXPERIMENT_NAMED = { name: "actlab-insert-experiment", text: INSERT_EXPERIMENT };
-const INSERT_RUNS_NAMED = { name: "actlab-insert-runs", text: INSERT_RUNS };
-const ACTIVE_RUNS = `
-  SELECT count(*)::int AS n FROM runs r JOIN experiments e ON e.id = r."experimentId"
-  WHERE e."tenantId" = $1 AND r.status IN ('queued', 'running')`;
+/**
+ * Checks the tenant's active runs and inserts the experiment with its runs in one statement
+ * (one round trip). It runs after the tenant's advisory lock was taken in an earlier statement,
+ * so its snapshot already sees every creation that held the lock before: the check is exact.
+ * Inserts nothing when the limit would be exceeded; `active` says how many runs were active.
+ * (The runs' foreign key to the experiment inserted by the CTE is checked at the end of the statement.)
+ */
+const INSERT_EXPERIMENT_WITH_RUNS = {
+  // Named: parsed and planned once per connection, then only bound and executed.
+  name: "actlab-create-experiment",
+  text: `
+  WITH allowed AS (
+    SELECT count(*)::int AS active FROM runs r JOIN experiments e ON e.id = r."experimentId"
+    WHERE e."tenantId" = $2 AND r.status IN ('queued', 'running')
+  ), exp AS (
+    INSERT INTO experiments (id, "tenantId", name, spec, status, "idempotencyKey", "requestHash", "createdAt")
+    SELECT $1, $2, $3, $4::jsonb, 'queued', $5, $6, $7::timestamp FROM allowed WHERE allowed.active + $8 <= $9
+    RETURNING id
+  ), ins AS (
+    INSERT INTO runs (id, "experimentId", "variantIndex", variant, repeat, seed, device, epochs, "createdAt", "updatedAt")
+    SELECT r.id, exp.id, r."variantIndex", r.variant, r.repeat, r.seed, $10, $11, $7::timestamp, $7::timestamp
+    FROM exp, jsonb_to_recordset($12::jsonb) AS r(id uuid, "variantIndex" int, variant jsonb, repeat int, seed int)
+    RETURNING 1
+  )
+  SELECT (SELECT active FROM allowed) AS active, (SELECT count(*)::int FROM ins) AS inserted`,
+};
 const FIND_BY_KEY = `SELECT id, "requestHash" FROM experiments WHERE "tenantId" = $1 AND "idempotencyKey" = $2`;
 
 export async function createExperiment({
@@ -126,14 +139,33 @@ export async function createExperiment({
       if (prior.rows[0]) existingId = checkReplay(prior.rows[0], hash);
     }
     if (!existingId) {
-      const active = (
-        await client.query<{ n: number }>({
-          name: "actlab-active-runs",
-          text: ACTIVE_RUNS,
-          values: [tenantId],
-        })
-      ).rows[0]!.n;
-      if (active + runs.length > LIMITS.maxActiveRunsPerTenant) {
+      const at = now.toISOString();
+      const runsJson = JSON.stringify(
+        runs.map((r) => ({
+          id: r.id,
+          variantIndex: r.variantIndex,
+          variant: r.variant,
+          repeat: r.repeat,
+          seed: r.seed,
+        })),
+      );
+      const { active, inserted } = (
+        await client.query<{ active: number; inserted: number }>(INSERT_EXPERIMENT_WITH_RUNS, [
+          experimentId,
+          tenantId,
+          spec.name,
+          JSON.stringify(spec),
+          idempotencyKey ?? null,
+          hash,
+          at,
+          runs.length,
+          LIMITS.maxActiveRunsPerTenant,
+          spec.device,
+          spec.training.epochs,
+          runsJson,
+        ])
+      ).rows[0]!;
+      if (inserted !== runs.length) {
         throw new AppError(
           "activeRunsLimit",
           `this tenant has ${active} queued or running runs and the experiment adds ${runs.length}; ` +
@@ -141,31 +173,6 @@ export async function createExperiment({
           { headers: { "retry-after": "60" } },
         );
       }
-      const at = now.toISOString();
-      await client.query(INSERT_EXPERIMENT_NAMED, [
-        experimentId,
-        tenantId,
-        spec.name,
-        JSON.stringify(spec),
-        idempotencyKey ?? null,
-        hash,
-        at,
-      ]);
-      await client.query(INSERT_RUNS_NAMED, [
-        experimentId,
-        spec.device,
-        spec.training.epochs,
-        at,
-        JSON.stringify(
-          runs.map((r) => ({
-            id: r.id,
-            variantIndex: r.variantIndex,
-            variant: r.variant,
-            repeat: r.repeat,
-            seed: r.seed,
-          })),
-        ),
-      ]);
     }
     await client.query("COMMIT");
   } catch (err) {
