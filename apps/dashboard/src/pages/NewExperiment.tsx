@@ -1,28 +1,19 @@
-import {
-  DATASET_NAMES,
-  LIMITS,
-  PRESETS,
-  type TActivationName,
-  type TVariant,
-  variantLabel,
-} from "@actlab/contracts";
+import { DATASET_NAMES, LIMITS, PRESETS } from "@actlab/contracts";
 import { type FormEvent, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client.js";
 import { useCreateExperiment, useDatasets, usePresets } from "../api/hooks.js";
 import type { TPresetInfo } from "../api/schemas.js";
 import { NumberField, SelectField, TextField } from "../components/fields.js";
 import { Card, errorMessage } from "../components/ui.js";
+import { VariantsEditor } from "../components/VariantsEditor.js";
 import { navigate, useSearchParam } from "../lib/router.js";
 import {
-  ACTIVATIONS,
   blankSpec,
-  defaultVariant,
   FIELD_BOUNDS,
   type FieldErrors,
   type FormSpec,
   setPath,
   specFromPreset,
-  VARIANT_PARAMS,
   validateSpec,
   workload,
 } from "../lib/specForm.js";
@@ -76,14 +67,6 @@ export function NewExperiment() {
     setSubmitted(false);
     idem.current = newIdempotencyKey();
   };
-
-  const setVariant = (i: number, v: TVariant) => update(`variants.${i}`, v);
-  const addVariant = (a: TActivationName) => update("variants", [...spec.variants, defaultVariant(a)]);
-  const removeVariant = (i: number) =>
-    update(
-      "variants",
-      spec.variants.filter((_, j) => j !== i),
-    );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -292,71 +275,12 @@ export function NewExperiment() {
         </div>
       </Card>
 
-      <Card
-        title={`Activation variants (${spec.variants.length}/${LIMITS.maxVariants})`}
-        actions={
-          <select
-            aria-label="Add a variant"
-            value=""
-            disabled={spec.variants.length >= LIMITS.maxVariants}
-            onChange={(e) => e.target.value && addVariant(e.target.value as TActivationName)}
-          >
-            <option value="">+ add variant…</option>
-            {ACTIVATIONS.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-        }
-      >
-        {err("variants") ? (
-          <p className="field-error" role="alert" data-error-for="variants">
-            {err("variants")!.join("; ")}
-          </p>
-        ) : null}
-        <ol className="variant-list">
-          {spec.variants.map((v, i) => {
-            const params = VARIANT_PARAMS[v.activation] ?? [];
-            const rowErr = err(`variants.${i}`) ?? err(`variants.${i}.activation`);
-            return (
-              // biome-ignore lint/suspicious/noArrayIndexKey: variants are positional; the API reports errors by index
-              <li key={i} className="variant-row" data-variant-index={i}>
-                <SelectField
-                  label={`Variant ${i + 1}`}
-                  path={`variants.${i}.activation`}
-                  value={v.activation}
-                  options={ACTIVATIONS}
-                  onChange={(a) => setVariant(i, defaultVariant(a))}
-                  errors={rowErr}
-                  hint={params.length ? variantLabel(v) : undefined}
-                />
-                {params.map((p) => (
-                  <NumberField
-                    key={p}
-                    label={p}
-                    path={`variants.${i}.${p}`}
-                    value={(v as unknown as Record<string, number>)[p] ?? Number.NaN}
-                    bounds={FIELD_BOUNDS[`${v.activation}.${p}`]}
-                    step={0.001}
-                    onChange={(val) => update(`variants.${i}.${p}`, val)}
-                    errors={err(`variants.${i}.${p}`)}
-                  />
-                ))}
-                <button
-                  type="button"
-                  className="btn btn-ghost btn-small remove"
-                  onClick={() => removeVariant(i)}
-                  aria-label={`Remove variant ${i + 1}`}
-                  disabled={spec.variants.length <= 1}
-                >
-                  Remove
-                </button>
-              </li>
-            );
-          })}
-        </ol>
-      </Card>
+      <VariantsEditor
+        variants={spec.variants}
+        onChange={(variants) => update("variants", variants)}
+        onChangeAt={(path, value) => update(`variants.${path}`, value)}
+        err={err}
+      />
 
       <Card title="Training">
         <div className="grid-fields">

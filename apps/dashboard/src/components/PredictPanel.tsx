@@ -1,0 +1,126 @@
+import { type TRun, variantLabel } from "@actlab/contracts";
+import { useState } from "react";
+import { predict } from "../api/hooks.js";
+import type { TPrediction } from "../api/schemas.js";
+import { useApiKey } from "../lib/auth.js";
+import { pct } from "../lib/format.js";
+import { Link } from "../lib/router.js";
+import { DigitPad } from "./DigitPad.js";
+import { Card, errorMessage } from "./ui.js";
+
+interface SiblingPrediction {
+  run: TRun;
+  result?: TPrediction;
+  error?: string;
+}
+
+/** Draw a digit; this run and every finished run of its experiment predict it. */
+export function PredictPanel({ run, siblings }: { run: TRun; siblings: TRun[] }) {
+  const apiKey = useApiKey();
+  const [pixels, setPixels] = useState<number[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [results, setResults] = useState<SiblingPrediction[]>([]);
+  const finished = [run, ...siblings.filter((s) => s.id !== run.id && s.status === "succeeded")];
+
+  const go = async () => {
+    if (!pixels) return;
+    setBusy(true);
+    const settled = await Promise.all(
+      finished.map(async (r): Promise<SiblingPrediction> => {
+        try {
+          return { run: r, result: await predict(apiKey, r.id, pixels) };
+        } catch (e) {
+          return { run: r, error: errorMessage(e) };
+        }
+      }),
+    );
+    setResults(settled);
+    setBusy(false);
+  };
+
+  const mine = results.find((r) => r.run.id === run.id);
+  const probs = mine?.result?.probabilities[0] ?? [];
+  const cls = mine?.result?.classes[0];
+
+  return (
+    <Card title="Draw a digit">
+      <div className="predict">
+        <div>
+          <DigitPad
+            onChange={(p) => {
+              setPixels(p);
+              setResults([]);
+            }}
+          />
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={go}
+            disabled={!pixels || busy}
+            data-testid="predict-button"
+          >
+            {busy
+              ? "Predicting…"
+              : finished.length > 1
+                ? `Predict with ${finished.length} finished runs`
+                : "Predict"}
+          </button>
+        </div>
+        <div className="predict-result" data-testid="prediction" data-class={cls ?? ""}>
+          {mine?.error ? <div className="form-error">{mine.error}</div> : null}
+          {cls !== undefined ? (
+            <>
+              <div className="predicted">
+                <span className="muted">this run says</span> <strong className="big-digit">{cls}</strong>{" "}
+                <span className="muted">({pct(probs[cls], 1)})</span>
+              </div>
+              <ol className="probs" start={0}>
+                {probs.map((p, d) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: the index is the digit
+                  <li key={d} className={d === cls ? "top" : ""}>
+                    <span className="digit">{d}</span>
+                    <span className="bar">
+                      <span style={{ width: `${Math.max(0, Math.min(1, p)) * 100}%` }} />
+                    </span>
+                    <span className="num">{pct(p, 1)}</span>
+                  </li>
+                ))}
+              </ol>
+            </>
+          ) : !mine ? (
+            <p className="muted">Draw a digit (0–9) in the black square, then press Predict.</p>
+          ) : null}
+        </div>
+      </div>
+      {results.length > 1 ? (
+        <div className="table-wrap">
+          <table className="table small sibling-table" data-testid="sibling-predictions">
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th className="num">Repeat</th>
+                <th className="num">Digit</th>
+                <th className="num">Confidence</th>
+              </tr>
+            </thead>
+            <tbody>
+              {results.map((r) => {
+                const c = r.result?.classes[0];
+                return (
+                  <tr key={r.run.id} className={r.run.id === run.id ? "best" : ""}>
+                    <td>
+                      <Link to={`/runs/${r.run.id}`}>{variantLabel(r.run.variant)}</Link>
+                    </td>
+                    <td className="num">{r.run.repeat}</td>
+                    <td className="num">{r.error ? <span className="run-error">error</span> : c}</td>
+                    <td className="num">{c === undefined ? "—" : pct(r.result?.probabilities[0]?.[c], 1)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </Card>
+  );
+}
