@@ -9,7 +9,8 @@
  * CPU seconds per epoch are measured too (process CPU time; for PyTorch the same script with
  * time.perf_counter replaced by time.process_time) and their ratio is printed beside.
  *
- * usage: bench/train.ts [--epochs 3] [--backend wasm|cpu|tensorflow] [--activations relu,tanh,sigmoid] [--no-torch]
+ * usage: bench/train.ts [--epochs 3] [--backend wasm|cpu|tensorflow] [--activations relu,tanh,sigmoid]
+ *        [--no-torch] [--stock (stock tfjs-wasm kernels, without actlab's fixes)]
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     backend: { type: "string" },
     activations: { type: "string", default: "relu,tanh,sigmoid" },
     torch: { type: "boolean", default: true },
+    /** Stock tfjs-wasm kernels (no actlab fixes), to see what the fixes are worth. */
+    stock: { type: "boolean", default: false },
   },
   allowNegative: true,
 });
@@ -44,6 +47,7 @@ const cpuSeconds = () => {
 
 const backend = await initBackend({
   device: "cpu",
+  wasmFixes: !values.stock,
   ...(values.backend ? { force: values.backend as BackendName } : {}),
 });
 const spec = ZExperimentSpec.parse({
@@ -191,7 +195,7 @@ for (const variant of spec.variants as TVariant[]) {
 
 const cpuModel = cpus()[0]?.model ?? "unknown CPU";
 console.log(
-  `\nactlab bench:train — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpuModel} (${cpus().length} cores), Node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}`,
+  `\nactlab bench:train — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpuModel} (${cpus().length} cores), Node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}${values.stock ? " (STOCK kernels, no actlab fixes)" : ""}`,
 );
 console.log(
   `784-200-200-200-200-10, 8,000 samples, batch 100, SGD 0.01; medians of ${epochs} epochs after 1 warm-up; PyTorch --threads 1, OPENBLAS_NUM_THREADS=1\n`,

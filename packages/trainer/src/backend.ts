@@ -23,26 +23,27 @@ async function tryNative(pkg: string): Promise<string | null> {
   }
 }
 
-async function tryWasm(): Promise<string | null> {
+async function tryWasm(fixes: boolean): Promise<string | null> {
   try {
-    const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    const { installWasmFixes } = await import("./wasm-kernels.js");
-    installWasmFixes();
-    void wasm;
+    await import("@tensorflow/tfjs-backend-wasm");
+    if (fixes) {
+      const { installWasmFixes } = await import("./wasm-kernels.js");
+      installWasmFixes();
+    }
     return (await tf.setBackend("wasm")) ? null : "backend 'wasm' failed to initialise";
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
 }
 
-async function tryBackend(name: BackendName): Promise<string | null> {
+async function tryBackend(name: BackendName, wasmFixes: boolean): Promise<string | null> {
   switch (name) {
     case "tensorflow-gpu":
       return tryNative(TFJS_NODE_GPU);
     case "tensorflow":
       return tryNative(TFJS_NODE);
     case "wasm":
-      return tryWasm();
+      return tryWasm(wasmFixes);
     case "cpu": {
       if (!(await tf.setBackend("cpu"))) return "backend 'cpu' failed to initialise";
       // The CPU backend prints a banner recommending tfjs-node on first use; we already
@@ -62,9 +63,11 @@ async function tryBackend(name: BackendName): Promise<string | null> {
 export async function initBackend(opts: {
   device: "cpu" | "gpu";
   force?: BackendName;
+  /** Install actlab's wasm kernel fixes (default true; false only to measure stock tfjs-wasm). */
+  wasmFixes?: boolean;
 }): Promise<BackendName> {
   if (opts.device === "gpu" || opts.force === "tensorflow-gpu") {
-    const why = await tryBackend("tensorflow-gpu");
+    const why = await tryBackend("tensorflow-gpu", false);
     if (why !== null) throw new GpuUnavailableError(why);
     active = "tensorflow-gpu";
     return active;
@@ -72,7 +75,7 @@ export async function initBackend(opts: {
   const order: BackendName[] = opts.force ? [opts.force] : ["tensorflow", "wasm", "cpu"];
   const failures: string[] = [];
   for (const name of order) {
-    const why = await tryBackend(name);
+    const why = await tryBackend(name, opts.wasmFixes ?? true);
     if (why === null) {
       await tf.ready();
       active = name;
