@@ -208,6 +208,38 @@ describe("buildReport (pure)", () => {
     expect(apart.statement).toContain("larger than their spread");
   });
 
+  it("counts paired ties and does not call a leaky unit that is never positive dead", () => {
+    const input = fakeInput();
+    const spec = {
+      ...input.experiment.spec,
+      variants: [{ activation: "relu" as const }, { activation: "leaky_relu" as const, alpha: 0.01 }],
+    };
+    // Keep relu's runs (variant 1 in the fake) as variant 0, and copy them as leaky_relu with repeat 1 lower.
+    const relu = input.runs.filter((r) => r.variantIndex === 1).map((r) => ({ ...r, variantIndex: 0 }));
+    const leaky = relu.map((r) => ({
+      ...r,
+      id: `${r.id}-leaky`,
+      variantIndex: 1,
+      testAccuracy: r.repeat === 1 ? 0.9 : r.testAccuracy,
+    }));
+    const metrics = input.metrics.flatMap((m) => {
+      const run = relu.find((r) => r.id === m.runId);
+      return run ? [m, { ...m, runId: `${m.runId}-leaky` }] : [];
+    });
+    const report = buildReport({
+      experiment: { ...input.experiment, spec },
+      runs: [...relu, ...leaky],
+      metrics,
+    });
+    expect(report.comparison?.pairedWins).toEqual({ best: 1, ties: 1, of: 2 });
+    expect(report.comparison?.statement).toContain("relu wins 1, ties 1 of 2 paired repeats");
+    expect(report.variants[0]!.verdict).toContain("10% of units dead");
+    expect(report.variants[1]!.verdict).toContain(
+      "10% of units never positive (the negative slope keeps them learning)",
+    );
+    expect(report.variants[1]!.verdict).not.toContain("dead");
+  });
+
   it("renders Markdown with one row per variant", () => {
     const md = renderReportMarkdown(buildReport(fakeInput()));
     expect(md).toContain(
