@@ -190,7 +190,7 @@ describe("dashboard in a real browser", () => {
     await shots("05-run-prediction");
   });
 
-  it("cancels a running experiment from its page", async () => {
+  it("cancels a running experiment from its page, then deletes it", async () => {
     const res = await fetch(`${stack.baseUrl}/v1/experiments`, {
       method: "POST",
       headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json" },
@@ -211,6 +211,14 @@ describe("dashboard in a real browser", () => {
     await page.getByRole("button", { name: "Cancel" }).click();
     await page.locator('[data-experiment-status="canceled"]').waitFor({ timeout: 60_000 });
     expect(await page.locator("[data-run-status]").first().getAttribute("data-run-status")).toBe("canceled");
+
+    // A finished experiment can be deleted; the list no longer shows it.
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.waitForURL(`${stack.baseUrl}/`);
+    await page.locator("[data-experiment-id]").first().waitFor();
+    expect(await page.locator(`[data-experiment-id="${id}"]`).count()).toBe(0);
+    expect(await page.locator("[data-experiment-id]").count()).toBe(1);
   });
 
   it("shows the activation gallery with the chapter's figures", async () => {

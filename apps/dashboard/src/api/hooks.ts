@@ -172,6 +172,19 @@ export function useCancelExperiment(id: string) {
 }
 
 /** Pixels in [0,1]; `pixelScale: "unit"` lets the API rescale for runs trained on raw 0–255 pixels. */
+export function useDeleteExperiment(id: string) {
+  const key = useApiKey();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async () => apiFetch(key, `/v1/experiments/${id}`, { method: "DELETE" }),
+    onSuccess: () => {
+      qc.removeQueries({ queryKey: keys.experiment(id) });
+      qc.removeQueries({ queryKey: keys.metrics(id) });
+      void qc.invalidateQueries({ queryKey: ["experiments"] });
+    },
+  });
+}
+
 export async function predict(apiKey: string, runId: string, pixels: number[]): Promise<TPrediction> {
   return parseWith(
     ZPrediction,

@@ -1,7 +1,13 @@
 import { isTerminalRunStatus, type TExperiment, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
 import { useExperimentEvents } from "../api/events.js";
-import { isActiveExperiment, useCancelExperiment, useExperiment, useMetrics } from "../api/hooks.js";
+import {
+  isActiveExperiment,
+  useCancelExperiment,
+  useDeleteExperiment,
+  useExperiment,
+  useMetrics,
+} from "../api/hooks.js";
 import {
   GradientFlowGrid,
   GradientProfileChart,
@@ -14,7 +20,7 @@ import { Card, ErrorState, errorMessage, Facts, Loading, Progress, StatusBadge }
 import { variantColors } from "../lib/aggregate.js";
 import { duration, elapsedBetween, pct, relativeTime } from "../lib/format.js";
 import { runsProgress } from "../lib/progress.js";
-import { Link } from "../lib/router.js";
+import { Link, navigate } from "../lib/router.js";
 
 export default function ExperimentPage({ id }: { id: string }) {
   const q = useExperiment(id);
@@ -53,6 +59,7 @@ function colorsByLabel(exp: TExperiment): Record<string, string> {
 
 function Header({ exp, stream }: { exp: TExperiment; stream: string }) {
   const cancel = useCancelExperiment(exp.id);
+  const remove = useDeleteExperiment(exp.id);
   const active = isActiveExperiment(exp.status);
   const s = exp.spec;
   return (
@@ -90,12 +97,24 @@ function Header({ exp, stream }: { exp: TExperiment; stream: string }) {
                 {cancel.isPending ? "Canceling…" : "Cancel"}
               </button>
             </>
-          ) : null}
+          ) : (
+            <button
+              type="button"
+              className="btn btn-ghost"
+              disabled={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete "${exp.name}" with its runs, metrics and trained models?`))
+                  remove.mutate(undefined, { onSuccess: () => navigate("/") });
+              }}
+            >
+              {remove.isPending ? "Deleting…" : "Delete"}
+            </button>
+          )}
         </div>
       </div>
-      {cancel.isError ? (
+      {cancel.isError || remove.isError ? (
         <div className="form-error" role="alert">
-          {errorMessage(cancel.error)}
+          {errorMessage(cancel.error ?? remove.error)}
         </div>
       ) : null}
       <Card>
