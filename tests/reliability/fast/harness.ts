@@ -82,7 +82,7 @@ export async function startInProcess(label: string, env: Record<string, string> 
       runId,
       topology: a.topology,
       weightSpecs: a.weightSpecs,
-      weights: a.weights,
+      weights: new Uint8Array(a.weights),
       sha256: a.sha256,
       sizeBytes: a.weights.byteLength,
     },

@@ -174,7 +174,8 @@ describe("dependencies: Redis and Postgres restarted mid-experiment", () => {
 
   it("Postgres restart: /readyz 503 names postgres, API answers 503 problem+json quickly, everything completes", async () => {
     await scenario("dependencies: Postgres restart", async () => {
-      const s = stack ?? (stack = await startStack({ label: "deps", workers: 2 }));
+      if (!stack) stack = await startStack({ label: "deps", workers: 2 });
+      const s = stack;
       const res = await s.http("POST", "/v1/experiments", { body: spec("postgres restart", 20) });
       expect(res.status).toBe(202);
       const id: string = res.json().id;

@@ -96,8 +96,8 @@ describe("security", () => {
         amount: 2_000,
         headers: { authorization: `Bearer ${burstKey.key}` },
       });
-      const served = burst.statusCodeStats["200"]?.count ?? 0;
-      const refused = burst.statusCodeStats["429"]?.count ?? 0;
+      const served = burst.statusCodeStats?.["200"]?.count ?? 0;
+      const refused = burst.statusCodeStats?.["429"]?.count ?? 0;
       const calm = await limited.http("GET", "/v1/presets", { key: otherBurstKey.key });
       const probe429 = await limited.http("GET", "/v1/presets", { key: burstKey.key });
 

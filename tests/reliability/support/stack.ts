@@ -145,6 +145,7 @@ export interface HttpResult {
   headers: Headers;
   text: string;
   ms: number;
+  // biome-ignore lint/suspicious/noExplicitAny: scenarios read fields of many response shapes
   json<T = any>(): T;
 }
 

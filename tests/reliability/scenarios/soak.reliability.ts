@@ -1,0 +1,111 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { scenario } from "../support/results.js";
+import {
+  readProbe,
+  type Stack,
+  sleep,
+  startStack,
+  TERMINAL,
+  tinyExperiment,
+  waitFor,
+} from "../support/stack.js";
+
+// Soak (only with SOAK_MINUTES=n): one tiny experiment every SOAK_INTERVAL_MS (2 s) for n minutes,
+// trained by 2 workers; every minute prints the API's and each worker's RSS and the workers'
+// tensor count, and writes them to <logDir>/memory.csv for plotting. Passes when everything
+// submitted succeeded and memory stayed flat (last minute within 25 % of the second).
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 0);
+const INTERVAL_MS = Number(process.env.SOAK_INTERVAL_MS ?? 2_000);
+
+let stack: Stack | undefined;
+afterAll(async () => stack?.stop());
+
+function rssOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+describe("soak", () => {
+  it(`${MINUTES} minutes of steady submissions keep memory flat`, async () => {
+    await scenario(`soak (${MINUTES} min)`, async () => {
+      expect(MINUTES).toBeGreaterThan(0);
+      stack = await startStack({ label: "soak", workers: 2, probe: true });
+      const s = stack;
+      const rows: Array<{
+        minute: number;
+        api: number;
+        workers: number[];
+        tensors: number[];
+        done: number;
+        submitted: number;
+      }> = [];
+      const ids: string[] = [];
+      const started = Date.now();
+      let nextReport = started + 60_000;
+      let i = 0;
+      while (Date.now() - started < MINUTES * 60_000) {
+        const r = await s.http("POST", "/v1/experiments", {
+          body: tinyExperiment(`soak ${i}`, { training: { epochs: 1, batchSize: 20, seed: i, repeats: 1 } }),
+        });
+        expect(r.status).toBe(202);
+        ids.push(r.json().id);
+        i++;
+        if (Date.now() >= nextReport) {
+          nextReport += 60_000;
+          const probe = readProbe(s.probeFile).filter((x) => x.t > Date.now() - 10_000);
+          const workers = s.workers.map((w) => rssOf(w.pid));
+          const tensors = s.workers.map((w) =>
+            Math.max(
+              ...probe.filter((x) => x.pid === w.pid && !x.main && x.tensors !== null).map((x) => x.tensors!),
+            ),
+          );
+          const done = await s.db.experiment.count({ where: { status: { in: TERMINAL as never } } });
+          const row = {
+            minute: rows.length + 1,
+            api: rssOf(s.api.pid),
+            workers,
+            tensors,
+            done,
+            submitted: ids.length,
+          };
+          rows.push(row);
+          process.stdout.write(
+            `[soak] min ${row.minute}: api ${(row.api / 2 ** 20).toFixed(0)} MB, workers ${workers.map((w) => (w / 2 ** 20).toFixed(0)).join("/")} MB, ` +
+              `tensors ${tensors.join("/")}, ${done}/${ids.length} done\n`,
+          );
+        }
+        await sleep(INTERVAL_MS);
+      }
+      await waitFor(
+        async () => (await s.db.experiment.count({ where: { status: "succeeded" } })) === ids.length,
+        { timeoutMs: 300_000, intervalMs: 1_000, what: "every soak experiment to succeed" },
+      );
+      writeFileSync(
+        `${s.logDir}/memory.csv`,
+        `minute,api_rss,${s.workers.map((_, k) => `worker${k + 1}_rss,worker${k + 1}_tensors`).join(",")}\n` +
+          rows
+            .map((r) => [r.minute, r.api, ...r.workers.flatMap((w, k) => [w, r.tensors[k]])].join(","))
+            .join("\n"),
+      );
+      const base = rows[Math.min(1, rows.length - 1)]!;
+      const last = rows.at(-1)!;
+      expect(last.api / base.api).toBeLessThan(1.25);
+      for (const [k, w] of last.workers.entries()) {
+        expect(w / base.workers[k]!).toBeLessThan(1.25);
+        expect(last.tensors[k]!).toBeLessThanOrEqual(base.tensors[k]! + 2);
+      }
+      const f = (b: number) => `${(b / 2 ** 20).toFixed(0)}`;
+      return {
+        figure:
+          `${ids.length} experiments over ${MINUTES} min, all succeeded; RSS min 2→${rows.length}: API ${f(base.api)}→${f(last.api)} MB, ` +
+          `workers ${base.workers.map(f).join("/")}→${last.workers.map(f).join("/")} MB, tensors ${base.tensors.join("/")}→${last.tensors.join("/")} (memory.csv in ${s.logDir})`,
+      };
+    });
+  });
+});
