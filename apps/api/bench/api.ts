@@ -424,6 +424,9 @@ function formatTable(
       `rotates over ${TENANTS} tenants' keys. Baseline: node:http + pg + BullMQ doing only the inserts/add (POST) ` +
       "or one select with the runs (GET). Targets: ≥ 0.8 of baseline throughput; GET p99 ≤ 25 ms.",
     "",
+    "When other work shares the cores (see the load average), each server gets a share of CPU time, so " +
+      "req/s follows the CPU column: server CPU per request is the comparison that does not depend on the load.",
+    "",
   );
   return lines.join("\n");
 }
