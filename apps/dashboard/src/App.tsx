@@ -1,5 +1,4 @@
-import { useQueryClient } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect } from "react";
+import { lazy, Suspense } from "react";
 import { Layout } from "./components/Layout.js";
 import { Empty, Loading } from "./components/ui.js";
 import { useAuth } from "./lib/auth.js";
@@ -32,11 +31,6 @@ function Route() {
 
 export function App() {
   const { apiKey } = useAuth();
-  const qc = useQueryClient();
-  // A different key may belong to a different tenant: never show the previous key's data.
-  useEffect(() => {
-    if (apiKey !== undefined) qc.clear();
-  }, [apiKey, qc]);
   if (!apiKey) return <SignIn />;
   return (
     <Layout>

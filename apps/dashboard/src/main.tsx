@@ -25,7 +25,7 @@ const root = document.getElementById("root");
 if (!root) throw new Error("#root missing from index.html");
 createRoot(root).render(
   <StrictMode>
-    <AuthProvider>
+    <AuthProvider onKeyChange={() => queryClient.clear()}>
       <QueryClientProvider client={queryClient}>
         <App />
       </QueryClientProvider>

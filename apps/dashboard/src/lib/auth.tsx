@@ -23,27 +23,46 @@ function readStoredKey(): string | null {
 }
 
 /** Keeps the API key in localStorage so a reload stays signed in. */
-export function AuthProvider({ children }: { children: ReactNode }) {
+export function AuthProvider({
+  children,
+  onKeyChange,
+}: {
+  children: ReactNode;
+  /**
+   * Called before the key changes, e.g. to drop cached data: another key may belong to another
+   * tenant. It runs synchronously in signIn/signOut — clearing in an effect after the first
+   * render would also drop the queries that render just started.
+   */
+  onKeyChange?: () => void;
+}) {
   const [apiKey, setApiKey] = useState<string | null>(readStoredKey);
   const [notice, setNotice] = useState<string | null>(null);
-  const signIn = useCallback((key: string) => {
-    setNotice(null);
-    try {
-      window.localStorage.setItem(STORAGE_KEY, key);
-    } catch {
-      // see readStoredKey
-    }
-    setApiKey(key);
-  }, []);
-  const signOut = useCallback((why?: string) => {
-    setNotice(why ?? null);
-    try {
-      window.localStorage.removeItem(STORAGE_KEY);
-    } catch {
-      // see readStoredKey
-    }
-    setApiKey(null);
-  }, []);
+  const signIn = useCallback(
+    (key: string) => {
+      onKeyChange?.();
+      setNotice(null);
+      try {
+        window.localStorage.setItem(STORAGE_KEY, key);
+      } catch {
+        // see readStoredKey
+      }
+      setApiKey(key);
+    },
+    [onKeyChange],
+  );
+  const signOut = useCallback(
+    (why?: string) => {
+      onKeyChange?.();
+      setNotice(why ?? null);
+      try {
+        window.localStorage.removeItem(STORAGE_KEY);
+      } catch {
+        // see readStoredKey
+      }
+      setApiKey(null);
+    },
+    [onKeyChange],
+  );
   useEffect(() => {
     const onUnauthorized = () =>
       signOut("The API no longer accepts this key (401). Sign in with a valid key.");
