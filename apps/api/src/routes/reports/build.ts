@@ -55,6 +55,8 @@ export const TARGET_ACCURACY = 0.9;
  */
 export const VANISHING_RATIO = 0.05;
 export const WEAKENING_RATIO = 0.2;
+/** A net at chance whose largest layer gradient norm is below this has barely left its start. */
+export const STUCK_GRADIENT = 0.05;
 /** Activations whose "never active" units the trainer counts as dead (its catalog's reluLike). */
 const RELU_LIKE = new Set(["relu", "leaky_relu", "prelu", "rrelu", "elu", "selu"]);
 const SATURATING = new Set(["sigmoid", "tanh"]);
@@ -129,6 +131,18 @@ export function verdictFor(v: Omit<TVariantReport, "verdict">, epochs: number): 
     else if (r > 1 / VANISHING_RATIO) parts.push(`gradient explodes: first layer ${powerOfTen(r)} × last`);
     else parts.push(`gradient reaches the first layer (first/last ${r.toPrecision(2)})`);
   }
+  // Stuck without a vanishing ratio: every layer's gradient is small, the net has barely moved.
+  const largest = Math.max(0, ...v.gradNorms);
+  if (
+    acc !== null &&
+    acc < 0.2 &&
+    largest > 0 &&
+    largest < STUCK_GRADIENT &&
+    (r === null || r >= VANISHING_RATIO)
+  )
+    parts.push(
+      `every layer's gradient is small (largest ${largest.toExponential(1)}): stuck near its starting point`,
+    );
   if (RELU_LIKE.has(activation) && v.deadFraction !== null && v.deadFraction >= 0.05)
     parts.push(
       activation === "relu"

@@ -240,6 +240,19 @@ describe("buildReport (pure)", () => {
     expect(report.variants[1]!.verdict).not.toContain("dead");
   });
 
+  it("says a net at chance with small gradients everywhere is stuck, not vanishing", () => {
+    const input = fakeInput();
+    const metrics = input.metrics.map((m) =>
+      input.runs.find((r) => r.id === m.runId)?.variantIndex === 0
+        ? { ...m, gradNorms: [0.011, 0.0066, 0.0062, 0.0063, 0.0073] }
+        : m,
+    );
+    expect(buildReport({ ...input, metrics }).variants[0]!.verdict).toBe(
+      "did not learn: 12.0% after 3 epochs (chance is 10%); gradient reaches the first layer (first/last 1.5); " +
+        "every layer's gradient is small (largest 1.1e-2): stuck near its starting point",
+    );
+  });
+
   it("renders Markdown with one row per variant", () => {
     const md = renderReportMarkdown(buildReport(fakeInput()));
     expect(md).toContain(
