@@ -224,7 +224,8 @@ for (const r of rows) {
 }
 if (columns.length > 1)
   console.log("\nRatios are against the fastest PyTorch (of the BLAS libraries present).");
-if (!python) console.log("\n(no PyTorch found: `apt-get install -y python3-torch` to compare)");
+if (values.torch && !python)
+  console.log("\n(no PyTorch found: `apt-get install -y python3-torch` to compare)");
 console.log(
   `\npeak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MB (whole process, all runs); load average at the end: ${loadavg()
     .map((l) => l.toFixed(2))
