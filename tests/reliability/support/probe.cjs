@@ -16,6 +16,14 @@ if (file) {
     } catch {
       tensors = null;
     }
+    // The wasm backend's linear memory (it only ever grows; part of RSS, invisible to the JS heap).
+    let wasm = null;
+    try {
+      const b = engine?.backendInstance ?? engine?.registry?.wasm;
+      wasm = b?.wasm?.HEAPU8?.buffer?.byteLength ?? null;
+    } catch {
+      wasm = null;
+    }
     const mem = process.memoryUsage();
     const line = {
       t: Date.now(),
@@ -24,6 +32,8 @@ if (file) {
       rss: mem.rss,
       heap: mem.heapUsed,
       tensors,
+      wasm,
+      external: mem.external + mem.arrayBuffers,
     };
     try {
       appendFileSync(file, `${JSON.stringify(line)}\n`);

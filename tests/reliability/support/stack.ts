@@ -334,6 +334,8 @@ export interface ProbeSample {
   rss: number;
   heap: number;
   tensors: number | null;
+  /** wasm backend linear memory of the training thread, bytes. */
+  wasm?: number | null;
 }
 
 export function readProbe(file: string): ProbeSample[] {
