@@ -1,7 +1,6 @@
 import "./types.js";
 import { fileURLToPath } from "node:url";
 import { LIMITS } from "@actlab/contracts";
-import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import Fastify, {
   type FastifyError,
@@ -19,6 +18,7 @@ import infra from "./plugins/app/infra.js";
 import metrics from "./plugins/app/metrics.js";
 import problems from "./plugins/app/problems.js";
 import { batchedRedisStore } from "./plugins/app/rate-limit-store.js";
+import securityHeaders from "./plugins/app/security-headers.js";
 import docs from "./plugins/external/docs.js";
 import catalog from "./routes/catalog/index.js";
 import dashboard from "./routes/dashboard/index.js";
@@ -55,10 +55,7 @@ export const actlab = fp(async function actlab(app: FastifyInstance) {
   await app.register(problems);
   await app.register(infra);
   await app.register(metrics);
-  await app.register(fastifyHelmet, {
-    // Swagger UI sets its own CSP on its pages; the dashboard is same-origin scripts only.
-    contentSecurityPolicy: { directives: { "img-src": ["'self'", "data:", "blob:"] } },
-  });
+  await app.register(securityHeaders);
   await app.register(docs);
   app.decorateRequest("auth", null);
   await app.register(health);

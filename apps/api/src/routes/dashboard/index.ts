@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import fastifyHelmet from "@fastify/helmet";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 import { notFound } from "../../errors.js";
+import { HELMET_OPTIONS } from "../../plugins/app/security-headers.js";
 
 /**
  * The built dashboard at `/`: its files, and index.html for any other GET outside /v1 (the SPA
@@ -21,6 +23,8 @@ export default async function dashboard(app: FastifyInstance, { root }: { root: 
     );
     return;
   }
+  // Helmet proper where HTML is served (encapsulated: this scope only); see plugins/app/security-headers.ts.
+  await app.register(fastifyHelmet, HELMET_OPTIONS);
   await app.register(fastifyStatic, { root, wildcard: false, index: ["index.html"] });
   app.get("/*", { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split("?")[0]!;
