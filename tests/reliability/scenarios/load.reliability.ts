@@ -226,7 +226,7 @@ describe("load", () => {
         figure:
           `${N} submitted at once in ${submitSeconds.toFixed(1)} s (first answers ${firstAnswers}; ${retried} retried after Retry-After; ` +
           `POST p50 ${submitP50.toFixed(0)} ms, p99 ${submitP99.toFixed(0)} ms incl. retries), ` +
-          `${byStatus.succeeded}/${N} succeeded in ${trainSeconds.toFixed(0)} s by ${WORKERS} workers, ${jobIds.length} jobs = ${N} run ids, 0 started twice, ` +
+          `${N}/${N} succeeded (+1 bystander) in ${trainSeconds.toFixed(0)} s by ${WORKERS} workers, ${jobIds.length} BullMQ jobs = the ${jobIds.length} run ids, 0 started twice, ` +
           `${bystanderText}; GET p99 while training ${readP99.toFixed(0)} ms (${reads.length} reads); workers early→late: ${memText}`,
         details: { submitP50, submitP99, readP99, mem, byStatus, trainSeconds, firstAnswers, retried },
       };
