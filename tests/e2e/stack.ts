@@ -4,9 +4,12 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dropDatabase } from "../../packages/db/src/index.js";
+import { createRedis } from "../../packages/queue/src/index.js";
+import { deletePrefix } from "../support/redis.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const PG_SERVER = process.env["TEST_DATABASE_SERVER"] ?? "postgresql://postgres@127.0.0.1:5432";
+const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -47,6 +50,7 @@ export async function startStack({ workers = 1, label = "e2e" } = {}): Promise<S
   const suffix = randomBytes(4).toString("hex");
   const databaseUrl = `${PG_SERVER}/actlab_${label}_${suffix}`;
   const apiKey = `e2e_${randomBytes(24).toString("hex")}`;
+  const queuePrefix = `actlab-${label}-${suffix}`;
   mkdirSync(`${ROOT}/artifacts/e2e`, { recursive: true });
   const logFile = `${ROOT}/artifacts/e2e/stack-${suffix}.log`;
   const log = createWriteStream(logFile);
@@ -62,7 +66,7 @@ export async function startStack({ workers = 1, label = "e2e" } = {}): Promise<S
         PORT: String(port),
         WORKERS: String(workers),
         GPU_WORKERS: "0",
-        QUEUE_PREFIX: `actlab-${label}-${suffix}`,
+        QUEUE_PREFIX: queuePrefix,
         ACTLAB_BOOTSTRAP_API_KEY: apiKey,
         LOG_LEVEL: "warn",
       },
@@ -82,6 +86,9 @@ export async function startStack({ workers = 1, label = "e2e" } = {}): Promise<S
     }
     log.end();
     await dropDatabase(databaseUrl).catch(() => undefined);
+    const redis = createRedis(REDIS_URL, { role: "worker" }); // queues commands until connected
+    await deletePrefix(redis, queuePrefix).catch(() => undefined);
+    await redis.quit().catch(() => undefined);
   };
 
   const baseUrl = `http://127.0.0.1:${port}`;
