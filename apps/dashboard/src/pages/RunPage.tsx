@@ -1,5 +1,6 @@
-import { type TRun, variantLabel } from "@actlab/contracts";
+import { isTerminalRunStatus, type TRun, variantLabel } from "@actlab/contracts";
 import { useMemo, useState } from "react";
+import { useExperimentEvents } from "../api/events.js";
 import { useExperiment, useMetrics, useRun } from "../api/hooks.js";
 import { GradientFlowGrid, MeanSpreadChart } from "../charts/charts.js";
 import { ModelDownload } from "../components/ModelDownload.js";
@@ -9,6 +10,14 @@ import { ACTIVATION_COLORS, PALETTE, type VariantGroup } from "../lib/aggregate.
 import { duration, num, pct } from "../lib/format.js";
 import { Link } from "../lib/router.js";
 
+/** The more advanced of two copies of a run (the polled one and the stream-updated one). */
+function freshest(a: TRun, b: TRun | undefined): TRun {
+  if (!b) return a;
+  if (isTerminalRunStatus(a.status) !== isTerminalRunStatus(b.status))
+    return isTerminalRunStatus(a.status) ? a : b;
+  return b.progress.epoch > a.progress.epoch ? b : a;
+}
+
 export default function RunPage({ id }: { id: string }) {
   const q = useRun(id);
   if (q.isPending) return <Loading what="Loading run" />;
@@ -16,9 +25,17 @@ export default function RunPage({ id }: { id: string }) {
   return <RunView run={q.data} />;
 }
 
-function RunView({ run }: { run: TRun }) {
-  const expQ = useExperiment(run.experimentId);
-  const metricsQ = useMetrics(run.experimentId, run.status === "running" || run.status === "queued");
+function RunView({ run: fetched }: { run: TRun }) {
+  const expQ = useExperiment(fetched.experimentId);
+  const active = !isTerminalRunStatus(fetched.status);
+  // While the run trains, its experiment's event stream moves the charts and the progress bar;
+  // the experiment's copy of this run is the one the stream keeps current.
+  const stream = useExperimentEvents(fetched.experimentId, active);
+  const run = freshest(
+    fetched,
+    expQ.data?.runs.find((r) => r.id === fetched.id),
+  );
+  const metricsQ = useMetrics(run.experimentId, active && stream !== "live");
   const mine = metricsQ.data?.runs.find((r) => r.id === run.id);
   const group: VariantGroup[] = useMemo(
     () =>
