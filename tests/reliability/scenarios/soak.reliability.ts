@@ -49,6 +49,31 @@ describe("soak", () => {
       const started = Date.now();
       let nextReport = started + 60_000;
       let i = 0;
+      /** One row: RSS now, and the most live tensors each worker held during the last minute. */
+      const report = async () => {
+        const probe = readProbe(s.probeFile).filter((x) => x.t > Date.now() - 60_000);
+        const workers = s.workers.map((w) => rssOf(w.pid));
+        const tensors = s.workers.map((w) =>
+          Math.max(
+            0,
+            ...probe.filter((x) => x.pid === w.pid && !x.main && x.tensors !== null).map((x) => x.tensors!),
+          ),
+        );
+        const done = await s.db.experiment.count({ where: { status: { in: TERMINAL as never } } });
+        const row = {
+          minute: rows.length + 1,
+          api: rssOf(s.api.pid),
+          workers,
+          tensors,
+          done,
+          submitted: ids.length,
+        };
+        rows.push(row);
+        process.stdout.write(
+          `[soak] min ${row.minute}: api ${(row.api / 2 ** 20).toFixed(0)} MB, workers ${workers.map((w) => (w / 2 ** 20).toFixed(0)).join("/")} MB, ` +
+            `tensors ${tensors.join("/")}, ${done}/${ids.length} done\n`,
+        );
+      };
       while (Date.now() - started < MINUTES * 60_000) {
         const r = await s.http("POST", "/v1/experiments", {
           body: tinyExperiment(`soak ${i}`, { training: { epochs: 1, batchSize: 20, seed: i, repeats: 1 } }),
@@ -58,30 +83,11 @@ describe("soak", () => {
         i++;
         if (Date.now() >= nextReport) {
           nextReport += 60_000;
-          const probe = readProbe(s.probeFile).filter((x) => x.t > Date.now() - 10_000);
-          const workers = s.workers.map((w) => rssOf(w.pid));
-          const tensors = s.workers.map((w) =>
-            Math.max(
-              ...probe.filter((x) => x.pid === w.pid && !x.main && x.tensors !== null).map((x) => x.tensors!),
-            ),
-          );
-          const done = await s.db.experiment.count({ where: { status: { in: TERMINAL as never } } });
-          const row = {
-            minute: rows.length + 1,
-            api: rssOf(s.api.pid),
-            workers,
-            tensors,
-            done,
-            submitted: ids.length,
-          };
-          rows.push(row);
-          process.stdout.write(
-            `[soak] min ${row.minute}: api ${(row.api / 2 ** 20).toFixed(0)} MB, workers ${workers.map((w) => (w / 2 ** 20).toFixed(0)).join("/")} MB, ` +
-              `tensors ${tensors.join("/")}, ${done}/${ids.length} done\n`,
-          );
+          await report();
         }
         await sleep(INTERVAL_MS);
       }
+      if (rows.length < MINUTES) await report();
       await waitFor(
         async () => (await s.db.experiment.count({ where: { status: "succeeded" } })) === ids.length,
         { timeoutMs: 300_000, intervalMs: 1_000, what: "every soak experiment to succeed" },
