@@ -1,5 +1,5 @@
 import { DATASET_NAMES, LIMITS, PRESETS } from "@actlab/contracts";
-import { type FormEvent, useMemo, useRef, useState } from "react";
+import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client.js";
 import { useCreateExperiment, useDatasets, usePresets } from "../api/hooks.js";
 import type { TPresetInfo } from "../api/schemas.js";
@@ -40,6 +40,15 @@ export function NewExperiment() {
     const p = PRESETS.find((x) => x.id === presetParam);
     return p ? specFromPreset(p.spec) : blankSpec();
   });
+  // A preset only the API knows (newer than this bundle) fills the form once the list arrives,
+  // unless the user has started editing.
+  const touched = useRef(false);
+  const apiPresets = presetsQ.data;
+  useEffect(() => {
+    if (touched.current || !presetParam || PRESETS.some((p) => p.id === presetParam)) return;
+    const p = apiPresets?.find((x) => x.id === presetParam);
+    if (p) setSpec(specFromPreset(p.spec));
+  }, [apiPresets, presetParam]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [submitted, setSubmitted] = useState(false);
   const [topError, setTopError] = useState<string | null>(null);
@@ -55,6 +64,7 @@ export function NewExperiment() {
 
   const update = (path: string, value: unknown) => {
     idem.current = newIdempotencyKey(); // a changed form is a new request
+    touched.current = true;
     setSpec((s) => setPath(s, path, value));
     if (errors[path]) setErrors(({ [path]: _, ...rest }) => rest);
   };
