@@ -29,7 +29,8 @@ interface RedisWithRateLimit extends Redis {
  * A @fastify/rate-limit store that keeps the count in Redis (shared by every API process) but
  * does not pay a Redis round trip on every request: far below the limit, increments are added
  * up locally and flushed every `flushMs`; from `exactFrom` (a fraction of max) on, every request
- * goes to Redis and the answer is exact. Another process's requests are seen at most `flushMs` late.
+ * goes to Redis and the answer is exact. Other processes' requests are seen at this process's
+ * next flush, so several processes together can overshoot by what they serve in one `flushMs`.
  * All keys' pending increments go out in one pipeline per `flushMs`. (The stock RedisStore costs
  * one EVALSHA per request, which measurably halved GET throughput.)
  */
