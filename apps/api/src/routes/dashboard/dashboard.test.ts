@@ -42,6 +42,16 @@ describe("dashboard at /", () => {
     const api = await t.app.inject({ method: "GET", url: "/v1/unknown/route" });
     expect(api.statusCode).toBe(404);
     expect(api.headers["content-type"]).toMatch(/problem\+json/);
+    // A rebuild after start-up adds new hashed files: they are served, and a missing one is a 404
+    // (never index.html, which the browser would try to run as a script).
+    writeFileSync(join(root, "assets", "app-new.js"), "console.log(2)");
+    const rebuilt = await t.app.inject({ method: "GET", url: "/assets/app-new.js" });
+    expect(rebuilt.statusCode).toBe(200);
+    expect(rebuilt.body).toBe("console.log(2)");
+    const missing = await t.app.inject({ method: "GET", url: "/assets/gone.js" });
+    expect(missing.statusCode).toBe(404);
+    const traversal = await t.app.inject({ method: "GET", url: "/assets/..%2f..%2fetc%2fpasswd.txt" });
+    expect(traversal.statusCode).toBe(404);
     const health = await t.app.inject({ method: "GET", url: "/healthz" });
     expect(health.json()).toEqual({ status: "ok" });
   });

@@ -31,6 +31,10 @@ export default async function dashboard(app: FastifyInstance, { root }: { root: 
     if (path === "/v1" || path.startsWith("/v1/") || /^\/(docs|openapi\.json)/.test(path)) {
       throw notFound("route", `GET ${path}`);
     }
+    // A path with an extension is a file, never an SPA route: serve it if a rebuild made it after
+    // start-up (wildcard:false only routes the files present then), else 404 — not index.html,
+    // which a browser would try to run as the missing script.
+    if (/\.[A-Za-z0-9]+$/.test(path)) return reply.sendFile(path.slice(1));
     return reply.type("text/html; charset=utf-8").sendFile("index.html");
   });
 }
