@@ -7,7 +7,7 @@ import { type Proc, type Stack, startStack, TERMINAL, waitFor } from "../support
 // exactly once, and the numbers equal those of an undisturbed experiment with the same seeds.
 
 const KILLS = 10;
-const EPOCHS = 10;
+const EPOCHS = 14;
 const spec = (name: string) => ({
   name,
   dataset: { name: "mnist", samples: 500, testFraction: 0.2, seed: 3 },
@@ -80,7 +80,12 @@ describe("crash: kill -9 workers mid-run", () => {
               .then((line) => ({ w, line })),
           ),
         );
-        for (const w of live) seen.set(w, w.logs.length);
+        // Only a run that is still this worker's: not finished, no other run begun since that line.
+        const later = victim.w.logs.slice(victim.w.logs.indexOf(victim.line) + 1);
+        if (later.some((l) => l.msg === "run succeeded" || l.msg === "run started")) {
+          for (const w of live) seen.set(w, w.logs.length);
+          continue;
+        }
         victim.w.kill("SIGKILL");
         await victim.w.exited;
         kills.push({
@@ -91,6 +96,8 @@ describe("crash: kill -9 workers mid-run", () => {
         });
         s.workers.splice(s.workers.indexOf(victim.w), 1);
         await s.startWorker(); // a supervisor restarts it
+        // Lines logged while the replacement started are stale: wait for fresh ones.
+        for (const w of s.workers) seen.set(w, w.logs.length);
       }
       expect(kills.length).toBe(KILLS);
       const done = await finished(s, id);
@@ -132,7 +139,10 @@ describe("crash: kill -9 workers mid-run", () => {
           .sort((x, y) => x.t - y.t)[0];
         return next ? (next.t - k.at) / 1000 : Number.NaN;
       });
-      expect(recovery.every((r) => Number.isFinite(r) && r < 60)).toBe(true);
+      expect(
+        recovery.every((r) => Number.isFinite(r) && r < 60),
+        JSON.stringify({ kills, recovery }),
+      ).toBe(true);
       const attempts = b.reduce((n, r) => n + r.attempts, 0);
       return {
         figure:
