@@ -49,16 +49,18 @@ describe("soak", () => {
       const started = Date.now();
       let nextReport = started + 60_000;
       let i = 0;
-      /** One row: RSS now, and the most live tensors each worker held during the last minute. */
+      /** One row: RSS now, and each worker's idle tensor floor during the last minute. */
       const report = async () => {
         const probe = readProbe(s.probeFile).filter((x) => x.t > Date.now() - 60_000);
         const workers = s.workers.map((w) => rssOf(w.pid));
-        const tensors = s.workers.map((w) =>
-          Math.max(
-            0,
-            ...probe.filter((x) => x.pid === w.pid && !x.main && x.tensors !== null).map((x) => x.tensors!),
-          ),
-        );
+        // The idle floor: the fewest live tensors seen in the minute (0 between runs). A leak
+        // raises the floor; the peak while training depends on when the 1 s samples fall.
+        const tensors = s.workers.map((w) => {
+          const seen = probe
+            .filter((x) => x.pid === w.pid && !x.main && x.tensors !== null)
+            .map((x) => x.tensors!);
+          return seen.length ? Math.min(...seen) : 0;
+        });
         const done = await s.db.experiment.count({ where: { status: { in: TERMINAL as never } } });
         const row = {
           minute: rows.length + 1,
@@ -71,7 +73,7 @@ describe("soak", () => {
         rows.push(row);
         process.stdout.write(
           `[soak] min ${row.minute}: api ${(row.api / 2 ** 20).toFixed(0)} MB, workers ${workers.map((w) => (w / 2 ** 20).toFixed(0)).join("/")} MB, ` +
-            `tensors ${tensors.join("/")}, ${done}/${ids.length} done\n`,
+            `idle tensors ${tensors.join("/")}, ${done}/${ids.length} done\n`,
         );
       };
       while (Date.now() - started < MINUTES * 60_000) {
@@ -110,7 +112,7 @@ describe("soak", () => {
       return {
         figure:
           `${ids.length} experiments over ${MINUTES} min, all succeeded; RSS min 2→${rows.length}: API ${f(base.api)}→${f(last.api)} MB, ` +
-          `workers ${base.workers.map(f).join("/")}→${last.workers.map(f).join("/")} MB, tensors ${base.tensors.join("/")}→${last.tensors.join("/")} (memory.csv in ${s.logDir})`,
+          `workers ${base.workers.map(f).join("/")}→${last.workers.map(f).join("/")} MB, idle tensors ${base.tensors.join("/")}→${last.tensors.join("/")} (memory.csv in ${s.logDir})`,
       };
     });
   });
