@@ -60,6 +60,10 @@ export interface CreateResult {
  * (one round trip). It runs after the tenant's advisory lock was taken in an earlier statement,
  * so its snapshot already sees every creation that held the lock before: the check is exact.
  * Inserts nothing when the limit would be exceeded; `active` says how many runs were active.
+ * The count is a per-experiment subquery over the tenant's experiments, so it reads only this
+ * tenant's runs through the runs (experimentId, …) index. As a join, the planner hashed every
+ * queued or running run of every tenant (all runs match the status filter while they wait), which
+ * made each creation cost more as the queue grew (measured: 7 ms at 13k queued runs, vs 1.5 ms).
  * (The runs' foreign key to the experiment inserted by the CTE is checked at the end of the statement.)
  */
 const INSERT_EXPERIMENT_WITH_RUNS = {
@@ -67,8 +71,10 @@ const INSERT_EXPERIMENT_WITH_RUNS = {
   name: "actlab-create-experiment",
   text: `
   WITH allowed AS (
-    SELECT count(*)::int AS active FROM runs r JOIN experiments e ON e.id = r."experimentId"
-    WHERE e."tenantId" = $2 AND r.status IN ('queued', 'running')
+    SELECT COALESCE(sum((
+      SELECT count(*) FROM runs r WHERE r."experimentId" = e.id AND r.status IN ('queued', 'running')
+    )), 0)::int AS active
+    FROM experiments e WHERE e."tenantId" = $2
   ), exp AS (
     INSERT INTO experiments (id, "tenantId", name, spec, status, "idempotencyKey", "requestHash", "createdAt")
     SELECT $1, $2, $3, $4::jsonb, 'queued', $5, $6, $7::timestamp FROM allowed WHERE allowed.active + $8 <= $9

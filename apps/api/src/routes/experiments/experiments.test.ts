@@ -526,4 +526,58 @@ describe("active runs per tenant", () => {
       await fresh.close();
     }
   });
+
+  it("counts only the tenant's queued and running runs: finished ones free their slots", async () => {
+    const fresh = await startTestApi("limit2");
+    try {
+      const variants = Array.from({ length: 16 }, () => ({ activation: "relu" }));
+      const body = { variants, training: { repeats: 4, epochs: 1 } }; // 64 runs
+      const post = (key: string) =>
+        fresh.app.inject({ method: "POST", url: "/v1/experiments", headers: bearer(key), payload: body });
+      // Tenant B's active runs never count against tenant A.
+      for (let i = 0; i < 4; i++) expect((await post(fresh.keyB)).statusCode).toBe(202);
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await post(fresh.keyA);
+        expect(res.statusCode).toBe(202);
+        ids.push(res.json().id);
+      }
+      expect((await post(fresh.keyA)).statusCode).toBe(429);
+      // One experiment's runs: 32 running (still active), 32 finished (free).
+      const runs = await fresh.database.db.run.findMany({
+        where: { experimentId: ids[0]! },
+        select: { id: true },
+        orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
+      });
+      const ended = ["succeeded", "failed", "canceled"] as const;
+      await fresh.database.db.run.updateMany({
+        where: { id: { in: runs.slice(0, 32).map((r) => r.id) } },
+        data: { status: "running" },
+      });
+      for (const [i, r] of runs.slice(32).entries()) {
+        await fresh.database.db.run.update({ where: { id: r.id }, data: { status: ended[i % 3]! } });
+      }
+      const small = (n: number, repeats: number) => ({
+        variants: Array.from({ length: n }, () => ({ activation: "relu" })),
+        training: { repeats, epochs: 1 },
+      });
+      const ok = await fresh.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: bearer(fresh.keyA),
+        payload: small(16, 2), // 32 runs
+      });
+      expect(ok.statusCode).toBe(202);
+      const over = await fresh.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: bearer(fresh.keyA),
+        payload: small(1, 1),
+      });
+      expect(over.statusCode).toBe(429);
+      expect(over.json().detail).toContain("this tenant has 256 queued or running runs");
+    } finally {
+      await fresh.close();
+    }
+  });
 });
