@@ -198,6 +198,13 @@ describe("load", () => {
       ).toFixed(0)} ms`;
       const readP99 = percentile(reads, 99);
 
+      const memText = mem
+        .map(
+          (w) =>
+            `RSS ${mb(w.early).toFixed(0)}→${mb(w.late).toFixed(0)} MB (wasm ${mb(w.wasmEarly).toFixed(0)}→${mb(w.wasmLate).toFixed(0)}, ` +
+            `thread heap ${mb(w.heapEarly).toFixed(0)}→${mb(w.heapLate).toFixed(0)}), tensors ≤ ${w.tensorsEarly}→${w.tensorsLate}`,
+        )
+        .join("; ");
       expect(byStatus).toEqual({ succeeded: N + 1 });
       expect(await s.db.experiment.count()).toBe(N + 1); // no retry created a second experiment (+1 bystander)
       expect(runs.filter((r) => r.attempts !== 1 || r.epochsCompleted !== 1)).toEqual([]);
@@ -212,16 +219,9 @@ describe("load", () => {
         // within 50 %, RSS within 50 % (wasm memory only grows, so RSS has a high-water mark to reach;
         // the figure shows how much of the growth is wasm).
         expect(w.tensorsLate).toBeLessThanOrEqual(w.tensorsEarly + 2);
-        expect(w.heapLate / w.heapEarly).toBeLessThan(1.5);
-        expect(w.late / w.early).toBeLessThan(1.5);
+        expect(w.heapLate / w.heapEarly, memText).toBeLessThan(1.5);
+        expect(w.late / w.early, memText).toBeLessThan(1.5);
       }
-      const memText = mem
-        .map(
-          (w) =>
-            `RSS ${mb(w.early).toFixed(0)}→${mb(w.late).toFixed(0)} MB (wasm ${mb(w.wasmEarly).toFixed(0)}→${mb(w.wasmLate).toFixed(0)}, ` +
-            `thread heap ${mb(w.heapEarly).toFixed(0)}→${mb(w.heapLate).toFixed(0)}), tensors ≤ ${w.tensorsEarly}→${w.tensorsLate}`,
-        )
-        .join("; ");
       return {
         figure:
           `${N} submitted at once in ${submitSeconds.toFixed(1)} s (first answers ${firstAnswers}; ${retried} retried after Retry-After; ` +
