@@ -48,17 +48,29 @@ describe("API keys", () => {
     expect(await revokeApiKey(t.database.db, key)).toEqual([]);
   });
 
-  it("a verifier drops cached rows after its TTL (if a revocation message was missed)", async () => {
-    let now = 1_000_000;
-    const verifier = new ApiKeyVerifier(t.database.db, { ttlMs: 1_000, now: () => now });
-    const { key, tenantId } = await createApiKey(t.database.db, { tenant: "ttl" });
-    expect((await verifier.verify(key))?.tenantId).toBe(tenantId);
-    await revokeApiKey(t.database.db, key);
-    expect(await verifier.verify(key)).not.toBeNull(); // cached
-    now += 1_001;
-    expect(await verifier.verify(key)).toBeNull();
-    expect(await verifier.verify(`${key.slice(0, 12)}${"x".repeat(31)}`)).toBeNull();
-  });
+  it.each(["prisma", "sql"])(
+    "a verifier (%s) drops cached rows after its TTL (if a revocation message was missed)",
+    async (via) => {
+      let now = Date.UTC(2026, 0, 2, 3, 4, 5);
+      const verifier = new ApiKeyVerifier(t.database.db, {
+        ttlMs: 1_000,
+        now: () => now,
+        ...(via === "sql" ? { sql: t.app.sql } : {}),
+      });
+      const { key, tenantId, id } = await createApiKey(t.database.db, { tenant: `ttl-${via}` });
+      expect(await verifier.verify(`${key.slice(0, 12)}${"x".repeat(31)}`)).toBeNull(); // right prefix, wrong key
+      expect((await verifier.verify(key))?.tenantId).toBe(tenantId);
+      await expect
+        .poll(async () => (await t.database.db.apiKey.findUnique({ where: { id } }))?.lastUsedAt?.getTime())
+        .toBe(now);
+      expect((await verifier.verify(key))?.tenantId).toBe(tenantId);
+      await revokeApiKey(t.database.db, key);
+      expect(await verifier.verify(key)).not.toBeNull(); // cached
+      now += 1_001;
+      expect(await verifier.verify(key)).toBeNull();
+      expect(await verifier.verify(`${key.slice(0, 12)}${"x".repeat(31)}`)).toBeNull();
+    },
+  );
 
   it("ACTLAB_BOOTSTRAP_API_KEY seeds tenant default at start, idempotently", async () => {
     const key = "bootstrap-key-for-tests-0123456789";

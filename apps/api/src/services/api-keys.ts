@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "@actlab/db";
+import type { Pool } from "pg";
 
 /** Characters of a key stored in clear to find its row; the rest is only ever hashed. */
 export const KEY_PREFIX_LENGTH = 12;
@@ -86,6 +87,15 @@ function safeEqualHex(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+const LOAD_KEY = {
+  name: "actlab-load-api-key",
+  text: `SELECT id, "tenantId", hash, "revokedAt" FROM api_keys WHERE prefix = $1`,
+};
+const TOUCH_KEY = {
+  name: "actlab-touch-api-key",
+  text: `UPDATE api_keys SET "lastUsedAt" = $2::timestamp WHERE id = $1`,
+};
+
 interface CachedKey {
   id: string;
   tenantId: string;
@@ -107,7 +117,17 @@ export class ApiKeyVerifier {
 
   constructor(
     private readonly db: Db,
-    private readonly opts: { ttlMs?: number; maxEntries?: number; now?: () => number } = {},
+    private readonly opts: {
+      ttlMs?: number;
+      maxEntries?: number;
+      now?: () => number;
+      /**
+       * node-postgres pool for the row loads and lastUsedAt updates: with many keys these run
+       * often (every key every ttlMs), and through Prisma each cost a request's worth of CPU
+       * (measured with 1000 bench tenants: Prisma was 7.5 % of the API's CPU under POST load).
+       */
+      sql?: Pool;
+    } = {},
   ) {}
 
   async verify(presented: string): Promise<AuthContext | null> {
@@ -137,10 +157,17 @@ export class ApiKeyVerifier {
   }
 
   private async load(prefix: string, now: number): Promise<CachedKey | null> {
-    const row = await this.db.apiKey.findUnique({
-      where: { prefix },
-      select: { id: true, tenantId: true, hash: true, revokedAt: true },
-    });
+    const row = this.opts.sql
+      ? (
+          await this.opts.sql.query<{ id: string; tenantId: string; hash: string; revokedAt: Date | null }>(
+            LOAD_KEY,
+            [prefix],
+          )
+        ).rows[0]
+      : await this.db.apiKey.findUnique({
+          where: { prefix },
+          select: { id: true, tenantId: true, hash: true, revokedAt: true },
+        });
     if (this.cache.size >= (this.opts.maxEntries ?? 10_000)) this.cache.clear();
     const entry = row
       ? {
@@ -160,6 +187,11 @@ export class ApiKeyVerifier {
   private touch(id: string, now: number): void {
     if ((this.lastTouched.get(id) ?? 0) > now - 60_000) return;
     this.lastTouched.set(id, now);
-    this.db.apiKey.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
+    if (this.opts.sql) {
+      // `timestamp` column holding UTC, as Prisma writes it: the cast ignores the ISO "Z".
+      this.opts.sql.query(TOUCH_KEY, [id, new Date(now).toISOString()]).catch(() => {});
+    } else {
+      this.db.apiKey.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
+    }
   }
 }

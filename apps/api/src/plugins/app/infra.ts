@@ -44,7 +44,7 @@ async function infra(app: FastifyInstance) {
   const sub = createRedis(config.REDIS_URL, { role: "subscriber" });
   const producer = createTrainingProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
   const hub = new EventHub(sub);
-  const apiKeys = new ApiKeyVerifier(db);
+  const apiKeys = new ApiKeyVerifier(db, { sql });
 
   app.decorate("db", db);
   app.decorate("sql", sql);
