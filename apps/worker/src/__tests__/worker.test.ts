@@ -150,11 +150,13 @@ describe("worker processes", () => {
   });
 
   it("two worker processes train two runs at the same time, one each", async () => {
+    // Each run must outlast BullMQ's drain delay (5 s): one addBulk wakes one idle worker, the
+    // other finds its job on its next poll — so runs shorter than that could both go to one worker.
     const spec = tinySpec({
       variants: [{ activation: "relu" }, { activation: "elu", alpha: 1 }],
       training: {
-        epochs: 6,
-        batchSize: 5,
+        epochs: 30,
+        batchSize: 2,
         seed: 8,
         repeats: 1,
         optimizer: { name: "sgd", learningRate: 0.05 },
@@ -174,19 +176,20 @@ describe("worker processes", () => {
     expect(y.startedAt!.getTime()).toBeLessThan(x.finishedAt!.getTime());
   });
 
-  it("trains a long run exactly once with two workers and a 1 s lock", async () => {
-    // ~30 epochs of 24 batches: far longer than the lock; a blocked event loop would lose it.
+  it("trains a long run exactly once with two workers and a 2 s lock", async () => {
+    // ~40 epochs of 48 batches: far longer than the lock; a blocked event loop would lose it.
+    // (2 s rather than 1 s: on 2 busy cores a healthy process's timers can slip by ~0.5 s.)
     const spec = tinySpec({
       training: {
-        epochs: 30,
-        batchSize: 10,
+        epochs: 40,
+        batchSize: 5,
         seed: 3,
         repeats: 1,
         optimizer: { name: "sgd", learningRate: 0.05 },
       },
     });
     const { experiment, runs } = await insertExperiment(db, spec);
-    const env = { WORKER_LOCK_DURATION_MS: "1000", WORKER_STALLED_INTERVAL_MS: "500" };
+    const env = { WORKER_LOCK_DURATION_MS: "2000", WORKER_STALLED_INTERVAL_MS: "500" };
     const a = startWorker(env);
     const b = startWorker(env);
     await Promise.all([ready(a), ready(b)]);
@@ -195,12 +198,12 @@ describe("worker processes", () => {
     const run = await waitForRun(runs[0]!.id, ["succeeded", "failed"], 180_000);
     const elapsed = Date.now() - t0;
     expect(run.status).toBe("succeeded");
-    expect(elapsed).toBeGreaterThan(3_000); // the run really outlived the lock several times
+    expect(elapsed).toBeGreaterThan(6_000); // the run really outlived the lock several times
     expect(run.attempts).toBe(1);
-    expect((await epochsOf(run.id)).map((e) => e.epoch)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect((await epochsOf(run.id)).map((e) => e.epoch)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const types = await eventTypes(experiment.id);
     expect(types.filter((t) => t === "run.started")).toHaveLength(1);
-    expect(types.filter((t) => t === "run.epoch")).toHaveLength(30);
+    expect(types.filter((t) => t === "run.epoch")).toHaveLength(40);
     const starts = [...a.logs, ...b.logs].filter((l) => l.msg === "run started");
     expect(starts).toHaveLength(1);
     expect([...a.logs, ...b.logs].filter((l) => /stalled/.test(l.msg))).toEqual([]);
@@ -337,11 +340,12 @@ describe("worker processes", () => {
     expect(run.status).toBe("canceled");
     // Stopped in the middle of an epoch, well before it could end…
     expect(stopped.batch as number).toBeLessThan(stopped.batches as number);
-    // …within a batch of the signal (+1 for batch-progress messages still in flight).
+    // …within a batch of the signal. The signal's batch is the main thread's view, which trails
+    // the training thread by the progress messages still in flight (more of them on busy cores).
     const signal = w.logs.find((l) => l.msg === "stop requested" && l.runId === runId)!;
     expect(signal.source).toBe("pub/sub");
     expect(stopped.epoch).toBe(signal.epoch);
-    expect((stopped.batch as number) - (signal.batch as number)).toBeLessThanOrEqual(2);
+    expect((stopped.batch as number) - (signal.batch as number)).toBeLessThanOrEqual(4);
     process.stdout.write(
       `cancel: signal at epoch ${signal.epoch} batch ${signal.batch}/${signal.batches}, stopped before batch ${(stopped.batch as number) + 1}, ${latency} ms after publish (epoch 1 took ${(epoch1.seconds as number).toFixed(2)} s)\n`,
     );
