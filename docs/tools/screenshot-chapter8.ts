@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "../../tests/e2e/browser.js";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -30,18 +31,9 @@ mkdirSync(out, { recursive: true });
 
 const profile = mkdtempSync(join(tmpdir(), "actlab-shots-"));
 const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  executablePath: CHROMIUM,
   headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
+  args: CHROMIUM_ARGS,
   viewport: { width: 1280, height: 1600 },
   deviceScaleFactor: 1,
 });

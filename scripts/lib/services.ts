@@ -40,6 +40,23 @@ function tryStartPostgres(): boolean {
   return r.status === 0;
 }
 
+/** The flags every actlab script starts a local Redis with (no persistence, loopback only). */
+export function redisServerArgs(port = "6379"): string[] {
+  return [
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    port,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ];
+}
+
 function tryStartRedis(url: string): boolean {
   const port = new URL(url).port || "6379";
   try {
@@ -47,11 +64,7 @@ function tryStartRedis(url: string): boolean {
   } catch {
     return false;
   }
-  const r = spawnSync(
-    "redis-server",
-    ["--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", port, "--save", "", "--appendonly", "no"],
-    { stdio: "inherit" },
-  );
+  const r = spawnSync("redis-server", redisServerArgs(port), { stdio: "inherit" });
   return r.status === 0;
 }
 

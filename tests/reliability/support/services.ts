@@ -2,12 +2,12 @@ import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { promisify } from "node:util";
 import { canReachPostgres } from "../../../packages/db/src/index.js";
+import { redisServerArgs } from "../../../scripts/lib/services.js";
 import { TEST_PG_SERVER } from "../../support/index.js";
 import { sleep, waitFor } from "./stack.js";
 
-// Restarting the machine's shared Redis and Postgres. The worker's Redis-restart test
-// (apps/worker/src/__tests__/redis-restart.reliability.ts) has the same Redis commands but keeps
-// them private to its file; these add Postgres and are shared by every scenario here.
+// Restarting the machine's shared Redis and Postgres, for every scenario here and for the
+// worker's Redis-restart test (apps/worker/src/__tests__/redis-restart.reliability.ts).
 // Every function that stops a service is paired with ensureServicesUp(), which the scenarios
 // call in `finally` and afterAll, so a failing test never leaves the machine without them.
 
@@ -34,20 +34,8 @@ export async function stopRedis(): Promise<void> {
 
 export async function startRedis(): Promise<void> {
   if (await redisUp()) return;
-  // The same flags as scripts/lib/services.ts (no persistence: a restart loses every queued job).
-  await run("redis-server", [
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "-::1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ]);
+  // No persistence: a restart loses every queued job.
+  await run("redis-server", redisServerArgs());
   await waitFor(redisUp, { timeoutMs: 20_000, what: "Redis to answer PING" });
 }
 

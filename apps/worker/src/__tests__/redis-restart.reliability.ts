@@ -1,8 +1,7 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import type { Db } from "@actlab/db";
 import { createRedis, createTrainingProducer } from "@actlab/queue";
 import { afterAll, describe, expect, it } from "vitest";
+import { startRedis, stopRedis } from "../../../../tests/reliability/support/services.js";
 import {
   createTestDatabase,
   deletePrefix,
@@ -14,38 +13,8 @@ import { insertExperiment, spawnWorker, tinySpec, type WorkerProcess, waitFor } 
 // Restarts the machine's Redis (without persistence, so every queued job is lost) while an
 // experiment trains. Serialized: run alone with apps/worker/vitest.reliability.config.ts.
 
-const run = promisify(execFile);
-
-async function redisPing(): Promise<boolean> {
-  try {
-    const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", "6379", "ping"], { timeout: 2_000 });
-    return stdout.trim() === "PONG";
-  } catch {
-    return false;
-  }
-}
-
-async function startRedis(): Promise<void> {
-  if (await redisPing()) return;
-  await run("redis-server", [
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "-::1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ]);
-  await waitFor(redisPing, { timeoutMs: 20_000, what: "redis to answer PING" });
-}
-
 async function restartRedis(): Promise<void> {
-  await run("redis-cli", ["-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"]).catch(() => {});
-  await waitFor(async () => !(await redisPing()), { timeoutMs: 20_000, what: "redis to stop" });
+  await stopRedis();
   await startRedis();
 }
 
