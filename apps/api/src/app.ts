@@ -1,6 +1,7 @@
 import "./types.js";
 import { fileURLToPath } from "node:url";
 import { LIMITS } from "@actlab/contracts";
+import { pubsubChannels } from "@actlab/queue";
 import fastifyRateLimit from "@fastify/rate-limit";
 import Fastify, {
   type FastifyError,
@@ -53,6 +54,8 @@ async function v1(app: FastifyInstance) {
  */
 export const actlab = fp(async function actlab(app: FastifyInstance) {
   await app.register(problems);
+  // Before infra: it listens on the key-revocation channel.
+  app.decorate("channels", pubsubChannels(app.config.QUEUE_PREFIX));
   await app.register(infra);
   await app.register(metrics);
   await app.register(securityHeaders);

@@ -1,5 +1,5 @@
 import type { Db } from "@actlab/db";
-import type { TrainingProducer } from "@actlab/queue";
+import type { PubSubChannels, TrainingProducer } from "@actlab/queue";
 import type { Redis } from "ioredis";
 import type { Pool } from "pg";
 import type { TEnv } from "./env.js";
@@ -17,6 +17,8 @@ declare module "fastify" {
     /** Commands (queue, publish, rate limit); fails fast while Redis is down. */
     redis: Redis;
     producer: TrainingProducer;
+    /** Pub/sub channel names under QUEUE_PREFIX (live events, cancel, key revocation). */
+    channels: PubSubChannels;
     hub: EventHub;
     apiKeys: ApiKeyVerifier;
     models: ModelCache;

@@ -1,4 +1,4 @@
-import { CANCEL_CHANNEL } from "@actlab/queue";
+import type { PubSubChannels } from "@actlab/queue";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -6,7 +6,7 @@ import { z } from "zod";
 const ZCancelMessage = z.object({ runIds: z.array(z.string()) });
 
 /**
- * Listens on actlab's cancel channel (BullMQ can only cancel inside the process that holds a
+ * Listens on the deployment's cancel channel (BullMQ can only cancel inside the process that holds a
  * job, and the API is another process) and calls the stop function of runs held here. A missed
  * message is covered by the handler's periodic read of run.cancelRequested.
  */
@@ -15,10 +15,18 @@ export class CancelWatcher {
 
   private constructor(private readonly subscriber: Redis) {}
 
-  static async start({ subscriber, logger }: { subscriber: Redis; logger: Logger }): Promise<CancelWatcher> {
+  static async start({
+    subscriber,
+    logger,
+    channels,
+  }: {
+    subscriber: Redis;
+    logger: Logger;
+    channels: PubSubChannels;
+  }): Promise<CancelWatcher> {
     const watcher = new CancelWatcher(subscriber);
     subscriber.on("message", (channel: string, payload: string) => {
-      if (channel !== CANCEL_CHANNEL) return;
+      if (channel !== channels.cancel) return;
       let parsed: z.infer<typeof ZCancelMessage>;
       try {
         parsed = ZCancelMessage.parse(JSON.parse(payload));
@@ -35,7 +43,7 @@ export class CancelWatcher {
       }
     });
     // ioredis re-subscribes by itself after a reconnect (autoResubscribe).
-    await subscriber.subscribe(CANCEL_CHANNEL);
+    await subscriber.subscribe(channels.cancel);
     return watcher;
   }
 

@@ -1,6 +1,6 @@
 import type { TDevice } from "@actlab/contracts";
 import type { Db } from "@actlab/db";
-import { queueForDevice, type TrainingProducer } from "@actlab/queue";
+import { pubsubChannels, queueForDevice, type TrainingProducer } from "@actlab/queue";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.js";
@@ -42,7 +42,12 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
   const now = Date.now();
   let enqueued = 0;
   let requeued = 0;
-  const store = { db: deps.db, publisher: deps.redis, logger: deps.logger };
+  const store = {
+    db: deps.db,
+    publisher: deps.redis,
+    channels: pubsubChannels(deps.prefix),
+    logger: deps.logger,
+  };
 
   const queued = await deps.db.run.findMany({
     where: { status: "queued", updatedAt: { lt: new Date(now - (deps.graceMs ?? 10_000)) } },
@@ -122,7 +127,12 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
 }
 
 async function cancelRun(deps: ReconcilerDeps, run: { id: string; experimentId: string }) {
-  const store = { db: deps.db, publisher: deps.redis, logger: deps.logger };
+  const store = {
+    db: deps.db,
+    publisher: deps.redis,
+    channels: pubsubChannels(deps.prefix),
+    logger: deps.logger,
+  };
   if (await markCanceled(deps.db, { runId: run.id })) {
     await emitEvent(store, run.experimentId, {
       type: "run.canceled",

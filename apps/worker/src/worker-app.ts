@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { createDb } from "@actlab/db";
-import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
+import { checkEvictionPolicy, createRedis, createTrainingProducer, pubsubChannels } from "@actlab/queue";
 import type { Logger } from "pino";
 import { CancelWatcher } from "./cancel-watcher.js";
 import type { TEnv } from "./env.js";
@@ -68,12 +68,15 @@ export async function startWorkerApp({
       "metrics at /metrics",
     );
   }
-  const cancels = await CancelWatcher.start({ subscriber, logger });
+  // Same QUEUE_PREFIX as the API, so both name the same cancel and event channels.
+  const channels = pubsubChannels(env.QUEUE_PREFIX);
+  const cancels = await CancelWatcher.start({ subscriber, logger, channels });
   const producer = createTrainingProducer({ connection: publisher, prefix: env.QUEUE_PREFIX });
 
   const ctx: TrainRunContext = {
     db,
     publisher,
+    channels,
     logger,
     trainer,
     cancels,

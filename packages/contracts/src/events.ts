@@ -53,8 +53,3 @@ export const ZExperimentEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("experiment.finished"), data: ZExperimentFinishedData }),
 ]);
 export type TExperimentEvent = z.infer<typeof ZExperimentEvent>;
-
-/** Redis pub/sub channel that carries one experiment's live events. */
-export function experimentChannel(experimentId: string): string {
-  return `actlab:events:${experimentId}`;
-}

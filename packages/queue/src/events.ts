@@ -1,5 +1,6 @@
-import { experimentChannel, type TExperimentEvent } from "@actlab/contracts";
+import type { TExperimentEvent } from "@actlab/contracts";
 import type { Redis } from "ioredis";
+import type { PubSubChannels } from "./channels.js";
 
 /** A stored event (id from Postgres) as it travels over Redis pub/sub to the API's SSE streams. */
 export interface LiveEvent {
@@ -8,13 +9,29 @@ export interface LiveEvent {
   data: TExperimentEvent["data"];
 }
 
-export async function publishEvent(redis: Redis, experimentId: string, event: LiveEvent): Promise<void> {
-  await redis.publish(experimentChannel(experimentId), JSON.stringify(event));
+export async function publishEvent(
+  redis: Redis,
+  channels: PubSubChannels,
+  experimentId: string,
+  event: LiveEvent,
+): Promise<void> {
+  await redis.publish(channels.events(experimentId), JSON.stringify(event));
 }
 
-/** Channel on which the API tells workers to stop a run they hold (BullMQ can't cancel across processes). */
-export const CANCEL_CHANNEL = "actlab:cancel";
+/** Tells workers to stop runs they hold (BullMQ can't cancel across processes). */
+export async function publishCancel(
+  redis: Redis,
+  channels: PubSubChannels,
+  runIds: readonly string[],
+): Promise<void> {
+  if (runIds.length) await redis.publish(channels.cancel, JSON.stringify({ runIds }));
+}
 
-export async function publishCancel(redis: Redis, runIds: readonly string[]): Promise<void> {
-  if (runIds.length) await redis.publish(CANCEL_CHANNEL, JSON.stringify({ runIds }));
+/** Tells every API process to forget a cached key at once (they would otherwise keep it for its TTL). */
+export async function publishKeyRevoked(
+  redis: Redis,
+  channels: PubSubChannels,
+  keyPrefix: string,
+): Promise<void> {
+  await redis.publish(channels.apiKeyRevoked, keyPrefix);
 }

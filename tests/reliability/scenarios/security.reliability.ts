@@ -45,7 +45,13 @@ describe("security", () => {
         process.execPath,
         [`${ROOT}/apps/api/dist/cli/apikey.js`, "revoke", revoked.key],
         {
-          env: { ...process.env, DATABASE_URL: s.databaseUrl, REDIS_URL: s.env.api.REDIS_URL! },
+          // The operator's CLI reaches the APIs of its QUEUE_PREFIX (revocation is published under it).
+          env: {
+            ...process.env,
+            DATABASE_URL: s.databaseUrl,
+            REDIS_URL: s.env.api.REDIS_URL!,
+            QUEUE_PREFIX: s.env.api.QUEUE_PREFIX!,
+          },
         },
       );
       const revokedStatus = await waitFor(

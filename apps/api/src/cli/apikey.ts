@@ -3,13 +3,14 @@
  *   npm run apikey -- create --tenant NAME [--name LABEL]   prints the new key once
  *   npm run apikey -- revoke KEY|PREFIX|ID                  revokes it everywhere at once
  *   npm run apikey -- list [--tenant NAME]                  prefixes, never keys
- * Reads DATABASE_URL and REDIS_URL like the API (env.ts).
+ * Reads DATABASE_URL, REDIS_URL and QUEUE_PREFIX like the API (env.ts): `revoke` tells the APIs
+ * started with the same QUEUE_PREFIX.
  */
 import { parseArgs } from "node:util";
 import { createDb } from "@actlab/db";
-import { createRedis } from "@actlab/queue";
+import { createRedis, publishKeyRevoked, pubsubChannels } from "@actlab/queue";
 import { EnvError, parseEnv } from "../env.js";
-import { createApiKey, KEY_REVOKED_CHANNEL, revokeApiKey } from "../services/api-keys.js";
+import { createApiKey, revokeApiKey } from "../services/api-keys.js";
 
 const USAGE = `usage:
   npm run apikey -- create --tenant NAME [--name LABEL]
@@ -52,11 +53,12 @@ async function main() {
         if (!target) fail(`say which key to revoke\n${USAGE}`);
         const prefixes = await revokeApiKey(db, target);
         if (!prefixes.length) fail("no active key matches");
-        // Running API processes cache keys briefly; tell them now.
+        // Running API processes cache keys briefly; tell them now (those with this QUEUE_PREFIX).
+        const channels = pubsubChannels(env.QUEUE_PREFIX);
         // Offline queue on: the command waits for the connection instead of failing before it is up.
         const redis = createRedis(env.REDIS_URL, { role: "subscriber" });
         const published = await Promise.race([
-          Promise.all(prefixes.map((p) => redis.publish(KEY_REVOKED_CHANNEL, p))).then(() => true),
+          Promise.all(prefixes.map((p) => publishKeyRevoked(redis, channels, p))).then(() => true),
           new Promise<boolean>((r) => setTimeout(() => r(false), 3_000)),
         ]).catch(() => false);
         if (!published)

@@ -1,4 +1,7 @@
-import { createRedis } from "@actlab/queue";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { createRedis, publishKeyRevoked } from "@actlab/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL } from "../../../../tests/support/index.js";
 import { bearer, startTestApi, type TestApi } from "../__tests__/helpers.js";
@@ -9,9 +12,10 @@ import {
   ensureBootstrapKey,
   generateApiKey,
   hashApiKey,
-  KEY_REVOKED_CHANNEL,
   revokeApiKey,
 } from "./api-keys.js";
+
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 let t: TestApi;
 beforeAll(async () => {
@@ -31,22 +35,46 @@ describe("API keys", () => {
     expect(row!.prefix).toBe(created.key.slice(0, 12));
   });
 
-  it("revocation takes effect at once in a running API (pub/sub), even with the key cached", async () => {
-    const { key } = await createApiKey(t.database.db, { tenant: "revoke-me" });
-    const ok = await t.app.inject({ method: "GET", url: "/v1/experiments", headers: bearer(key) });
-    expect(ok.statusCode).toBe(200);
-    const prefixes = await revokeApiKey(t.database.db, key);
-    const pub = createRedis(TEST_REDIS_URL, { role: "subscriber" });
-    await pub.publish(KEY_REVOKED_CHANNEL, prefixes[0]!);
-    pub.disconnect();
-    await expect
-      .poll(
-        async () =>
-          (await t.app.inject({ method: "GET", url: "/v1/experiments", headers: bearer(key) })).statusCode,
-      )
-      .toBe(401);
-    expect(await revokeApiKey(t.database.db, key)).toEqual([]);
-  });
+  it("`apikey revoke` takes effect at once in the APIs of its QUEUE_PREFIX only, even with the key cached", async () => {
+    // A second deployment on the same Redis, holding the same key in its own database.
+    const u = await startTestApi("keys2");
+    try {
+      const { key } = await createApiKey(t.database.db, { tenant: "revoke-me" });
+      await createApiKey(u.database.db, { tenant: "revoke-me", key });
+      const status = async (api: TestApi) =>
+        (await api.app.inject({ method: "GET", url: "/v1/experiments", headers: bearer(key) })).statusCode;
+      expect([await status(t), await status(u)]).toEqual([200, 200]); // both cache it now
+      // Revoked in u's database without telling u: u keeps serving it from its cache…
+      expect(await revokeApiKey(u.database.db, key)).toHaveLength(1);
+      // …and the operator CLI revokes it in t's deployment (t's database and QUEUE_PREFIX).
+      const cli = await promisify(execFile)(
+        process.execPath,
+        ["--import", "tsx", "--conditions=source", `${ROOT}/apps/api/src/cli/apikey.ts`, "revoke", key],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            DATABASE_URL: t.env.DATABASE_URL,
+            REDIS_URL: TEST_REDIS_URL,
+            QUEUE_PREFIX: t.prefix,
+          },
+        },
+      );
+      expect(cli.stdout).toContain(`revoked ${key.slice(0, 12)}`);
+      expect(cli.stderr).toBe("");
+      await expect.poll(() => status(t)).toBe(401);
+      // u did not hear t's revocation (it would answer 401 from its database if it had)…
+      expect(await status(u)).toBe(200);
+      // …and does hear its own channel.
+      const pub = createRedis(TEST_REDIS_URL, { role: "subscriber" });
+      await publishKeyRevoked(pub, u.app.channels, key.slice(0, 12));
+      pub.disconnect();
+      await expect.poll(() => status(u)).toBe(401);
+      expect(await revokeApiKey(t.database.db, key)).toEqual([]);
+    } finally {
+      await u.close();
+    }
+  }, 60_000);
 
   it.each(["prisma", "sql"])(
     "a verifier (%s) drops cached rows after its TTL (if a revocation message was missed)",

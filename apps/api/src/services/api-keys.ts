@@ -4,8 +4,6 @@ import type { Pool } from "pg";
 
 /** Characters of a key stored in clear to find its row; the rest is only ever hashed. */
 export const KEY_PREFIX_LENGTH = 12;
-/** Redis channel on which `apikey revoke` tells every API process to forget a cached key. */
-export const KEY_REVOKED_CHANNEL = "actlab:apikeys:revoked";
 
 export interface AuthContext {
   tenantId: string;
@@ -106,7 +104,7 @@ interface CachedKey {
 
 /**
  * Verifies presented keys. Rows are cached for `ttlMs` so a request costs no extra query;
- * revocation reaches every process at once through KEY_REVOKED_CHANNEL (forget()), and the
+ * revocation reaches every process at once through `channels.apiKeyRevoked` (forget()), and the
  * TTL bounds how long a revoked key could live if that message were lost.
  */
 export class ApiKeyVerifier {

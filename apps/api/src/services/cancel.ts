@@ -1,6 +1,6 @@
 import type { TExperimentEvent } from "@actlab/contracts";
 import { type Db, recordEvent, refreshExperimentStatus } from "@actlab/db";
-import { publishCancel, publishEvent, type TrainingProducer } from "@actlab/queue";
+import { type PubSubChannels, publishCancel, publishEvent, type TrainingProducer } from "@actlab/queue";
 import type { Redis } from "ioredis";
 import { QUEUE_TIMEOUT_MS, withTimeout } from "./timeout.js";
 
@@ -11,15 +11,24 @@ interface Logger {
 interface Deps {
   db: Db;
   redis: Redis;
+  channels: PubSubChannels;
   producer: TrainingProducer;
   log: Logger;
 }
 
 /** Stores an event, then publishes it; a Redis outage loses only the live copy (SSE replays from Postgres). */
-export async function emitEvent({ db, redis, log }: Deps, experimentId: string, event: TExperimentEvent) {
+export async function emitEvent(
+  { db, redis, channels, log }: Deps,
+  experimentId: string,
+  event: TExperimentEvent,
+) {
   const stored = await recordEvent(db, experimentId, event);
   try {
-    await withTimeout(publishEvent(redis, experimentId, stored), QUEUE_TIMEOUT_MS, "publishing an event");
+    await withTimeout(
+      publishEvent(redis, channels, experimentId, stored),
+      QUEUE_TIMEOUT_MS,
+      "publishing an event",
+    );
   } catch (err) {
     log.warn({ err, experimentId, type: event.type }, "could not publish event");
   }
@@ -81,7 +90,7 @@ export async function cancelExperiment(deps: Deps, experimentId: string): Promis
   const maybeHeld = queued.filter((id) => !leftQueue.includes(id));
   try {
     await withTimeout(
-      publishCancel(redis, [...running, ...maybeHeld]),
+      publishCancel(redis, deps.channels, [...running, ...maybeHeld]),
       QUEUE_TIMEOUT_MS,
       "publishing cancel",
     );
@@ -114,7 +123,7 @@ export async function deleteExperiment(deps: Deps, experimentId: string): Promis
     );
   }
   try {
-    await withTimeout(publishCancel(deps.redis, ids), QUEUE_TIMEOUT_MS, "publishing cancel");
+    await withTimeout(publishCancel(deps.redis, deps.channels, ids), QUEUE_TIMEOUT_MS, "publishing cancel");
   } catch (err) {
     deps.log.warn({ err, experimentId }, "could not publish cancel");
   }

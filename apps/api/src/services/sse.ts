@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
-import { experimentChannel, type TExperimentStatus } from "@actlab/contracts";
+import type { TExperimentStatus } from "@actlab/contracts";
 import { type Db, eventsSince, type StoredEvent } from "@actlab/db";
+import type { PubSubChannels } from "@actlab/queue";
 import type { EventHub } from "./event-hub.js";
 
 const TERMINAL: readonly TExperimentStatus[] = ["succeeded", "failed", "canceled", "partial"];
@@ -17,6 +18,8 @@ export function parseLastEventId(raw: string | undefined): string | null {
 export interface SseOptions {
   db: Db;
   hub: EventHub;
+  /** This deployment's channels: the worker publishes on `channels.events(experimentId)`. */
+  channels: PubSubChannels;
   experimentId: string;
   lastEventId: string | null;
   heartbeatMs: number;
@@ -32,7 +35,7 @@ export interface SseOptions {
  * Subscribes before replaying, so an event published during the replay is not lost.
  */
 export async function streamEvents(res: ServerResponse, opts: SseOptions): Promise<void> {
-  const { db, hub, experimentId, heartbeatMs, pollMs = 5_000, open } = opts;
+  const { db, hub, channels, experimentId, heartbeatMs, pollMs = 5_000, open } = opts;
   const sent = new Set<string>();
   let cursor = opts.lastEventId; // highest id read from Postgres so far
   let closed = false;
@@ -76,7 +79,7 @@ export async function streamEvents(res: ServerResponse, opts: SseOptions): Promi
     }
   };
 
-  const live = hub.listen(experimentChannel(experimentId), (message) => {
+  const live = hub.listen(channels.events(experimentId), (message) => {
     let event: StoredEvent;
     try {
       event = JSON.parse(message) as StoredEvent;

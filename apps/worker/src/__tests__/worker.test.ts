@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZExperimentEvent } from "@actlab/contracts";
 import { createDb, type Db } from "@actlab/db";
-import { createRedis, createTrainingProducer, publishCancel, TRAINING_QUEUE } from "@actlab/queue";
+import {
+  createRedis,
+  createTrainingProducer,
+  publishCancel,
+  pubsubChannels,
+  TRAINING_QUEUE,
+} from "@actlab/queue";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -336,7 +342,7 @@ describe("worker processes", () => {
     // What the API's cancel does for a running run.
     await db.run.update({ where: { id: runId }, data: { cancelRequested: true } });
     const t0 = Date.now();
-    await publishCancel(redis, [runId]);
+    await publishCancel(redis, pubsubChannels(prefix), [runId]);
     const stopped = await w.waitForLog((l) => l.msg === "run stopped by cancel" && l.runId === runId, 30_000);
     const latency = Date.now() - t0;
     const run = await waitForRun(runId, ["canceled", "succeeded", "failed"]);

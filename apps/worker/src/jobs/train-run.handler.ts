@@ -1,5 +1,6 @@
 import { ZExperimentSpec, ZVariant } from "@actlab/contracts";
 import type { Db } from "@actlab/db";
+import type { PubSubChannels } from "@actlab/queue";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -22,6 +23,7 @@ import { trainRunJob } from "./train-run.definition.js";
 export interface TrainRunContext {
   db: Db;
   publisher: Redis;
+  channels: PubSubChannels;
   logger: Logger;
   trainer: TrainerThread;
   cancels: CancelWatcher;
@@ -54,7 +56,7 @@ export async function handleTrainRun(
     throw new UnrecoverableError(`invalid training job payload: ${payload.error.message}`);
   const { runId, experimentId } = payload.data;
   const log = ctx.logger.child({ runId, experimentId, jobId: job.id });
-  const deps: RunStoreDeps = { db: ctx.db, publisher: ctx.publisher, logger: log };
+  const deps: RunStoreDeps = { db: ctx.db, publisher: ctx.publisher, channels: ctx.channels, logger: log };
   const ids = { runId, experimentId, workerId: ctx.workerId };
 
   const run = await loadRun(ctx.db, runId);

@@ -8,7 +8,7 @@ import {
   recordEvent,
   refreshExperimentStatus,
 } from "@actlab/db";
-import { publishEvent } from "@actlab/queue";
+import { type PubSubChannels, publishEvent } from "@actlab/queue";
 import type { TModelArtifact, TrainCheckpoint } from "@actlab/trainer";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -30,6 +30,8 @@ export interface RunStoreDeps {
   db: Db;
   /** Fails fast while Redis is down: live events are best-effort (they are stored first). */
   publisher: Redis;
+  /** This deployment's channels (QUEUE_PREFIX), where the API's SSE streams listen. */
+  channels: PubSubChannels;
   logger: Logger;
 }
 
@@ -52,7 +54,7 @@ export async function emitEvent(
   const stored = await withRetry(() => recordEvent(deps.db, experimentId, event));
   try {
     const sent = await withTimeout(
-      publishEvent(deps.publisher, experimentId, stored).then(() => true),
+      publishEvent(deps.publisher, deps.channels, experimentId, stored).then(() => true),
       2_000,
     );
     if (sent === undefined) deps.logger.warn({ event: event.type }, "live event publish timed out");

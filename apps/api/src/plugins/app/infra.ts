@@ -3,7 +3,7 @@ import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actla
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import pg from "pg";
-import { ApiKeyVerifier, ensureBootstrapKey, KEY_REVOKED_CHANNEL } from "../../services/api-keys.js";
+import { ApiKeyVerifier, ensureBootstrapKey } from "../../services/api-keys.js";
 import { EventHub } from "../../services/event-hub.js";
 import { ModelCache } from "../../services/models.js";
 
@@ -56,7 +56,7 @@ async function infra(app: FastifyInstance) {
   app.decorate("sseStreams", new Set<() => void>());
 
   // `apikey revoke` in another process: forget the cached row at once.
-  hub.listen(KEY_REVOKED_CHANNEL, (prefix) => apiKeys.forget(prefix));
+  hub.listen(app.channels.apiKeyRevoked, (prefix) => apiKeys.forget(prefix));
 
   app.addHook("onReady", async () => {
     if (config.ACTLAB_BOOTSTRAP_API_KEY) {

@@ -2,7 +2,7 @@ import { get } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TExperimentEvent } from "@actlab/contracts";
 import { recordEvent } from "@actlab/db";
-import { publishEvent } from "@actlab/queue";
+import { publishEvent, pubsubChannels } from "@actlab/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 
@@ -46,7 +46,7 @@ const epochEvent = (experimentId: string, runId: string, epoch: number): TExperi
 /** Records and publishes, exactly as the worker does. */
 async function emit(experimentId: string, event: TExperimentEvent) {
   const stored = await recordEvent(t.database.db, experimentId, event);
-  await publishEvent(t.app.redis, experimentId, stored);
+  await publishEvent(t.app.redis, t.app.channels, experimentId, stored);
   return stored;
 }
 
@@ -122,8 +122,8 @@ describe("GET /v1/experiments/:id/events", () => {
     await expect.poll(() => t.app.hub.channelCount).toBeGreaterThan(1); // + key revocation channel
     await new Promise((r) => setTimeout(r, 120)); // a few heartbeats
     const second = await emit(id, epochEvent(id, runId, 2));
-    await publishEvent(t.app.redis, id, second); // duplicate delivery
-    await publishEvent(t.app.redis, id, first); // already replayed
+    await publishEvent(t.app.redis, t.app.channels, id, second); // duplicate delivery
+    await publishEvent(t.app.redis, t.app.channels, id, first); // already replayed
     const fin = await emit(id, {
       type: "experiment.finished",
       data: { experimentId: id, status: "succeeded" },
@@ -133,6 +133,41 @@ describe("GET /v1/experiments/:id/events", () => {
     expect(parseSse(res.body).map((e) => e.id)).toEqual([first.id, second.id, fin.id]);
     expect(res.body).toContain(": heartbeat\n\n");
     expect(res.body.startsWith("retry: 3000\n\n")).toBe(true);
+  });
+
+  it("hears only its own QUEUE_PREFIX's channel, not another deployment's on the same Redis", async () => {
+    const { id, runId } = await newExperiment();
+    expect(t.app.channels.events(id)).toBe(`${t.prefix}:events:${id}`);
+    const pending = t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${id}/events`,
+      headers: bearer(t.keyA),
+    });
+    // Subscribed in Redis (not just asked to), so a message on the wrong channel could arrive.
+    await expect
+      .poll(async () => ((await t.app.redis.pubsub("NUMSUB", t.app.channels.events(id))) as unknown[])[1])
+      .toBe(1);
+    // Same experiment id, other deployments: the default prefix (the channel every deployment
+    // used before channels were prefixed) and another test prefix. Ids no stream has stored, so
+    // only pub/sub could deliver them.
+    for (const [n, prefix] of [
+      ["900000000001", "actlab"],
+      ["900000000002", `${t.prefix}-other`],
+    ] as const) {
+      await publishEvent(t.app.redis, pubsubChannels(prefix), id, {
+        id: n,
+        type: "run.epoch",
+        data: epochEvent(id, runId, 9).data,
+      });
+    }
+    // Published after the foreign ones on the same connection, so they would have arrived first.
+    const own = await emit(id, epochEvent(id, runId, 1));
+    const fin = await emit(id, {
+      type: "experiment.finished",
+      data: { experimentId: id, status: "succeeded" },
+    });
+    const res = await pending;
+    expect(parseSse(res.body).map((e) => e.id)).toEqual([own.id, fin.id]);
   });
 
   it("ends right after the replay when the experiment has already finished", async () => {

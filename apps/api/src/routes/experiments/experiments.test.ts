@@ -1,5 +1,5 @@
 import { LIMITS, ZExperiment, ZProblem } from "@actlab/contracts";
-import { CANCEL_CHANNEL, createRedis, TRAINING_QUEUE } from "@actlab/queue";
+import { createRedis, TRAINING_QUEUE } from "@actlab/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL } from "../../../../../tests/support/index.js";
 import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
@@ -399,7 +399,8 @@ describe("cancel and delete", () => {
     const sub = createRedis(TEST_REDIS_URL, { role: "subscriber" });
     const cancels: string[][] = [];
     sub.on("message", (_c, m) => cancels.push(JSON.parse(m).runIds));
-    await sub.subscribe(CANCEL_CHANNEL);
+    await sub.subscribe(t.app.channels.cancel);
+    expect(t.app.channels.cancel).toBe(`${t.prefix}:cancel`);
 
     const other = await t.app.inject({
       method: "POST",

@@ -211,6 +211,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       await streamEvents(reply.raw, {
         db: app.db,
         hub: app.hub,
+        channels: app.channels,
         experimentId: id,
         lastEventId: parseLastEventId(request.headers["last-event-id"]),
         heartbeatMs: app.config.SSE_HEARTBEAT_MS,
@@ -234,7 +235,10 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       const tenantId = request.auth!.tenantId;
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId, id });
-      await cancelExperiment({ db: app.db, redis: app.redis, producer: app.producer, log: request.log }, id);
+      await cancelExperiment(
+        { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
+        id,
+      );
       return reply.code(202).send(await getExperiment({ sql: app.sql, tenantId, id }));
     },
   );
@@ -253,7 +257,10 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId: request.auth!.tenantId, id });
-      await deleteExperiment({ db: app.db, redis: app.redis, producer: app.producer, log: request.log }, id);
+      await deleteExperiment(
+        { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
+        id,
+      );
       return reply.code(204).send(null);
     },
   );

@@ -1,0 +1,65 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { TEST_REDIS_URL, testPrefix } from "../../../tests/support/index.js";
+import { pubsubChannels } from "./channels.js";
+import { createRedis } from "./connection.js";
+import { publishCancel, publishEvent, publishKeyRevoked } from "./events.js";
+
+const pub = createRedis(TEST_REDIS_URL, { role: "producer" });
+const subs = [
+  createRedis(TEST_REDIS_URL, { role: "subscriber" }),
+  createRedis(TEST_REDIS_URL, { role: "subscriber" }),
+];
+afterAll(() => {
+  pub.disconnect();
+  for (const s of subs) s.disconnect();
+});
+
+describe("pub/sub channels", () => {
+  it("are all under QUEUE_PREFIX", () => {
+    const c = pubsubChannels("acme-prod");
+    expect([c.cancel, c.apiKeyRevoked, c.events("e1")]).toEqual([
+      "acme-prod:cancel",
+      "acme-prod:apikeys:revoked",
+      "acme-prod:events:e1",
+    ]);
+    expect(() => pubsubChannels("")).toThrow(/QUEUE_PREFIX/);
+  });
+
+  it("keep two deployments on one Redis apart: each hears only its own events, cancels and revocations", async () => {
+    const deployments = [pubsubChannels(testPrefix("chan-a")), pubsubChannels(testPrefix("chan-b"))];
+    const experimentId = randomUUID();
+    const heard: Array<Array<[string, string]>> = [[], []];
+    await Promise.all(
+      deployments.map(async (c, i) => {
+        subs[i]!.on("message", (channel: string, message: string) => heard[i]!.push([channel, message]));
+        await subs[i]!.subscribe(c.cancel, c.apiKeyRevoked, c.events(experimentId));
+      }),
+    );
+    for (const [i, c] of deployments.entries()) {
+      await publishEvent(pub, c, experimentId, {
+        id: String(i + 1),
+        type: "experiment.finished",
+        data: { experimentId, status: "succeeded" },
+      });
+      await publishCancel(pub, c, [`run-${i}`]);
+      await publishCancel(pub, c, []); // nothing to say: nothing published
+      await publishKeyRevoked(pub, c, `ak_prefix${i}`);
+    }
+    await expect.poll(() => heard.map((h) => h.length)).toEqual([3, 3]);
+    for (const [i, c] of deployments.entries()) {
+      expect(heard[i]).toEqual([
+        [
+          c.events(experimentId),
+          JSON.stringify({
+            id: String(i + 1),
+            type: "experiment.finished",
+            data: { experimentId, status: "succeeded" },
+          }),
+        ],
+        [c.cancel, JSON.stringify({ runIds: [`run-${i}`] })],
+        [c.apiKeyRevoked, `ak_prefix${i}`],
+      ]);
+    }
+  });
+});
