@@ -15,6 +15,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fas
 import type { TEnv } from "./env.js";
 import { buildProblem } from "./errors.js";
 import { requireApiKey } from "./plugins/app/auth.js";
+import { AuthFailureLimiter } from "./plugins/app/auth-failures.js";
 import infra from "./plugins/app/infra.js";
 import metrics from "./plugins/app/metrics.js";
 import problems from "./plugins/app/problems.js";
@@ -30,9 +31,17 @@ import runs from "./routes/runs/index.js";
 
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL("../../dashboard/dist", import.meta.url));
 
-/** Everything under /v1: API key first, then the per-key rate limit (stored in Redis), then routes. */
+/**
+ * Everything under /v1: API key first (with the per-client limit on failed attempts), then the
+ * per-key rate limit (both stored in Redis), then routes.
+ */
 async function v1(app: FastifyInstance) {
-  app.addHook("onRequest", requireApiKey);
+  const failures = new AuthFailureLimiter(app.redis, {
+    prefix: app.config.QUEUE_PREFIX,
+    limit: app.config.AUTH_FAILURE_LIMIT,
+    windowMs: app.config.AUTH_FAILURE_WINDOW_MS,
+  });
+  app.addHook("onRequest", requireApiKey(failures));
   await app.register(fastifyRateLimit, {
     max: app.config.RATE_LIMIT_MAX,
     timeWindow: app.config.RATE_LIMIT_WINDOW_MS,

@@ -9,6 +9,8 @@ describe("parseEnv", () => {
       HOST: "127.0.0.1",
       QUEUE_PREFIX: "actlab",
       RATE_LIMIT_MAX: 1200,
+      AUTH_FAILURE_LIMIT: 60,
+      AUTH_FAILURE_WINDOW_MS: 60_000,
       TRUST_PROXY: false,
     });
     expect(env.ACTLAB_BOOTSTRAP_API_KEY).toBeUndefined();
@@ -30,9 +32,10 @@ describe("parseEnv", () => {
         DATABASE_URL: "mysql://x",
         ACTLAB_BOOTSTRAP_API_KEY: "short",
         LOG_LEVEL: "loud",
+        AUTH_FAILURE_LIMIT: "0",
       }),
     ).toThrow(
-      /PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*ACTLAB_BOOTSTRAP_API_KEY: must be at least 16[\s\S]*LOG_LEVEL/,
+      /PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*ACTLAB_BOOTSTRAP_API_KEY: must be at least 16[\s\S]*LOG_LEVEL[\s\S]*AUTH_FAILURE_LIMIT/,
     );
   });
 });

@@ -31,6 +31,13 @@ export const ZEnv = z.object({
   /** Requests per key per RATE_LIMIT_WINDOW_MS (stored in Redis, shared by all API processes). */
   RATE_LIMIT_MAX: positiveInt.default(1200),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+  /**
+   * Requests with an unknown or revoked key per client address (IPv6: per /64) per
+   * AUTH_FAILURE_WINDOW_MS; past it, keys this process has not seen valid get 429 without a
+   * Postgres lookup until the window ends (plugins/app/auth.ts).
+   */
+  AUTH_FAILURE_LIMIT: positiveInt.default(60),
+  AUTH_FAILURE_WINDOW_MS: positiveInt.default(60_000),
   /** Trained models kept in memory for /predict (least recently used are dropped). */
   MODEL_CACHE_SIZE: positiveInt.default(16),
   /** SSE comment line interval, so proxies keep the connection open. */

@@ -18,6 +18,7 @@ export const PROBLEMS = {
   unsupportedMediaType: { status: 415, title: "Unsupported media type" },
   activeRunsLimit: { status: 429, title: "Too many active runs" },
   rateLimited: { status: 429, title: "Rate limit exceeded" },
+  tooManyAuthFailures: { status: 429, title: "Too many failed authentications" },
   internal: { status: 500, title: "Internal server error" },
   unavailable: { status: 503, title: "Service temporarily unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;

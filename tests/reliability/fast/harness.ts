@@ -36,6 +36,7 @@ export async function startInProcess(label: string, env: Record<string, string> 
     DASHBOARD_DIR: "/nonexistent-dashboard",
     ACTLAB_BOOTSTRAP_API_KEY: bootstrap,
     RATE_LIMIT_MAX: "1000000",
+    AUTH_FAILURE_LIMIT: "1000000", // the fuzz sends odd keys on purpose; the security test sets its own
     ...env,
   });
   // The same logger options as server.ts (redaction, no query strings), writing to memory.

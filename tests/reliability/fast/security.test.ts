@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../support/paths.js";
-import { checkAuth, checkHeaders, checkLogs, checkRateLimit, checkSqlSources } from "../support/security.js";
+import {
+  checkAuth,
+  checkBogusKeyBurst,
+  checkHeaders,
+  checkLogs,
+  checkRateLimit,
+  checkSqlSources,
+} from "../support/security.js";
 import { startInProcess } from "./harness.js";
 
 // The security checks inside `npm test`, against the API in this process over loopback HTTP
@@ -51,6 +58,25 @@ describe("security", () => {
       expect(r.ok).toBe(100);
     } finally {
       await limited.close();
+    }
+  });
+
+  it("made-up keys from one address are cut at AUTH_FAILURE_LIMIT; known keys and other addresses unaffected", async () => {
+    const guarded = await startInProcess("fastauth", { AUTH_FAILURE_LIMIT: "20" });
+    try {
+      await fetch(`${guarded.target.baseUrl}/v1/presets`, {
+        headers: { authorization: `Bearer ${guarded.target.key}` },
+      }).then((r) => r.arrayBuffer());
+      const r = await checkBogusKeyBurst(guarded.target.baseUrl, 200, {
+        limit: 20,
+        from: "127.0.0.2",
+        otherFrom: "127.0.0.3",
+        validKey: guarded.target.key,
+      });
+      expect(r.violations).toEqual([]);
+      expect([r.unauthorized, r.limited]).toEqual([20, 180]);
+    } finally {
+      await guarded.close();
     }
   });
 

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import http from "node:http";
 import { ZProblem } from "@actlab/contracts";
 import { type FuzzRequest, type FuzzTarget, send } from "./fuzz.js";
 import { percentile } from "./results.js";
@@ -211,23 +212,85 @@ export async function checkRateLimit(
   return { violations: [...new Set(violations)], ok, limited: limited.length, burst };
 }
 
-/** Many requests with made-up keys: all 401, and how long they take (each unknown prefix costs a lookup). */
-export async function checkBogusKeyBurst(baseUrl: string, n: number) {
+/** One GET over its own connection, sent from `localAddress` (any 127.x.y.z works on loopback). */
+function getFrom(baseUrl: string, path: string, headers: Record<string, string>, localAddress: string) {
+  const url = new URL(baseUrl);
+  return new Promise<{ status: number; contentType: string; retryAfter: string | null; text: string }>(
+    (resolve, reject) => {
+      const req = http.get(
+        { host: url.hostname, port: url.port, path, headers, localAddress, agent: false, timeout: 10_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              contentType: String(res.headers["content-type"] ?? ""),
+              retryAfter: (res.headers["retry-after"] as string | undefined) ?? null,
+              text: Buffer.concat(chunks).toString("utf8"),
+            }),
+          );
+          res.on("error", reject);
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+    },
+  );
+}
+
+/**
+ * `n` requests with made-up keys from one client address (`from`, a loopback address no other
+ * check uses, so its failure window starts here), 50 at a time. The API may look up at most
+ * `limit` of them (AUTH_FAILURE_LIMIT): exactly `limit` answer 401, the rest 429 problem+json
+ * with Retry-After. Meanwhile a key the API has already seen (`validKey`) still works from that
+ * address, and a made-up key from another address (`otherFrom`) is still a plain 401.
+ */
+export async function checkBogusKeyBurst(
+  baseUrl: string,
+  n: number,
+  { limit, from, otherFrom, validKey }: { limit: number; from: string; otherFrom: string; validKey: string },
+) {
+  const violations: string[] = [];
   const times: number[] = [];
   const statuses = new Map<number, number>();
+  const refused: Array<{ contentType: string; retryAfter: string | null; text: string }> = [];
+  const bogus = (i: number) => `Bearer ak_${i.toString(36).padStart(8, "0")}${"x".repeat(35)}`;
   const one = async (i: number) => {
     const started = performance.now();
-    const r = await fetch(`${baseUrl}/v1/experiments`, {
-      headers: { authorization: `Bearer ak_${i.toString(36).padStart(8, "0")}${"x".repeat(35)}` },
-    });
-    await r.arrayBuffer();
+    const r = await getFrom(baseUrl, "/v1/experiments", { authorization: bogus(i) }, from);
     times.push(performance.now() - started);
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    if (r.status === 429) refused.push(r);
   };
   for (let i = 0; i < n; i += 50)
     await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => one(i + k)));
-  const violations = [...statuses.keys()].filter((s) => s !== 401).map((s) => `${statuses.get(s)}× ${s}`);
-  return { violations, p99: percentile(times, 99), n };
+  const unauthorized = statuses.get(401) ?? 0;
+  const limited = statuses.get(429) ?? 0;
+  if (unauthorized !== Math.min(n, limit))
+    violations.push(`${unauthorized} × 401, expected ${Math.min(n, limit)}`);
+  for (const s of statuses.keys()) if (s !== 401 && s !== 429) violations.push(`${statuses.get(s)}× ${s}`);
+  for (const r of refused.slice(0, 20)) {
+    let type = "";
+    try {
+      type = (JSON.parse(r.text) as { type?: string }).type ?? "";
+    } catch {}
+    if (!/^application\/problem\+json/.test(r.contentType) || !(Number(r.retryAfter) > 0))
+      violations.push("429 without problem+json/Retry-After");
+    if (type !== "/problems/too-many-auth-failures") violations.push(`429 of type ${type}`);
+  }
+  const valid = await getFrom(baseUrl, "/v1/experiments", { authorization: `Bearer ${validKey}` }, from);
+  if (valid.status !== 200) violations.push(`a known valid key from the flooding address → ${valid.status}`);
+  const other = await getFrom(baseUrl, "/v1/experiments", { authorization: bogus(n + 1) }, otherFrom);
+  if (other.status !== 401) violations.push(`a made-up key from another address → ${other.status}`);
+  return {
+    violations: [...new Set(violations)],
+    p99: percentile(times, 99),
+    n,
+    unauthorized,
+    limited,
+    retryAfter: Number(refused[0]?.retryAfter ?? 0),
+  };
 }
 
 function walk(dir: string, out: string[] = []): string[] {

@@ -234,6 +234,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ACTLAB_BOOTSTRAP_API_KEY: apiKey,
     DASHBOARD_DIR: "/nonexistent-dashboard",
     RATE_LIMIT_MAX: "1000000",
+    AUTH_FAILURE_LIMIT: "1000000", // the fuzz sends odd keys on purpose; security sets its own
     ...opts.apiEnv,
   };
   const workerEnv: Record<string, string> = { ...common, ...FAST_WORKER_ENV, ...opts.workerEnv };

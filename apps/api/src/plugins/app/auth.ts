@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { AppError } from "../../errors.js";
+import type { AuthFailureLimiter } from "./auth-failures.js";
 
 function presentedKey(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -17,19 +18,49 @@ function presentedKey(request: FastifyRequest): string | null {
 /**
  * onRequest hook of every /v1 route: the caller's tenant comes from its API key, so every
  * query below is scoped by `request.auth.tenantId`.
+ *
+ * A key this process has already seen valid is verified from memory and never meets the
+ * failed-attempt limit, so a user keeps working while someone behind the same address (an office
+ * NAT, a shared proxy) floods us with made-up keys. Every other key costs a Postgres lookup, and
+ * those are what the limit guards: counted per client address before the lookup, uncounted if the
+ * key was valid, refused with 429 once the client has `AUTH_FAILURE_LIMIT` failures in its window.
+ * The price: a valid key this process has not seen yet (a new key, or a freshly started process),
+ * sent from an address that is over the limit, waits for that window to end too; we cannot tell
+ * it from a made-up one without the very lookup the limit exists to avoid. Requests without any
+ * key are not counted: they cost no lookup.
  */
-export async function requireApiKey(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const key = presentedKey(request);
-  const challenge = { "www-authenticate": 'Bearer realm="actlab"' };
-  if (!key) {
-    throw new AppError("unauthorized", "send `Authorization: Bearer <API key>`", { headers: challenge });
-  }
-  const auth = await request.server.apiKeys.verify(key);
-  if (!auth) {
-    throw new AppError("unauthorized", "this API key is unknown or revoked", {
-      headers: { "www-authenticate": 'Bearer realm="actlab", error="invalid_token"' },
-    });
-  }
-  request.auth = auth;
-  reply.header("cache-control", "private, no-store");
+export function requireApiKey(failures: AuthFailureLimiter) {
+  return async function requireApiKey(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const key = presentedKey(request);
+    const challenge = { "www-authenticate": 'Bearer realm="actlab"' };
+    if (!key) {
+      throw new AppError("unauthorized", "send `Authorization: Bearer <API key>`", { headers: challenge });
+    }
+    const { apiKeys } = request.server;
+    let auth: Awaited<ReturnType<typeof apiKeys.verify>>;
+    if (apiKeys.knownValid(key)) {
+      auth = await apiKeys.verify(key);
+    } else {
+      const gate = await failures.take(request.ip);
+      if (gate.blocked) {
+        if (gate.firstBlock)
+          request.log.warn({ client: request.ip }, "too many failed API-key attempts; refusing unknown keys");
+        const seconds = Math.max(1, Math.ceil(gate.retryAfterMs / 1000));
+        throw new AppError(
+          "tooManyAuthFailures",
+          `too many requests with unknown or revoked API keys from this address; retry in ${seconds} s`,
+          { headers: { "retry-after": String(seconds) } },
+        );
+      }
+      auth = await apiKeys.verify(key);
+      if (auth && gate.counted) failures.giveBack(request.ip);
+    }
+    if (!auth) {
+      throw new AppError("unauthorized", "this API key is unknown or revoked", {
+        headers: { "www-authenticate": 'Bearer realm="actlab", error="invalid_token"' },
+      });
+    }
+    request.auth = auth;
+    reply.header("cache-control", "private, no-store");
+  };
 }
