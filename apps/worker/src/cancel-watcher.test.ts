@@ -35,7 +35,7 @@ describe("cancel watcher", () => {
     await publishCancel(pub, a, ["run-1"]);
     // Published after a's cancel on the same connection: once b hears it, b would have heard a's.
     await publishCancel(pub, b, ["run-2"]);
-    await expect.poll(() => stopped.length).toBe(2);
+    await expect.poll(() => stopped.length, { timeout: 15_000 }).toBe(2);
     expect(stopped.sort()).toEqual(["a:run-1", "b:run-2"]);
   });
 });

@@ -46,7 +46,7 @@ describe("pub/sub channels", () => {
       await publishCancel(pub, c, []); // nothing to say: nothing published
       await publishKeyRevoked(pub, c, `ak_prefix${i}`);
     }
-    await expect.poll(() => heard.map((h) => h.length)).toEqual([3, 3]);
+    await expect.poll(() => heard.map((h) => h.length), { timeout: 15_000 }).toEqual([3, 3]);
     for (const [i, c] of deployments.entries()) {
       expect(heard[i]).toEqual([
         [

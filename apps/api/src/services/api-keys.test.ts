@@ -62,14 +62,14 @@ describe("API keys", () => {
       );
       expect(cli.stdout).toContain(`revoked ${key.slice(0, 12)}`);
       expect(cli.stderr).toBe("");
-      await expect.poll(() => status(t)).toBe(401);
+      await expect.poll(() => status(t), { timeout: 15_000 }).toBe(401);
       // u did not hear t's revocation (it would answer 401 from its database if it had)…
       expect(await status(u)).toBe(200);
       // …and does hear its own channel.
       const pub = createRedis(TEST_REDIS_URL, { role: "subscriber" });
       await publishKeyRevoked(pub, u.app.channels, key.slice(0, 12));
       pub.disconnect();
-      await expect.poll(() => status(u)).toBe(401);
+      await expect.poll(() => status(u), { timeout: 15_000 }).toBe(401);
       expect(await revokeApiKey(t.database.db, key)).toEqual([]);
     } finally {
       await u.close();

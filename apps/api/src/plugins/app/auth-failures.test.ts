@@ -104,7 +104,7 @@ describe("failed API-key attempts per client address", () => {
 describe("the failure window", () => {
   let short: TestApi;
   beforeAll(async () => {
-    short = await startTestApi("authwin", { AUTH_FAILURE_LIMIT: "2", AUTH_FAILURE_WINDOW_MS: "1500" });
+    short = await startTestApi("authwin", { AUTH_FAILURE_LIMIT: "2", AUTH_FAILURE_WINDOW_MS: "4000" });
   }, 60_000);
   afterAll(async () => short?.close());
 
@@ -115,7 +115,7 @@ describe("the failure window", () => {
     expect(statuses).toEqual([401, 401, 429]);
     await expect
       .poll(async () => (await get(generateApiKey(), from, short.app)).statusCode, {
-        timeout: 10_000,
+        timeout: 20_000,
         interval: 250,
       })
       .toBe(401);

@@ -145,7 +145,9 @@ describe("GET /v1/experiments/:id/events", () => {
     });
     // Subscribed in Redis (not just asked to), so a message on the wrong channel could arrive.
     await expect
-      .poll(async () => ((await t.app.redis.pubsub("NUMSUB", t.app.channels.events(id))) as unknown[])[1])
+      .poll(async () => ((await t.app.redis.pubsub("NUMSUB", t.app.channels.events(id))) as unknown[])[1], {
+        timeout: 15_000,
+      })
       .toBe(1);
     // Same experiment id, other deployments: the default prefix (the channel every deployment
     // used before channels were prefixed) and another test prefix. Ids no stream has stored, so
