@@ -113,8 +113,17 @@ export async function storeEpoch(
     checkpoint,
   }: { runId: string; workerId: string; metrics: TEpochMetrics; checkpoint: TrainCheckpoint },
 ): Promise<{ cancelRequested: boolean }> {
-  const { epoch, preluAlphaMean, ...values } = metrics;
-  const row = { ...values, preluAlphaMean: preluAlphaMean ?? [] };
+  const { epoch, gradNorms, deadFraction, saturatedFraction, preluAlphaMean, ...values } = metrics;
+  // Scalar lists as `{ set }`: Prisma 7's query-plan cache parameterises those, but writes a bare
+  // array's numbers into the cache key, so every epoch compiled a new plan (~4 ms) and kept it
+  // (~17 KB, up to its 1,000-entry limit: +18 MB of worker heap, see docs/reliability.md).
+  const row = {
+    ...values,
+    gradNorms: { set: gradNorms },
+    deadFraction: { set: deadFraction },
+    saturatedFraction: { set: saturatedFraction },
+    preluAlphaMean: { set: preluAlphaMean ?? [] },
+  };
   const weights = new Uint8Array(checkpoint.weights);
   const state = checkpoint.state as Prisma.InputJsonValue;
   return withRetry(() =>
