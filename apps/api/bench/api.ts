@@ -161,6 +161,8 @@ interface Row {
   server: string;
   /** Server CPU time per request (load-independent cost; Linux only). */
   cpuMsPerRequest: number;
+  /** CPU time of the server's Postgres backends per request. */
+  pgCpuMsPerRequest: number;
   rps: number;
   p50: number;
   p99: number;
@@ -187,7 +189,9 @@ function startChild(
       "--port",
       String(args.port),
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    // Names the server's Postgres sessions (node-postgres reads PGAPPNAME), so the bench can
+    // find their backend processes and add up the database CPU each server causes.
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, PGAPPNAME: `actlab-bench-${kind}` } },
   );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start in 60 s`)), 60_000);
@@ -220,6 +224,15 @@ interface Target {
   path: string;
   id: string;
   headers: (i: number) => Record<string, string>;
+}
+
+/** CPU seconds the Postgres backends of a bench server (by application_name) have used so far. */
+async function postgresCpuSeconds(monitor: pg.Pool, server: Target["server"]): Promise<number> {
+  const { rows } = await monitor.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+    [`actlab-bench-${server}`],
+  );
+  return rows.reduce((sum, r) => sum + cpuSeconds(r.pid), 0);
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
@@ -274,7 +287,7 @@ type Scenario = (typeof SCENARIOS)[number];
 async function measure(
   t: Target,
   scenario: Scenario,
-  { duration, connections }: { duration: number; connections: number },
+  { duration, connections, monitor }: { duration: number; connections: number; monitor: pg.Pool },
 ): Promise<Row> {
   let n = 0;
   // A short unrecorded run of the same scenario first: the previous one (other routes) leaves
@@ -295,6 +308,8 @@ async function measure(
       ],
     });
   }
+  // The pools are full after the warm-up above, so the same backends serve the whole window.
+  const pgCpuBefore = await postgresCpuSeconds(monitor, t.server);
   const cpuBefore = cpuSeconds(t.pid);
   const r =
     scenario === "POST /v1/experiments"
@@ -316,6 +331,8 @@ async function measure(
     scenario,
     server: t.server,
     cpuMsPerRequest: ((cpuSeconds(t.pid) - cpuBefore) * 1000) / Math.max(1, r.requests.total),
+    pgCpuMsPerRequest:
+      (((await postgresCpuSeconds(monitor, t.server)) - pgCpuBefore) * 1000) / Math.max(1, r.requests.total),
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -332,7 +349,9 @@ async function finishQueuedRuns(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
+    // What workers do when runs end: the runs, then their experiments' status (refreshExperimentStatus).
     await client.query(`UPDATE runs SET status = 'succeeded' WHERE status IN ('queued', 'running')`);
+    await client.query(`UPDATE experiments SET status = 'succeeded' WHERE status IN ('queued', 'running')`);
   } finally {
     await client.end();
   }
@@ -375,6 +394,7 @@ async function runnerMain({
     }
     // Rounds alternate the two servers, so load from anything else on the machine hits both alike.
     const rows: Row[] = [];
+    const monitor = new pg.Pool({ connectionString: databaseUrl, max: 1 });
     const scenarios = SCENARIOS.filter((s) => !only || s.toLowerCase().startsWith(only.toLowerCase()));
     for (let round = 1; round <= rounds; round++) {
       for (const scenario of scenarios) {
@@ -383,10 +403,11 @@ async function runnerMain({
           // No worker consumes the bench's jobs: mark earlier rounds' runs finished, as workers
           // would, so no tenant reaches its active-runs limit and POST measures creation, not 429s.
           await finishQueuedRuns(databaseUrl);
-          rows.push(await measure(t, scenario, { duration, connections }));
+          rows.push(await measure(t, scenario, { duration, connections, monitor }));
         }
       }
     }
+    await monitor.end();
     for (const c of children) await stopChild(c);
     const table = formatTable(rows, { duration, connections, rounds, scenarios });
     process.stdout.write(`${table}\n`);
@@ -421,8 +442,8 @@ function formatTable(
       `${connections} connections · ${rounds} alternating rounds of ${duration} s per scenario and server (median shown) · ` +
       `servers and load generator in separate processes on 127.0.0.1 · Postgres pool ${POOL_SIZE} each`,
     "",
-    "| scenario | actlab req/s | baseline req/s | actlab/baseline | actlab p50 / p99 ms | baseline p50 / p99 ms | server CPU ms/request (actlab / baseline) | non-2xx+errors (actlab/baseline) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | actlab req/s | baseline req/s | actlab/baseline | actlab p50 / p99 ms | baseline p50 / p99 ms | server CPU ms/request (actlab / baseline) | Postgres CPU ms/request (actlab / baseline) | non-2xx+errors (actlab/baseline) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   const pick = (scenario: Scenario, server: string) =>
     rows.filter((r) => r.scenario === scenario && r.server === server);
@@ -433,9 +454,11 @@ function formatTable(
     const lat = (xs: Row[]) => `${median(xs.map((r) => r.p50))} / ${median(xs.map((r) => r.p99))}`;
     const errors = (xs: Row[]) => xs.reduce((s, r) => s + r.errors, 0);
     const cpu = (xs: Row[]) => median(xs.map((r) => r.cpuMsPerRequest));
+    const pgCpu = (xs: Row[]) => median(xs.map((r) => r.pgCpuMsPerRequest));
     lines.push(
       `| ${scenario} | ${rps(a).toFixed(0)} | ${rps(b).toFixed(0)} | ${(rps(a) / rps(b)).toFixed(2)} | ` +
-        `${lat(a)} | ${lat(b)} | ${cpu(a).toFixed(3)} / ${cpu(b).toFixed(3)} | ${errors(a)} / ${errors(b)} |`,
+        `${lat(a)} | ${lat(b)} | ${cpu(a).toFixed(3)} / ${cpu(b).toFixed(3)} | ` +
+        `${pgCpu(a).toFixed(3)} / ${pgCpu(b).toFixed(3)} | ${errors(a)} / ${errors(b)} |`,
     );
   }
   const perRound = scenarios.map(

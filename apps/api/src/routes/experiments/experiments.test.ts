@@ -1,8 +1,10 @@
 import { LIMITS, ZExperiment, ZProblem } from "@actlab/contracts";
 import { createRedis, TRAINING_QUEUE } from "@actlab/queue";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL } from "../../../../../tests/support/index.js";
 import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { tenantLockKey } from "../../services/experiments.js";
 
 let t: TestApi;
 beforeAll(async () => {
@@ -24,6 +26,8 @@ describe("POST /v1/experiments", () => {
     const res = await create(t.keyA);
     expect(res.statusCode).toBe(202);
     const exp = ZExperiment.parse(res.json());
+    // The route serializes without re-validating: its body must be exactly the schema, no extra field.
+    expect(res.json()).toStrictEqual(exp);
     expect(res.headers.location).toBe(`/v1/experiments/${exp.id}`);
     expect(exp.status).toBe("queued");
     expect(exp.runs).toHaveLength(4);
@@ -258,6 +262,7 @@ describe("GET /v1/experiments/:id", () => {
     });
     expect(res.statusCode).toBe(200);
     const got = ZExperiment.parse(res.json());
+    expect(res.json()).toStrictEqual(got);
     const relu = got.summary[0]!;
     expect(relu.runs).toBe(2);
     expect(relu.testAccuracy.mean).toBeCloseTo(0.85, 10);
@@ -578,6 +583,91 @@ describe("active runs per tenant", () => {
       expect(over.statusCode).toBe(429);
       expect(over.json().detail).toContain("this tenant has 256 queued or running runs");
     } finally {
+      await fresh.close();
+    }
+  });
+
+  it("counts the runs exactly when an experiment's run count is unknown (rows not made by the API)", async () => {
+    const fresh = await startTestApi("limit3");
+    try {
+      // 250 queued runs in an experiment stored without runCount, as a script or an older version might.
+      await fresh.database.db.experiment.create({
+        data: {
+          tenantId: fresh.tenantA,
+          name: "imported",
+          spec: {},
+          runs: {
+            create: Array.from({ length: 250 }, (_, i) => ({
+              variantIndex: i,
+              variant: { activation: "relu" },
+              repeat: 0,
+              seed: 1,
+              device: "cpu",
+              epochs: 1,
+            })),
+          },
+        },
+      });
+      const over = await fresh.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: bearer(fresh.keyA),
+        payload: { ...SMALL_SPEC, training: { ...SMALL_SPEC.training, repeats: 4 } }, // 8 runs
+      });
+      expect(over.statusCode).toBe(429);
+      expect(over.json().detail).toContain(
+        "this tenant has 250 queued or running runs and the experiment adds 8",
+      );
+      const fits = await fresh.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: bearer(fresh.keyA),
+        payload: { ...SMALL_SPEC, training: { ...SMALL_SPEC.training, repeats: 3 } }, // 6 runs
+      });
+      expect(fits.statusCode).toBe(202);
+      const stored = await fresh.database.db.experiment.findUniqueOrThrow({ where: { id: fits.json().id } });
+      expect(stored.runCount).toBe(6);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("a tenant's burst waiting on its lock holds one pooled connection, so other tenants are served", async () => {
+    const fresh = await startTestApi("burst", { DB_POOL_SIZE: "3" });
+    // Another session holds tenant A's advisory lock, as a slow creation in another API process would.
+    const holder = new pg.Client({ connectionString: fresh.database.url });
+    await holder.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock($1, $2)", [0x61637431, tenantLockKey(fresh.tenantA)]);
+      const burst = Array.from({ length: 12 }, () =>
+        fresh.app.inject({
+          method: "POST",
+          url: "/v1/experiments",
+          headers: bearer(fresh.keyA),
+          payload: SMALL_SPEC,
+        }),
+      );
+      // With every pooled connection waiting on A's lock, B would wait for the pool and get a 503 after 5 s.
+      const started = Date.now();
+      const b = await fresh.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: bearer(fresh.keyB),
+        payload: SMALL_SPEC,
+      });
+      expect(b.statusCode).toBe(202);
+      const read = await fresh.app.inject({
+        url: `/v1/experiments/${b.json().id}`,
+        headers: bearer(fresh.keyB),
+      });
+      expect(read.statusCode).toBe(200);
+      expect(Date.now() - started).toBeLessThan(4_000);
+      await holder.query("SELECT pg_advisory_unlock($1, $2)", [0x61637431, tenantLockKey(fresh.tenantA)]);
+      const answers = await Promise.all(burst);
+      expect(answers.map((r) => r.statusCode)).toEqual(Array(12).fill(202));
+      expect(await fresh.database.db.experiment.count({ where: { tenantId: fresh.tenantA } })).toBe(12);
+    } finally {
+      await holder.end();
       await fresh.close();
     }
   });

@@ -19,7 +19,8 @@ import { listExperiments } from "../../services/experiment-list.js";
 import { assertExperimentVisible, createExperiment, getExperiment } from "../../services/experiments.js";
 import { experimentMetrics } from "../../services/metrics-series.js";
 import { parseLastEventId, streamEvents } from "../../services/sse.js";
-import { BEARER, COMMON_ERRORS, commaList, problemResponses, ZIdParams } from "../schemas.js";
+import { TenantTurns } from "../../services/tenant-turns.js";
+import { BEARER, COMMON_ERRORS, commaList, dtoSerializer, problemResponses, ZIdParams } from "../schemas.js";
 
 /** The body as documented: a full spec, or a preset id plus any overrides. */
 const ZCreateBody = z.union([
@@ -94,10 +95,13 @@ const ZMetricsQuery = z.object({
 });
 
 const experiments: FastifyPluginAsyncZod = async (app) => {
+  // Per app instance: each API process serializes its own tenants' creations (see TenantTurns).
+  const turns = new TenantTurns();
   app.post(
     "/experiments",
     {
       validatorCompiler: createValidator,
+      serializerCompiler: dtoSerializer,
       schema: {
         summary: "Submit an experiment (every variant × repeat becomes a queued run)",
         tags: ["experiments"],
@@ -111,6 +115,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       const { experiment, replayed } = await createExperiment({
         sql: app.sql,
         producer: app.producer,
+        turns,
         log: request.log,
         tenantId: request.auth!.tenantId,
         spec: request.body as TExperimentSpec,
@@ -145,6 +150,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/experiments/:id",
     {
+      serializerCompiler: dtoSerializer,
       schema: {
         summary: "One experiment with its runs and a per-variant summary",
         tags: ["experiments"],
