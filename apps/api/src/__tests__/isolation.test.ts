@@ -34,6 +34,8 @@ const routes = () =>
     ["GET", `/v1/experiments/${experimentId}`],
     ["GET", `/v1/experiments/${experimentId}/metrics`],
     ["GET", `/v1/experiments/${experimentId}/events`],
+    ["GET", `/v1/experiments/${experimentId}/report`],
+    ["GET", `/v1/experiments/${experimentId}/report?format=markdown`],
     ["POST", `/v1/experiments/${experimentId}/cancel`],
     ["DELETE", `/v1/experiments/${experimentId}`],
     ["GET", `/v1/runs/${runId}`],
