@@ -64,6 +64,11 @@ export const ZEnv = z
     /** SIGTERM: after this long without the current batch finishing, exit anyway (the run resumes elsewhere). */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(8_000),
     DB_POOL_SIZE: positiveInt.max(50).default(4),
+    /**
+     * The training thread (wasm/cpu backends) is replaced after this many runs: TensorFlow.js
+     * keeps every layer name it made (~1.3 KB per run), so its heap would otherwise only grow.
+     */
+    TRAINER_REPLACE_AFTER_RUNS: positiveInt.default(1_000),
   })
   .superRefine((env, ctx) => {
     const worstRestart = env.WORKER_LOCK_DURATION_MS + 2 * env.WORKER_STALLED_INTERVAL_MS;

@@ -40,6 +40,8 @@ export async function startWorkerApp({
       ...(env.FASHION_MNIST_DIR ? { fashionMnistDir: env.FASHION_MNIST_DIR } : {}),
     },
     onCrash: (err) => onFatal(err),
+    replaceAfterRuns: env.TRAINER_REPLACE_AFTER_RUNS,
+    onReplace: (info) => logger.info(info, "training thread replaced"),
   });
   const backend = await trainer.start();
   logger.info({ backend }, "training backend ready");

@@ -59,9 +59,15 @@ function spawnThread(): Worker {
   return new Worker(boot, { eval: true });
 }
 
+/** Backends whose thread can be replaced: native TensorFlow cannot always be loaded twice (see onCrash). */
+const REPLACEABLE: readonly BackendName[] = ["wasm", "cpu"];
+
 /**
  * The main-thread side of the one training thread of this process. The thread is started once
- * (TensorFlow.js initialised once, datasets cached) and restarted if it dies.
+ * (TensorFlow.js initialised once, datasets cached), restarted if it dies and, on the wasm and
+ * cpu backends, replaced between runs after `replaceAfterRuns` runs: TensorFlow.js layers keep
+ * every variable and tensor name they ever made in a module-level map (~1.3 KB per tiny run, no
+ * way to clear it), so a thread that lived forever would grow without bound.
  */
 export class TrainerThread {
   private worker: Worker | null = null;
@@ -69,6 +75,10 @@ export class TrainerThread {
   private onMessage: ((msg: FromThread) => void) | null = null;
   private onExit: ((err: Error) => void) | null = null;
   private closing = false;
+  private backend: BackendName | null = null;
+  private runsInThread = 0;
+  /** Threads retired on purpose: their exit is not a crash. */
+  private readonly retired = new WeakSet<Worker>();
 
   constructor(
     private readonly opts: {
@@ -81,6 +91,9 @@ export class TrainerThread {
        * the same process (tensorflow/tfjs#8388).
        */
       onCrash?: (err: Error) => void;
+      /** Replace the thread (wasm/cpu) after this many runs; default never. */
+      replaceAfterRuns?: number;
+      onReplace?: (info: { runs: number; backend: BackendName }) => void;
     },
   ) {}
 
@@ -94,6 +107,8 @@ export class TrainerThread {
       worker.on("message", (msg: FromThread) => {
         if (msg.type === "ready") {
           initialised = true;
+          this.backend = msg.backend;
+          this.runsInThread = 0;
           resolve(msg.backend);
         } else if (msg.type === "init-failed") {
           reject(new TrainerError(msg.error));
@@ -105,6 +120,7 @@ export class TrainerThread {
           this.worker = null;
           this.ready = null;
         }
+        if (this.retired.has(worker)) return;
         if (!initialised) reject(err);
         this.onExit?.(err);
         if (initialised && !this.closing) this.opts.onCrash?.(err);
@@ -188,8 +204,10 @@ export class TrainerThread {
         worker.postMessage(train);
       });
     })();
+    const counted = result.finally(() => this.afterRun());
+    counted.catch(() => {}); // the caller handles `result`'s rejection
     return {
-      result,
+      result: counted,
       stop(kind) {
         // The first reason wins: a cancel is not turned into a hand-back by a later SIGTERM.
         Atomics.compareExchange(flag, 0, STOP.none, kind === "cancel" ? STOP.cancel : STOP.shutdown);
@@ -199,6 +217,20 @@ export class TrainerThread {
         return v === STOP.cancel ? "cancel" : v === STOP.shutdown ? "shutdown" : null;
       },
     };
+  }
+
+  /** Between runs: retires the thread once it has trained `replaceAfterRuns`; the next run starts a new one. */
+  private afterRun(): void {
+    const worker = this.worker;
+    const limit = this.opts.replaceAfterRuns;
+    if (!worker || !limit || this.closing || !this.backend || !REPLACEABLE.includes(this.backend)) return;
+    this.runsInThread += 1;
+    if (this.runsInThread < limit) return;
+    this.retired.add(worker);
+    this.worker = null;
+    this.ready = null;
+    this.opts.onReplace?.({ runs: this.runsInThread, backend: this.backend });
+    void worker.terminate();
   }
 
   async close(): Promise<void> {
