@@ -1,4 +1,4 @@
-import type { PubSubChannels } from "@actlab/queue";
+import { type PubSubChannels, subscribeWhenReady } from "@actlab/queue";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -42,8 +42,9 @@ export class CancelWatcher {
         }
       }
     });
-    // ioredis re-subscribes by itself after a reconnect (autoResubscribe).
-    await subscriber.subscribe(channels.cancel);
+    // Not before the connection is ready (see whenReady); ioredis re-subscribes by itself after a
+    // reconnect (autoResubscribe).
+    await subscribeWhenReady(subscriber, channels.cancel);
     return watcher;
   }
 

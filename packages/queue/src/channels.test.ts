@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL, testPrefix } from "../../../tests/support/index.js";
 import { pubsubChannels } from "./channels.js";
-import { createRedis } from "./connection.js";
+import { createRedis, subscribeWhenReady, whenReady } from "./connection.js";
 import { publishCancel, publishEvent, publishKeyRevoked } from "./events.js";
 
 const pub = createRedis(TEST_REDIS_URL, { role: "producer" });
@@ -33,9 +33,18 @@ describe("pub/sub channels", () => {
     await Promise.all(
       deployments.map(async (c, i) => {
         subs[i]!.on("message", (channel: string, message: string) => heard[i]!.push([channel, message]));
-        await subs[i]!.subscribe(c.cancel, c.apiKeyRevoked, c.events(experimentId));
+        await subscribeWhenReady(subs[i]!, c.cancel, c.apiKeyRevoked, c.events(experimentId));
       }),
     );
+    await whenReady(pub); // a producer connection refuses commands until then
+    for (const c of deployments) {
+      expect(await pub.pubsub("NUMSUB", c.cancel, c.events(experimentId))).toEqual([
+        c.cancel,
+        1,
+        c.events(experimentId),
+        1,
+      ]);
+    }
     for (const [i, c] of deployments.entries()) {
       await publishEvent(pub, c, experimentId, {
         id: String(i + 1),
@@ -61,5 +70,34 @@ describe("pub/sub channels", () => {
         [c.apiKeyRevoked, `ak_prefix${i}`],
       ]);
     }
+  });
+});
+
+describe("subscribeWhenReady", () => {
+  it("subscribes for real when asked during the connect handshake (ioredis#2037)", async () => {
+    const checker = createRedis(TEST_REDIS_URL, { role: "worker" });
+    try {
+      for (let i = 0; i < 10; i++) {
+        const sub = createRedis(TEST_REDIS_URL, { role: "subscriber" });
+        try {
+          // The moment a plain subscribe() raced the ready check and lost the subscription.
+          await new Promise<void>((resolve) => sub.once("connect", () => resolve()));
+          const channel = `${testPrefix("handshake")}:events:x`;
+          await subscribeWhenReady(sub, channel);
+          expect(await checker.pubsub("NUMSUB", channel)).toEqual([channel, 1]);
+        } finally {
+          sub.disconnect();
+        }
+      }
+    } finally {
+      checker.disconnect();
+    }
+  });
+
+  it("rejects instead of waiting forever on a closed connection", async () => {
+    const sub = createRedis(TEST_REDIS_URL, { role: "subscriber" });
+    const waiting = whenReady(sub);
+    sub.disconnect();
+    await expect(waiting).rejects.toThrow(/closed/);
   });
 });

@@ -30,3 +30,42 @@ export async function checkEvictionPolicy(redis: Redis): Promise<string | null> 
     return null; // CONFIG may be disabled on managed Redis; nothing to check then.
   }
 }
+
+const pendingReady = new WeakMap<Redis, Promise<void>>();
+
+/**
+ * Resolves when the connection is ready for commands (at once if it is); rejects if it is closed
+ * for good first. Subscriber connections must wait for this before (un)subscribing: ioredis 5
+ * (since 5.8.2) writes SUBSCRIBE during its connect handshake when asked early, where it races
+ * the ready check's INFO (redis/ioredis#2037). The subscribe promise then resolves, yet the ready
+ * check fails, the connection is dropped and reconnects, and messages published meanwhile are
+ * lost; we saw a test subscriber hear nothing for 18 s. ioredis 6 fixes it; BullMQ 5 uses 5.
+ */
+export function whenReady(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  if (redis.status === "end") return Promise.reject(new Error("the Redis connection is closed"));
+  let p = pendingReady.get(redis);
+  if (!p) {
+    // One pair of listeners per connection however many callers wait (SSE streams during an outage).
+    p = new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        redis.off("end", onEnd);
+        resolve();
+      };
+      const onEnd = () => {
+        redis.off("ready", onReady);
+        reject(new Error("the Redis connection is closed"));
+      };
+      redis.once("ready", onReady);
+      redis.once("end", onEnd);
+    }).finally(() => pendingReady.delete(redis));
+    pendingReady.set(redis, p);
+  }
+  return p;
+}
+
+/** SUBSCRIBE once the connection is ready (see whenReady); ioredis resubscribes after reconnects. */
+export async function subscribeWhenReady(redis: Redis, ...channels: string[]): Promise<void> {
+  await whenReady(redis);
+  await redis.subscribe(...channels);
+}

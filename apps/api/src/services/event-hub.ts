@@ -1,3 +1,4 @@
+import { whenReady } from "@actlab/queue";
 import type { Redis } from "ioredis";
 
 type Listener = (message: string) => void;
@@ -39,19 +40,21 @@ export class EventHub {
   listen(channelName: string, fn: Listener): { remove: () => void; ready: Promise<boolean> } {
     let channel = this.channels.get(channelName);
     if (!channel) {
-      const subscribed = this.sub.subscribe(channelName).then(
-        () => true,
-        () => false,
-      );
+      const created: Channel = { listeners: new Set(), ready: Promise.resolve(false) };
+      // Only once the connection is ready (whenReady says why), and only if still wanted then.
+      const subscribed = whenReady(this.sub)
+        .then(() => (this.channels.get(channelName) === created ? this.sub.subscribe(channelName) : null))
+        .then(
+          () => true,
+          () => false,
+        );
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), this.subscribeTimeoutMs);
         timer.unref();
       });
-      channel = {
-        listeners: new Set(),
-        ready: Promise.race([subscribed, timeout]).finally(() => clearTimeout(timer)),
-      };
+      created.ready = Promise.race([subscribed, timeout]).finally(() => clearTimeout(timer));
+      channel = created;
       this.channels.set(channelName, channel);
     }
     channel.listeners.add(fn);
@@ -61,7 +64,9 @@ export class EventHub {
       c.listeners.delete(fn);
       if (!c.listeners.size) {
         this.channels.delete(channelName);
-        this.sub.unsubscribe(channelName).catch(() => {});
+        whenReady(this.sub)
+          .then(() => (this.channels.has(channelName) ? null : this.sub.unsubscribe(channelName)))
+          .catch(() => {});
       }
     };
     return { remove, ready: channel.ready };
