@@ -28,8 +28,10 @@ const mb = (b: number) => b / 1024 / 1024;
 const median = (xs: number[]) => percentile(xs, 50);
 
 /**
- * Per worker process: RSS (main-thread samples) after warm-up vs at the end, the training
- * thread's JS heap, its wasm linear memory (which only grows) and its live tensor count.
+ * Per worker process: RSS (main-thread samples) after warm-up vs at the end; each thread's JS heap
+ * just after its latest major GC (heapUsed at a random moment is mostly garbage V8 has not
+ * collected yet: it swung 20→54 MB between GCs with nothing leaking); the training thread's wasm
+ * linear memory (which only grows) and its live tensor count.
  */
 function memoryFigures(samples: ProbeSample[], from: number, to: number) {
   const during = samples.filter((x) => x.t >= from && x.t <= to);
@@ -39,6 +41,7 @@ function memoryFigures(samples: ProbeSample[], from: number, to: number) {
     const thread = during.filter((x) => x.pid === pid && !x.main);
     const early = <T>(xs: T[]) => xs.slice(Math.floor(xs.length / 5), Math.floor((2 * xs.length) / 5)); // after warm-up
     const late = <T>(xs: T[]) => xs.slice(Math.floor((4 * xs.length) / 5));
+    const afterGc = (xs: ProbeSample[]) => median(xs.flatMap((x) => (x.heapAfterGc ? [x.heapAfterGc] : [])));
     const tensors = thread.filter((x) => x.tensors !== null).map((x) => x.tensors!);
     const half = Math.floor(tensors.length / 2);
     const wasm = thread.map((x) => x.wasm ?? 0);
@@ -48,8 +51,12 @@ function memoryFigures(samples: ProbeSample[], from: number, to: number) {
       early: median(early(main).map((x) => x.rss)),
       late: median(late(main).map((x) => x.rss)),
       peak: Math.max(...main.map((x) => x.rss)),
-      heapEarly: median(early(thread).map((x) => x.heap)),
-      heapLate: median(late(thread).map((x) => x.heap)),
+      mainHeapEarly: afterGc(early(main)),
+      mainHeapLate: afterGc(late(main)),
+      heapEarly: afterGc(early(thread)),
+      heapLate: afterGc(late(thread)),
+      majorGcs:
+        Math.max(...main.map((x) => x.majorGcs ?? 0)) + Math.max(...thread.map((x) => x.majorGcs ?? 0)),
       wasmEarly: median(early(wasm)),
       wasmLate: median(late(wasm)),
       tensorsEarly: Math.max(...tensors.slice(0, half)),
@@ -201,8 +208,8 @@ describe("load", () => {
       const memText = mem
         .map(
           (w) =>
-            `RSS ${mb(w.early).toFixed(0)}→${mb(w.late).toFixed(0)} MB (wasm ${mb(w.wasmEarly).toFixed(0)}→${mb(w.wasmLate).toFixed(0)}, ` +
-            `thread heap ${mb(w.heapEarly).toFixed(0)}→${mb(w.heapLate).toFixed(0)}), tensors ≤ ${w.tensorsEarly}→${w.tensorsLate}`,
+            `RSS ${mb(w.early).toFixed(0)}→${mb(w.late).toFixed(0)} MB (wasm ${mb(w.wasmEarly).toFixed(0)}→${mb(w.wasmLate).toFixed(0)}; ` +
+            `heap after GC: main ${mb(w.mainHeapEarly).toFixed(0)}→${mb(w.mainHeapLate).toFixed(0)}, training thread ${mb(w.heapEarly).toFixed(0)}→${mb(w.heapLate).toFixed(0)} MB), tensors ≤ ${w.tensorsEarly}→${w.tensorsLate}`,
         )
         .join("; ");
       expect(byStatus).toEqual({ succeeded: N + 1 });
@@ -215,11 +222,14 @@ describe("load", () => {
       expect(counts.completed).toBe(N + 1);
       expect(mem.length).toBe(WORKERS);
       for (const w of mem) {
-        // Flat: no more live tensors late than early (+2 slack), the training thread's JS heap
-        // within 50 %, RSS within 50 % (wasm memory only grows, so RSS has a high-water mark to reach;
-        // the figure shows how much of the growth is wasm).
+        // Flat: no more live tensors late than early (+2 slack); each thread's heap after a major
+        // GC — what a leak raises — within 25 % (it moved ≤ 5 % in four runs after 99cc2aa; the
+        // Prisma plan cache fixed there took the main thread's from 28 to 48 MB); RSS within 50 %:
+        // RSS also holds V8's free heap headroom (heapTotal rose 20–45 MB per thread in runs whose
+        // heaps after GC stayed flat) and wasm memory, which only grows.
         expect(w.tensorsLate).toBeLessThanOrEqual(w.tensorsEarly + 2);
-        expect(w.heapLate / w.heapEarly, memText).toBeLessThan(1.5);
+        expect(w.mainHeapLate / w.mainHeapEarly, memText).toBeLessThan(1.25);
+        expect(w.heapLate / w.heapEarly, memText).toBeLessThan(1.25);
         expect(w.late / w.early, memText).toBeLessThan(1.5);
       }
       return {

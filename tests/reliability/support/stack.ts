@@ -337,6 +337,12 @@ export interface ProbeSample {
   tensors: number | null;
   /** wasm backend linear memory of the training thread, bytes. */
   wasm?: number | null;
+  heapTotal?: number;
+  /** This thread's heapUsed just after its latest major GC (null before the first). */
+  heapAfterGc?: number | null;
+  majorGcs?: number;
+  /** Anonymous resident memory of the process (main-thread samples only). */
+  rssAnon?: number | null;
 }
 
 export function readProbe(file: string): ProbeSample[] {
