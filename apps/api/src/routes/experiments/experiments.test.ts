@@ -1,5 +1,5 @@
 import { LIMITS, ZExperiment, ZProblem } from "@actlab/contracts";
-import { createRedis, TRAINING_QUEUE } from "@actlab/queue";
+import { createRedis, subscribeWhenReady, TRAINING_QUEUE } from "@actlab/queue";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL } from "../../../../../tests/support/index.js";
@@ -404,7 +404,7 @@ describe("cancel and delete", () => {
     const sub = createRedis(TEST_REDIS_URL, { role: "subscriber" });
     const cancels: string[][] = [];
     sub.on("message", (_c, m) => cancels.push(JSON.parse(m).runIds));
-    await sub.subscribe(t.app.channels.cancel);
+    await subscribeWhenReady(sub, t.app.channels.cancel);
     expect(t.app.channels.cancel).toBe(`${t.prefix}:cancel`);
 
     const other = await t.app.inject({
