@@ -473,13 +473,15 @@ function formatTable(
     "",
     `Each round (req/s) — ${perRound.join("; ")}.`,
     "",
-    "actlab: Fastify + zod validation and response serialization, API-key auth (cached), per-key rate limit in Redis, " +
-      "Idempotency/active-runs checks under a per-tenant advisory lock, one transaction, BullMQ addBulk; POST load " +
+    "actlab: Fastify + zod request validation (these two routes' DTO responses are serialized without re-validation), " +
+      "API-key auth (cached), per-key rate limit in Redis, Idempotency/active-runs checks under a per-tenant advisory lock " +
+      "(active runs bounded by the stored runCount, counted exactly only near the limit), one transaction, BullMQ addBulk; POST load " +
       `rotates over ${TENANTS} tenants' keys. Baseline: node:http + pg + BullMQ doing only the inserts/add (POST) ` +
       "or one select with the runs (GET). Targets: ≥ 0.8 of baseline throughput; GET p99 ≤ 25 ms.",
     "",
     "When other work shares the cores (see the load average), each server gets a share of CPU time, so " +
-      "req/s follows the CPU column: server CPU per request is the comparison that does not depend on the load.",
+      "req/s follows the CPU columns: CPU per request (the server's, and its Postgres backends') is the comparison " +
+      "that does not depend on the load.",
     "",
   );
   return lines.join("\n");
