@@ -10,7 +10,9 @@
  *   GET /v1/experiments/:id  actlab = auth + experiment with runs + summary; baseline = one pg select.
  * Prints req/s and p50/p99 latency and the actlab/baseline ratio; writes the table to
  * apps/api/BENCH.md. Options: --duration S (default 5), --connections N (default 50), --rounds R (default 3),
- * --only post|get (does not write BENCH.md).
+ * --only post|get (does not write BENCH.md). No worker consumes the bench's runs: between rounds they
+ * are marked finished, so a POST round longer than ~6 s brings tenants to the 256-active-runs limit
+ * and its 429s show in the last column.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
