@@ -1,6 +1,7 @@
 import { LIMITS, ZProblem } from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { isUnavailable } from "./problems.js";
 
 let t: TestApi;
 beforeAll(async () => {
@@ -150,5 +151,15 @@ describe("rate limit per key", () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe("isUnavailable", () => {
+  it("treats a Postgres that does not answer in time as unavailable (503), not as a bug (500)", async () => {
+    // node-postgres' own query_timeout error, bare and as the cause of a driver-adapter error.
+    const timeout = new Error("Query read timeout");
+    expect(isUnavailable(timeout)).toBe(true);
+    expect(isUnavailable(Object.assign(new Error("driver error"), { cause: timeout }))).toBe(true);
+    expect(isUnavailable(new Error("column does not exist"))).toBe(false);
   });
 });

@@ -22,6 +22,8 @@ const UNAVAILABLE_MESSAGES = [
   /enableOfflineQueue/i,
   /Connection is closed/i,
   /timeout exceeded when trying to connect/i,
+  // node-postgres' query_timeout: Postgres took longer than the API waits (overloaded or hanging).
+  /Query read timeout/i,
   /Connection terminated/i,
   /Reached the max retries per request/i,
   /Can't reach database server/i,
