@@ -1,5 +1,6 @@
 import { buildApp } from "./app.js";
 import { EnvError, parseEnv, type TEnv } from "./env.js";
+import { apiLoggerOptions } from "./logger.js";
 
 /** Starts the API: validated env, JSON logs, timeouts, graceful close on SIGTERM/SIGINT. */
 async function main() {
@@ -16,18 +17,7 @@ async function main() {
 
   const app = await buildApp({
     env,
-    logger: {
-      level: env.LOG_LEVEL,
-      redact: ["req.headers.authorization", 'req.headers["idempotency-key"]'],
-      serializers: {
-        // access_token on the SSE route is a secret: never log query strings.
-        req: (req: { method: string; url: string; id: string }) => ({
-          method: req.method,
-          url: req.url.split("?")[0],
-          id: req.id,
-        }),
-      },
-    },
+    logger: apiLoggerOptions(env.LOG_LEVEL),
     server: {
       connectionTimeout: 0,
       keepAliveTimeout: 72_000,

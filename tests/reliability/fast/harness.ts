@@ -5,6 +5,7 @@ import { trainRun } from "@actlab/trainer";
 import pg from "pg";
 import { buildApp } from "../../../apps/api/src/app.js";
 import { parseEnv } from "../../../apps/api/src/env.js";
+import { apiLoggerOptions } from "../../../apps/api/src/logger.js";
 import { createApiKey, revokeApiKey } from "../../../apps/api/src/services/api-keys.js";
 import { createRedis } from "../../../packages/queue/src/index.js";
 import { createTestDatabase, deletePrefix, TEST_REDIS_URL, testPrefix } from "../../support/index.js";
@@ -39,22 +40,8 @@ export async function startInProcess(label: string, env: Record<string, string> 
     AUTH_FAILURE_LIMIT: "1000000", // the fuzz sends odd keys on purpose; the security test sets its own
     ...env,
   });
-  // The same logger options as server.ts (redaction, no query strings), writing to memory.
-  const app = await buildApp({
-    env: parsed,
-    logger: {
-      level: "info",
-      stream,
-      redact: ["req.headers.authorization", 'req.headers["idempotency-key"]'],
-      serializers: {
-        req: (req: { method: string; url: string; id: string }) => ({
-          method: req.method,
-          url: req.url.split("?")[0],
-          id: req.id,
-        }),
-      },
-    },
-  });
+  // The server's own logger options (redaction, no query strings), writing to memory.
+  const app = await buildApp({ env: parsed, logger: apiLoggerOptions("info", stream) });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const db = database.db;
