@@ -7,20 +7,14 @@
  * started with the same QUEUE_PREFIX.
  */
 import { parseArgs } from "node:util";
-import { createDb } from "@actlab/db";
 import { createRedis, publishKeyRevoked, pubsubChannels } from "@actlab/queue";
-import { EnvError, parseEnv } from "../env.js";
 import { createApiKey, revokeApiKey } from "../services/api-keys.js";
+import { cliEnv, fail, withCliDb } from "./common.js";
 
 const USAGE = `usage:
   npm run apikey -- create --tenant NAME [--name LABEL]
   npm run apikey -- revoke KEY|PREFIX|KEY_ID
   npm run apikey -- list [--tenant NAME]`;
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-}
 
 async function main() {
   const { positionals, values } = parseArgs({
@@ -31,14 +25,8 @@ async function main() {
   const [command, target] = positionals;
   if (values.help || !command) fail(USAGE);
 
-  let env: ReturnType<typeof parseEnv>;
-  try {
-    env = parseEnv(process.env);
-  } catch (err) {
-    fail(err instanceof EnvError ? err.message : String(err));
-  }
-  const db = createDb({ url: env.DATABASE_URL, poolSize: 1, connectionTimeoutMillis: 5_000 });
-  try {
+  const env = cliEnv();
+  await withCliDb(env, async (db) => {
     switch (command) {
       case "create": {
         if (!values.tenant) fail(`--tenant is required\n${USAGE}`);
@@ -85,9 +73,7 @@ async function main() {
       default:
         fail(`unknown command ${command}\n${USAGE}`);
     }
-  } finally {
-    await db.$disconnect();
-  }
+  });
 }
 
 await main();
