@@ -1,8 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { ZExperimentSpec } from "@actlab/contracts";
-import { trainRun } from "@actlab/trainer";
 import pg from "pg";
+import { storeTrainedModel } from "../../../apps/api/src/__tests__/trained-model.js";
 import { buildApp } from "../../../apps/api/src/app.js";
 import { parseEnv } from "../../../apps/api/src/env.js";
 import { apiLoggerOptions } from "../../../apps/api/src/logger.js";
@@ -61,29 +60,8 @@ export async function startInProcess(label: string, env: Record<string, string> 
   };
   const mine = await post(own.key, validSpec("target"));
   const theirs = await post(other.key, validSpec("theirs"));
-  const spec = ZExperimentSpec.parse(validSpec("target"));
-  const result = await trainRun({ spec, variant: spec.variants[0]!, seed: 1, onEpoch: async () => {} });
-  const a = result.artifact!;
   const runId = mine.runs[0]!.id;
-  await db.modelArtifact.create({
-    data: {
-      runId,
-      topology: a.topology,
-      weightSpecs: a.weightSpecs,
-      weights: new Uint8Array(a.weights),
-      sha256: a.sha256,
-      sizeBytes: a.weights.byteLength,
-    },
-  });
-  await db.run.update({
-    where: { id: runId },
-    data: {
-      status: "succeeded",
-      epochsCompleted: 1,
-      testAccuracy: result.testAccuracy,
-      testLoss: result.testLoss,
-    },
-  });
+  await storeTrainedModel(db, { runId, spec: validSpec("target"), seed: 1 });
   await db.experiment.update({
     where: { id: mine.id },
     data: { status: "succeeded", finishedAt: new Date() },

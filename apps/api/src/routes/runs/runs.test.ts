@@ -1,9 +1,9 @@
 import type { AddressInfo } from "node:net";
-import { ZExperimentSpec, ZRun } from "@actlab/contracts";
-import { trainRun } from "@actlab/trainer";
+import { ZRun } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { storeTrainedModel } from "../../__tests__/trained-model.js";
 
 let t: TestApi;
 let experimentId: string;
@@ -18,37 +18,6 @@ const SPEC = {
   training: { epochs: 1, repeats: 1, batchSize: 40 },
 };
 
-/** Trains a really tiny model with the real trainer and stores it as the worker would. */
-async function storeTrainedModel(runId: string, variantIndex: number) {
-  const spec = ZExperimentSpec.parse(SPEC);
-  const result = await trainRun({
-    spec,
-    variant: spec.variants[variantIndex]!,
-    seed: 7,
-    onEpoch: async () => {},
-  });
-  const a = result.artifact!;
-  await t.database.db.modelArtifact.create({
-    data: {
-      runId,
-      topology: a.topology,
-      weightSpecs: a.weightSpecs,
-      weights: new Uint8Array(a.weights),
-      sha256: a.sha256,
-      sizeBytes: a.weights.byteLength,
-    },
-  });
-  await t.database.db.run.update({
-    where: { id: runId },
-    data: {
-      status: "succeeded",
-      testAccuracy: result.testAccuracy,
-      testLoss: result.testLoss,
-      epochsCompleted: 1,
-    },
-  });
-}
-
 beforeAll(async () => {
   t = await startTestApi("runs", { MODEL_CACHE_SIZE: "1" });
   const res = await t.app.inject({
@@ -59,8 +28,8 @@ beforeAll(async () => {
   });
   experimentId = res.json().id;
   runIds = res.json().runs.map((r: { id: string }) => r.id);
-  await storeTrainedModel(runIds[0]!, 0);
-  await storeTrainedModel(runIds[1]!, 1);
+  await storeTrainedModel(t.database.db, { runId: runIds[0]!, spec: SPEC, variantIndex: 0, seed: 7 });
+  await storeTrainedModel(t.database.db, { runId: runIds[1]!, spec: SPEC, variantIndex: 1, seed: 7 });
   for (let i = 0; i < 3; i++)
     images.push(Array.from({ length: 784 }, (_, j) => ((i * 31 + j * 7) % 97) / 96));
 }, 120_000);
