@@ -13,7 +13,17 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 async function create(key: string, body: unknown = SMALL_SPEC, headers: Record<string, string> = {}) {
-  return t.app.inject({
+  return createIn(t, key, body, headers);
+}
+
+/** POST /v1/experiments on a given test API (the tests of the limit use apps of their own). */
+async function createIn(
+  api: TestApi,
+  key: string,
+  body: unknown = SMALL_SPEC,
+  headers: Record<string, string> = {},
+) {
+  return api.app.inject({
     method: "POST",
     url: "/v1/experiments",
     headers: { ...bearer(key), ...headers },
@@ -496,37 +506,18 @@ describe("active runs per tenant", () => {
       const variants = Array.from({ length: 16 }, () => ({ activation: "relu" }));
       const body = { variants, training: { repeats: 4, epochs: 1 } }; // 64 runs
       // Six at once: the per-tenant lock lets exactly four (4 × 64 = 256) through.
-      const statuses = await Promise.all(
-        Array.from({ length: 6 }, () =>
-          fresh.app.inject({
-            method: "POST",
-            url: "/v1/experiments",
-            headers: bearer(fresh.keyA),
-            payload: body,
-          }),
-        ),
-      );
+      const statuses = await Promise.all(Array.from({ length: 6 }, () => createIn(fresh, fresh.keyA, body)));
       expect(statuses.map((r) => r.statusCode).sort()).toEqual([202, 202, 202, 202, 429, 429]);
       expect(LIMITS.maxActiveRunsPerTenant).toBe(256);
       expect(await fresh.database.db.run.count({ where: { experiment: { tenantId: fresh.tenantA } } })).toBe(
         256,
       );
-      const over = await fresh.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: bearer(fresh.keyA),
-        payload: SMALL_SPEC,
-      });
+      const over = await createIn(fresh, fresh.keyA, SMALL_SPEC);
       expect(over.statusCode).toBe(429);
       expect(over.json().type).toBe("/problems/active-runs-limit");
       expect(over.headers["retry-after"]).toBe("60");
       // Another tenant is not affected.
-      const b = await fresh.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: bearer(fresh.keyB),
-        payload: SMALL_SPEC,
-      });
+      const b = await createIn(fresh, fresh.keyB, SMALL_SPEC);
       expect(b.statusCode).toBe(202);
     } finally {
       await fresh.close();
@@ -538,8 +529,7 @@ describe("active runs per tenant", () => {
     try {
       const variants = Array.from({ length: 16 }, () => ({ activation: "relu" }));
       const body = { variants, training: { repeats: 4, epochs: 1 } }; // 64 runs
-      const post = (key: string) =>
-        fresh.app.inject({ method: "POST", url: "/v1/experiments", headers: bearer(key), payload: body });
+      const post = (key: string) => createIn(fresh, key, body);
       // Tenant B's active runs never count against tenant A.
       for (let i = 0; i < 4; i++) expect((await post(fresh.keyB)).statusCode).toBe(202);
       const ids: string[] = [];
@@ -567,19 +557,9 @@ describe("active runs per tenant", () => {
         variants: Array.from({ length: n }, () => ({ activation: "relu" })),
         training: { repeats, epochs: 1 },
       });
-      const ok = await fresh.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: bearer(fresh.keyA),
-        payload: small(16, 2), // 32 runs
-      });
+      const ok = await createIn(fresh, fresh.keyA, small(16, 2)); // 32 runs
       expect(ok.statusCode).toBe(202);
-      const over = await fresh.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: bearer(fresh.keyA),
-        payload: small(1, 1),
-      });
+      const over = await createIn(fresh, fresh.keyA, small(1, 1));
       expect(over.statusCode).toBe(429);
       expect(over.json().detail).toContain("this tenant has 256 queued or running runs");
     } finally {
@@ -608,22 +588,16 @@ describe("active runs per tenant", () => {
           },
         },
       });
-      const over = await fresh.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: bearer(fresh.keyA),
-        payload: { ...SMALL_SPEC, training: { ...SMALL_SPEC.training, repeats: 4 } }, // 8 runs
+      const withRepeats = (repeats: number) => ({
+        ...SMALL_SPEC,
+        training: { ...SMALL_SPEC.training, repeats },
       });
+      const over = await createIn(fresh, fresh.keyA, withRepeats(4)); // 8 runs
       expect(over.statusCode).toBe(429);
       expect(over.json().detail).toContain(
         "this tenant has 250 queued or running runs and the experiment adds 8",
       );
-      const fits = await fresh.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: bearer(fresh.keyA),
-        payload: { ...SMALL_SPEC, training: { ...SMALL_SPEC.training, repeats: 3 } }, // 6 runs
-      });
+      const fits = await createIn(fresh, fresh.keyA, withRepeats(3)); // 6 runs
       expect(fits.statusCode).toBe(202);
       const stored = await fresh.database.db.experiment.findUniqueOrThrow({ where: { id: fits.json().id } });
       expect(stored.runCount).toBe(6);
@@ -639,22 +613,10 @@ describe("active runs per tenant", () => {
     await holder.connect();
     try {
       await holder.query("SELECT pg_advisory_lock($1, $2)", [0x61637431, tenantLockKey(fresh.tenantA)]);
-      const burst = Array.from({ length: 12 }, () =>
-        fresh.app.inject({
-          method: "POST",
-          url: "/v1/experiments",
-          headers: bearer(fresh.keyA),
-          payload: SMALL_SPEC,
-        }),
-      );
+      const burst = Array.from({ length: 12 }, () => createIn(fresh, fresh.keyA, SMALL_SPEC));
       // With every pooled connection waiting on A's lock, B would wait for the pool and get a 503 after 5 s.
       const started = Date.now();
-      const b = await fresh.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: bearer(fresh.keyB),
-        payload: SMALL_SPEC,
-      });
+      const b = await createIn(fresh, fresh.keyB, SMALL_SPEC);
       expect(b.statusCode).toBe(202);
       const read = await fresh.app.inject({
         url: `/v1/experiments/${b.json().id}`,
