@@ -147,18 +147,16 @@ export async function createExperiment({
     })),
   );
 
-  const existingId = await turns.run(tenantId, () =>
-    insertUnderTenantLock({
-      sql,
-      tenantId,
-      spec,
-      idempotencyKey,
-      hash,
-      experimentId,
-      runs,
-      at: now.toISOString(),
-    }),
-  );
+  const row: NewExperiment = {
+    tenantId,
+    spec,
+    idempotencyKey,
+    hash,
+    experimentId,
+    runs,
+    at: now.toISOString(),
+  };
+  const existingId = await turns.run(tenantId, () => insertUnderTenantLock(sql, row));
 
   if (existingId) {
     const experiment = await getExperiment({ sql, tenantId, id: existingId });
@@ -190,22 +188,8 @@ export async function createExperiment({
   return { experiment, replayed: false };
 }
 
-/**
- * The transaction of a creation: the tenant's advisory lock, the Idempotency-Key lookup, then the
- * limit check and inserts (one statement). Returns the id of an earlier experiment made with the
- * same key and body, or null when this call inserted the new one.
- */
-async function insertUnderTenantLock({
-  sql,
-  tenantId,
-  spec,
-  idempotencyKey,
-  hash,
-  experimentId,
-  runs,
-  at,
-}: {
-  sql: Pool;
+/** The rows of one creation, built before its transaction. */
+interface NewExperiment {
   tenantId: string;
   spec: TExperimentSpec;
   idempotencyKey: string | undefined;
@@ -214,7 +198,17 @@ async function insertUnderTenantLock({
   runs: RunRow[];
   /** ISO time; stored as UTC in `timestamp` columns, as Prisma does (the cast ignores the "Z"). */
   at: string;
-}): Promise<string | null> {
+}
+
+/**
+ * The transaction of a creation: the tenant's advisory lock, the Idempotency-Key lookup, then the
+ * limit check and inserts (one statement). Returns the id of an earlier experiment made with the
+ * same key and body, or null when this call inserted the new one.
+ */
+async function insertUnderTenantLock(
+  sql: Pool,
+  { tenantId, spec, idempotencyKey, hash, experimentId, runs, at }: NewExperiment,
+): Promise<string | null> {
   let existingId: string | null = null;
   const client = await sql.connect();
   try {
