@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { scenario } from "../support/results.js";
-import { type Proc, type Stack, startStack, TERMINAL, waitFor } from "../support/stack.js";
+import { type Proc, type Stack, startStack, TERMINAL } from "../support/stack.js";
 
 // Crash: SIGKILL a worker in the middle of a run, ten times across one experiment, always with
 // a replacement started (as a supervisor would). Every run must succeed, every epoch be stored
@@ -26,16 +26,6 @@ const spec = (name: string) => ({
 let stack: Stack | undefined;
 afterAll(async () => stack?.stop());
 
-async function finished(s: Stack, id: string) {
-  return waitFor(
-    async () => {
-      const e = await s.db.experiment.findUniqueOrThrow({ where: { id } });
-      return TERMINAL.includes(e.status) ? e : null;
-    },
-    { timeoutMs: 300_000, intervalMs: 500, what: `experiment ${id} to finish` },
-  );
-}
-
 async function results(s: Stack, id: string) {
   const runs = await s.db.run.findMany({
     where: { experimentId: id },
@@ -48,13 +38,13 @@ async function results(s: Stack, id: string) {
 describe("crash: kill -9 workers mid-run", () => {
   it(`${KILLS} SIGKILLs across an experiment lose nothing and change no number`, async () => {
     await scenario("crash (kill -9 ×10)", async () => {
-      stack = await startStack({ label: "crash", workers: 2 });
+      stack = await startStack({ label: "crash", workers: 2, fastRecovery: true });
       const s = stack;
 
       // The reference: the same spec, undisturbed.
       const ref = await s.http("POST", "/v1/experiments", { body: spec("reference") });
       expect(ref.status).toBe(202);
-      await finished(s, ref.json().id);
+      await s.finished(ref.json().id, { timeoutMs: 300_000 });
 
       const res = await s.http("POST", "/v1/experiments", { body: spec("disturbed") });
       expect(res.status).toBe(202);
@@ -100,7 +90,7 @@ describe("crash: kill -9 workers mid-run", () => {
         for (const w of s.workers) seen.set(w, w.logs.length);
       }
       expect(kills.length).toBe(KILLS);
-      const done = await finished(s, id);
+      const done = await s.finished(id, { timeoutMs: 300_000 });
       expect(done.status).toBe("succeeded");
 
       const [a, b] = [await results(s, ref.json().id), await results(s, id)];

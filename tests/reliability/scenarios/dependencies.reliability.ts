@@ -2,7 +2,7 @@ import { ZProblem } from "@actlab/contracts";
 import { afterAll, describe, expect, it } from "vitest";
 import { scenario } from "../support/results.js";
 import { ensureServicesUp, startPostgres, startRedis, stopPostgres, stopRedis } from "../support/services.js";
-import { type HttpResult, type Stack, sleep, startStack, TERMINAL, waitFor } from "../support/stack.js";
+import { type HttpResult, type Stack, sleep, startStack, waitFor } from "../support/stack.js";
 
 // Dependencies: the machine's Redis, then its Postgres, stopped for a few seconds in the middle
 // of training and started again. While each is down, /readyz must say 503 naming it and every
@@ -103,13 +103,7 @@ async function outage(
 
 async function expectAllCompleted(s: Stack, ids: string[]) {
   for (const id of ids) {
-    const e = await waitFor(
-      async () => {
-        const x = await s.db.experiment.findUniqueOrThrow({ where: { id } });
-        return TERMINAL.includes(x.status) ? x : null;
-      },
-      { timeoutMs: 240_000, intervalMs: 500, what: `experiment ${id} to finish` },
-    );
+    const e = await s.finished(id, { timeoutMs: 240_000 });
     expect([id, e.status]).toEqual([id, "succeeded"]);
     const runs = await s.db.run.findMany({ where: { experimentId: id }, include: { metrics: true } });
     for (const r of runs) {
@@ -132,7 +126,7 @@ function summarize(probes: Probe[]) {
 describe("dependencies: Redis and Postgres restarted mid-experiment", () => {
   it("Redis restart: /readyz 503 names redis, API answers quickly, everything completes", async () => {
     await scenario("dependencies: Redis restart", async () => {
-      stack = await startStack({ label: "deps", workers: 2 });
+      stack = await startStack({ label: "deps", workers: 2, fastRecovery: true });
       const s = stack;
       const res = await s.http("POST", "/v1/experiments", { body: spec("redis restart", 12) });
       expect(res.status).toBe(202);
@@ -174,7 +168,7 @@ describe("dependencies: Redis and Postgres restarted mid-experiment", () => {
 
   it("Postgres restart: /readyz 503 names postgres, API answers 503 problem+json quickly, everything completes", async () => {
     await scenario("dependencies: Postgres restart", async () => {
-      if (!stack) stack = await startStack({ label: "deps", workers: 2 });
+      if (!stack) stack = await startStack({ label: "deps", workers: 2, fastRecovery: true });
       const s = stack;
       const res = await s.http("POST", "/v1/experiments", { body: spec("postgres restart", 20) });
       expect(res.status).toBe(202);

@@ -73,9 +73,6 @@ describe("load", () => {
         workers: WORKERS,
         probe: true,
         apiEnv: { DB_POOL_SIZE: "20" },
-        // Nothing is killed here, so the worker's default lock and stall timings: with the crash
-        // scenarios' 2 s lock, a run whose batches took 10 s at load average 13.6 was taken over.
-        workerEnv: { WORKER_LOCK_DURATION_MS: "20000", WORKER_STALLED_INTERVAL_MS: "10000" },
       });
       const s = stack;
       const keys = await Promise.all(Array.from({ length: TENANTS }, (_, i) => s.newKey(`load${i}`)));

@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseEnv } from "../../../apps/api/src/env.js";
-import { digestOf, type FuzzTarget, validSpec } from "../support/fuzz.js";
+import { type FuzzTarget, validSpec } from "../support/fuzz.js";
 import { ROOT } from "../support/paths.js";
 import { scenario } from "../support/results.js";
 import {
@@ -13,7 +11,7 @@ import {
   checkLogs,
   checkSqlSources,
 } from "../support/security.js";
-import { type Stack, startStack, TERMINAL, waitFor } from "../support/stack.js";
+import { type Stack, startStack, waitFor } from "../support/stack.js";
 
 // Security against the built API and a worker: every route without a key, with a revoked key
 // (revoked through the operator CLI while the API runs) and with another tenant's key; helmet's
@@ -21,7 +19,6 @@ import { type Stack, startStack, TERMINAL, waitFor } from "../support/stack.js";
 // by autocannon; a flood of made-up keys from one address (cut at the default
 // AUTH_FAILURE_LIMIT); and where input could reach SQL.
 
-const run = promisify(execFile);
 let stack: Stack | undefined;
 let limited: Stack | undefined;
 /** The documented default, so the scenario shows what an operator gets without setting it. */
@@ -45,31 +42,13 @@ describe("security", () => {
       const revoked = await s.newKey("revoked");
       // Used once (so the API caches it), then revoked with the CLI: the running API must drop it at once.
       expect((await s.http("GET", "/v1/presets", { key: revoked.key })).status).toBe(200);
-      const cli = await run(
-        process.execPath,
-        [`${ROOT}/apps/api/dist/cli/apikey.js`, "revoke", revoked.key],
-        {
-          // The operator's CLI reaches the APIs of its QUEUE_PREFIX (revocation is published under it).
-          env: {
-            ...process.env,
-            DATABASE_URL: s.databaseUrl,
-            REDIS_URL: s.env.api.REDIS_URL!,
-            QUEUE_PREFIX: s.env.api.QUEUE_PREFIX!,
-          },
-        },
-      );
+      const cli = await s.revokeKey(revoked.key);
       const revokedStatus = await waitFor(
         async () => ((await s.http("GET", "/v1/presets", { key: revoked.key })).status === 401 ? 401 : null),
         { timeoutMs: 5_000, intervalMs: 100, what: "the revoked key to be refused" },
       );
       const mine = await s.http("POST", "/v1/experiments", { body: validSpec("secret-experiment-name") });
-      await waitFor(
-        async () =>
-          TERMINAL.includes(
-            (await s.db.experiment.findUniqueOrThrow({ where: { id: mine.json().id } })).status,
-          ),
-        { timeoutMs: 60_000, what: "the experiment to train" },
-      );
+      await s.finished(mine.json().id);
       const theirs = await s.http("POST", "/v1/experiments", { key: other.key, body: validSpec("theirs") });
       const t: FuzzTarget = {
         baseUrl: s.baseUrl,
@@ -84,7 +63,6 @@ describe("security", () => {
         },
         digest: async () => "",
       };
-      void digestOf;
       const auth = await checkAuth(t, { experimentName: "secret-experiment-name" });
       const headers = await checkHeaders(t);
       // SSE with the key in the query string, as browsers do.

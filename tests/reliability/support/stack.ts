@@ -1,13 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
+import { promisify } from "node:util";
 import { createApiKey } from "../../../apps/api/src/services/api-keys.js";
-import type { Db } from "../../../packages/db/src/index.js";
+import type { Db, Experiment } from "../../../packages/db/src/index.js";
 import { createRedis } from "../../../packages/queue/src/index.js";
 import { createTestDatabase, deletePrefix, TEST_REDIS_URL, testPrefix } from "../../support/index.js";
+import { validSpec } from "./fuzz.js";
 import { PROBE, ROOT } from "./paths.js";
 import { RESULTS_DIR } from "./results.js";
 
@@ -149,7 +151,11 @@ export interface HttpResult {
   json<T = any>(): T;
 }
 
-/** Short worker timings (as the worker's own process tests use) so a killed run restarts in ~3 s. */
+/**
+ * Short worker timings (as the worker's own process tests use) so a killed run restarts in ~3 s
+ * and a lost job is re-enqueued in ~2 s. Only for scenarios that kill workers or lose jobs: under
+ * heavy load a 2 s lock can expire while a run is still training, and it is then taken over.
+ */
 export const FAST_WORKER_ENV = {
   WORKER_LOCK_DURATION_MS: "2000",
   WORKER_STALLED_INTERVAL_MS: "1000",
@@ -167,6 +173,8 @@ export interface StackOptions {
   workers?: number;
   apiEnv?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  /** FAST_WORKER_ENV instead of the worker's default lock, stall and reconcile timings. */
+  fastRecovery?: boolean;
   /** Sample worker RSS and tensor count into <logDir>/probe.jsonl. */
   probe?: boolean;
 }
@@ -188,6 +196,10 @@ export interface Stack {
   startWorker(): Promise<Proc>;
   /** A new tenant with a key of its own. */
   newKey(tenant: string): Promise<{ key: string; id: string; tenantId: string; prefix: string }>;
+  /** Revokes a key with the operator CLI (`npm run apikey -- revoke`), as a person would; its output. */
+  revokeKey(keyOrPrefix: string): Promise<{ stdout: string; stderr: string }>;
+  /** Waits until the experiment is in a terminal status (read from Postgres) and returns its row. */
+  finished(id: string, opts?: { timeoutMs?: number }): Promise<Experiment>;
   http(
     method: string,
     path: string,
@@ -237,7 +249,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     AUTH_FAILURE_LIMIT: "1000000", // the fuzz sends odd keys on purpose; security sets its own
     ...opts.apiEnv,
   };
-  const workerEnv: Record<string, string> = { ...common, ...FAST_WORKER_ENV, ...opts.workerEnv };
+  const workerEnv: Record<string, string> = {
+    ...common,
+    ...(opts.fastRecovery ? FAST_WORKER_ENV : {}),
+    ...opts.workerEnv,
+  };
   if (opts.probe) workerEnv.RELIABILITY_PROBE_FILE = probeFile;
 
   const all: Proc[] = [];
@@ -322,6 +338,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     env: { api: apiEnv, worker: workerEnv },
     startWorker,
     newKey: (tenant) => createApiKey(tdb.db, { tenant: `${tenant}-${prefix}` }),
+    // The CLI reaches the APIs of its QUEUE_PREFIX (revocation is published under it).
+    revokeKey: (keyOrPrefix) =>
+      promisify(execFile)(process.execPath, [`${ROOT}/apps/api/dist/cli/apikey.js`, "revoke", keyOrPrefix], {
+        env: { ...process.env, DATABASE_URL: tdb.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix },
+      }),
+    finished: (id, { timeoutMs = 60_000 } = {}) =>
+      waitFor(
+        async () => {
+          const e = await tdb.db.experiment.findUniqueOrThrow({ where: { id } });
+          return TERMINAL.includes(e.status) ? e : null;
+        },
+        { timeoutMs, intervalMs: 500, what: `experiment ${id} to finish` },
+      ),
     http,
     allOutput: () => all.map((p) => p.raw.join("\n")).join("\n"),
     stop,
@@ -353,23 +382,9 @@ export function readProbe(file: string): ProbeSample[] {
     .map((l) => JSON.parse(l) as ProbeSample);
 }
 
-/** A tiny experiment body (the load scenario's unit of work). */
+/** A tiny experiment body (the load scenario's unit of work): the fuzz's valid spec. */
 export function tinyExperiment(name: string, overrides: Record<string, unknown> = {}) {
-  return {
-    name,
-    dataset: { name: "mnist", samples: 100, testFraction: 0.2, seed: 1 },
-    model: { hiddenLayers: 1, units: 4 },
-    variants: [{ activation: "relu" }],
-    training: {
-      epochs: 1,
-      batchSize: 20,
-      seed: 1,
-      repeats: 1,
-      optimizer: { name: "sgd", learningRate: 0.1 },
-    },
-    device: "cpu",
-    ...overrides,
-  };
+  return { ...validSpec(name), ...overrides };
 }
 
 export const TERMINAL = ["succeeded", "failed", "canceled", "partial"];
