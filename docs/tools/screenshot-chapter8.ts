@@ -5,12 +5,10 @@
  * (localStorage "actlab.apiKey"), opens /experiments/<id> in Debian's chromium (playwright-core)
  * and saves the "Learning curves" and "Gradient flow" cards (plus the whole page).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS } from "../../tests/e2e/browser.js";
+import { launchBrowser } from "../../tests/e2e/browser.js";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -29,14 +27,8 @@ if (!id || !key) {
 const out = values.out!;
 mkdirSync(out, { recursive: true });
 
-const profile = mkdtempSync(join(tmpdir(), "actlab-shots-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: CHROMIUM_ARGS,
-  viewport: { width: 1280, height: 1600 },
-  deviceScaleFactor: 1,
-});
+// Tall, so each chart card fits the viewport whole.
+const { context, close } = await launchBrowser({ viewport: { width: 1280, height: 1600 } });
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(values.base!);
@@ -63,6 +55,5 @@ try {
     console.log(`${out}/${values.prefix}-${name}.png`);
   }
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }

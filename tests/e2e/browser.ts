@@ -17,13 +17,20 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Debian's chromium, headless, with a fresh profile that is deleted on close. */
-export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchBrowser({
+  viewport = { width: 1280, height: 900 },
+}: {
+  viewport?: { width: number; height: number };
+} = {}): Promise<{
+  context: BrowserContext;
+  close(): Promise<void>;
+}> {
   const profile = mkdtempSync(join(tmpdir(), "actlab-e2e-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
+    viewport,
     deviceScaleFactor: 1,
     acceptDownloads: true,
   });
