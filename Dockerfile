@@ -10,6 +10,7 @@ COPY packages/contracts/package.json packages/contracts/
 COPY packages/db/package.json packages/db/
 COPY packages/queue/package.json packages/queue/
 COPY packages/trainer/package.json packages/trainer/
+COPY packages/stats/package.json packages/stats/
 COPY prisma prisma
 COPY prisma.config.ts ./
 COPY scripts scripts
