@@ -1,16 +1,7 @@
 import { z } from "zod";
+import { issuePath, type TSpecIssue } from "./issues.js";
 import { findPreset, mergeSpec } from "./presets.js";
 import { type TExperimentSpec, ZExperimentSpec } from "./spec.js";
-
-export interface TSpecIssue {
-  path: string;
-  message: string;
-}
-
-/** Dotted path of a zod issue, as the API reports it (`training.epochs`, `variants.2.alpha`). */
-export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map(String).join(".") || "(body)";
-}
 
 /**
  * Turns a POST /experiments body into a full spec: `{ preset, ...overrides }` starts from the
