@@ -6,6 +6,7 @@ export * from "./issues.js";
 export * from "./limits.js";
 export * from "./metrics.js";
 export * from "./presets.js";
+export * from "./report.js";
 export * from "./request.js";
 export * from "./spec.js";
 export * from "./status.js";

@@ -105,13 +105,13 @@ export const PRESETS: readonly TPreset[] = [
 ];
 
 /** Which code (preset) and how many epochs a figure of the chapter comes from. */
-export interface TChapterFigure {
-  /** Test accuracy as a fraction in [0,1]. */
-  accuracy: number;
-  code: "keras" | "tf";
-  epochs: number;
-  batchSize: number;
-}
+export const ZChapterFigure = z.strictObject({
+  accuracy: z.number().describe("test accuracy, a fraction in [0,1]"),
+  code: z.enum(["keras", "tf"]),
+  epochs: z.number().int(),
+  batchSize: z.number().int(),
+});
+export type TChapterFigure = z.infer<typeof ZChapterFigure>;
 
 /**
  * The test accuracies the chapter prints, by activation. It names sigmoid (as the one whose
@@ -131,7 +131,6 @@ export const CHAPTER8_FIGURES: Readonly<Partial<Record<string, readonly TChapter
 };
 
 export const PRESET_IDS = PRESETS.map((p) => p.id) as [string, ...string[]];
-export const ZPresetId = z.enum(PRESET_IDS);
 
 export function findPreset(id: string): TPreset | undefined {
   return PRESETS.find((p) => p.id === id);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { issuePath, type TSpecIssue } from "./issues.js";
-import { findPreset, mergeSpec } from "./presets.js";
+import { findPreset, mergeSpec, PRESET_IDS } from "./presets.js";
 import { type TExperimentSpec, ZExperimentSpec } from "./spec.js";
 
 /**
@@ -27,7 +27,15 @@ export function resolveExperimentRequest(
   };
 }
 
-export const ZExperimentRequest = z.union([
-  z.object({ preset: z.string() }).passthrough(),
-  z.object({}).passthrough(),
+/**
+ * `POST /v1/experiments` body as documented: a full spec, or a preset id plus any overrides.
+ * The API validates it with resolveExperimentRequest, which says which field is wrong (this
+ * union alone could only say that no member matched).
+ */
+export const ZCreateExperimentBody = z.union([
+  ZExperimentSpec,
+  z
+    .object({ preset: z.enum(PRESET_IDS).describe("id from GET /v1/presets; other fields override it") })
+    .loose(),
 ]);
+export type TCreateExperimentBody = z.input<typeof ZCreateExperimentBody>;

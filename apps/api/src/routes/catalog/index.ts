@@ -2,13 +2,13 @@ import {
   ACTIVATION_NAMES,
   activationDef,
   CATALOG_PARAMS,
-  type DATASET_NAMES,
   describeActivation,
   LIMITS,
   PRESETS,
   resolveVariant,
   type TActivationName,
   type TDatasetList,
+  type TDatasetName,
   ZActivationCatalog,
   ZActivationName,
   ZDatasetList,
@@ -121,7 +121,7 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
           const list = await t.listDatasets(opts);
           return {
             datasets: list.map((d) => ({
-              name: d.name as (typeof DATASET_NAMES)[number],
+              name: d.name as TDatasetName,
               available: d.available,
               samples: d.samples,
               maxSamples: Math.min(d.samples, LIMITS.maxSamples),
