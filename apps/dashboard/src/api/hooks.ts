@@ -1,11 +1,21 @@
 import {
   isTerminalRunStatus,
+  type TActivationInfo,
+  type TDatasetInfo,
   type TExperiment,
+  type TExperimentList,
   type TExperimentStatus,
   type TMetricsResponse,
+  type TPrediction,
+  type TPresetInfo,
   type TRun,
+  ZActivationCatalog,
+  ZDatasetList,
   ZExperiment,
+  ZExperimentList,
   ZMetricsResponse,
+  ZPrediction,
+  ZPresetList,
   ZRun,
 } from "@actlab/contracts";
 import {
@@ -17,18 +27,6 @@ import {
 } from "@tanstack/react-query";
 import { useApiKey } from "../lib/auth.js";
 import { apiFetch, parseWith } from "./client.js";
-import {
-  type TActivationInfo,
-  type TDatasetInfo,
-  type TExperimentList,
-  type TPrediction,
-  type TPresetInfo,
-  ZActivationCatalog,
-  ZDatasetList,
-  ZExperimentList,
-  ZPrediction,
-  ZPresetList,
-} from "./schemas.js";
 
 const ACTIVE: readonly TExperimentStatus[] = ["queued", "running"];
 export const isActiveExperiment = (s: TExperimentStatus) => ACTIVE.includes(s);
@@ -112,7 +110,7 @@ export function useActivations(params = "") {
         ZActivationCatalog,
         await apiFetch(key, `/v1/activations${params ? `?${params}` : ""}`, { signal }),
         "activation catalog",
-      ),
+      ).activations,
     placeholderData: keepPreviousData,
     staleTime: Number.POSITIVE_INFINITY,
   });
@@ -123,7 +121,7 @@ export function usePresets() {
   return useQuery({
     queryKey: ["presets"],
     queryFn: async ({ signal }): Promise<TPresetInfo[]> =>
-      parseWith(ZPresetList, await apiFetch(key, "/v1/presets", { signal }), "preset list"),
+      parseWith(ZPresetList, await apiFetch(key, "/v1/presets", { signal }), "preset list").presets,
     staleTime: Number.POSITIVE_INFINITY,
   });
 }
@@ -133,7 +131,7 @@ export function useDatasets() {
   return useQuery({
     queryKey: ["datasets"],
     queryFn: async ({ signal }): Promise<TDatasetInfo[]> =>
-      parseWith(ZDatasetList, await apiFetch(key, "/v1/datasets", { signal }), "dataset list"),
+      parseWith(ZDatasetList, await apiFetch(key, "/v1/datasets", { signal }), "dataset list").datasets,
     staleTime: Number.POSITIVE_INFINITY,
   });
 }
@@ -163,7 +161,12 @@ export function useCancelExperiment(id: string) {
   const key = useApiKey();
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: async () => apiFetch(key, `/v1/experiments/${id}/cancel`, { method: "POST" }),
+    mutationFn: async () =>
+      parseWith(
+        ZExperiment,
+        await apiFetch(key, `/v1/experiments/${id}/cancel`, { method: "POST" }),
+        "experiment",
+      ),
     onSettled: () => {
       void qc.invalidateQueries({ queryKey: keys.experiment(id) });
       void qc.invalidateQueries({ queryKey: ["experiments"] });
