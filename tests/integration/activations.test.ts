@@ -102,17 +102,18 @@ describe.each(ACTIVATION_NAMES)("%s", (name) => {
       reluLike: def.reluLike,
       saturating: def.saturating,
     });
-    expect(entry?.params).toEqual(
-      paramsOf(name).map(([k, p]) => ({
-        name: k,
-        default: p.default,
-        min: p.min,
-        max: p.max,
-        minInclusive: !p.minExclusive,
-        maxInclusive: true,
-        description: p.description,
-      })),
+    const listed = entry?.params.map((p) => [
+      p.name,
+      p.default,
+      p.min,
+      p.minInclusive,
+      p.max,
+      p.maxInclusive,
+    ]);
+    expect(listed).toEqual(
+      paramsOf(name).map(([k, p]) => [k, p.default, p.min, !p.minExclusive, p.max, true]),
     );
+    expect(entry?.params.map((p) => p.description)).toEqual(paramsOf(name).map(([, p]) => p.description));
     const { f } = getActivation(name);
     expect(entry?.samples.x).toEqual([-2, -1, 0, 1, 2]);
     entry?.samples.x.forEach((x, i) => {
