@@ -4,13 +4,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ensureDatabase, migrate, redactUrl } from "../packages/db/src/index.js";
-import { parseEnvOrExit, ZStartEnv } from "./lib/env.js";
+import { loadDotEnv, parseEnvOrExit, ZStartEnv } from "./lib/env.js";
 import { ensureServices } from "./lib/services.js";
 import { Supervisor } from "./lib/supervisor.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const env = parseEnvOrExit(ZStartEnv);
 const say = (line: string) => console.log(`[start] ${line}`);
+if (loadDotEnv()) say("read .env");
+const env = parseEnvOrExit(ZStartEnv);
 
 function run(command: string, args: string[]): void {
   const r = spawnSync(command, args, { cwd: root, stdio: "inherit" });

@@ -1,5 +1,6 @@
+import { ZBaseEnv } from "@actlab/contracts/env";
 import { describe, expect, it } from "vitest";
-import { parseEnv } from "./env.js";
+import { parseEnv, ZEnv } from "./env.js";
 
 describe("parseEnv", () => {
   it("fills defaults", () => {
@@ -37,5 +38,11 @@ describe("parseEnv", () => {
     ).toThrow(
       /PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*ACTLAB_BOOTSTRAP_API_KEY: must be at least 16[\s\S]*LOG_LEVEL[\s\S]*AUTH_FAILURE_LIMIT/,
     );
+  });
+
+  it("reads the shared variables exactly as the base does", () => {
+    for (const [name, schema] of Object.entries(ZBaseEnv.shape)) {
+      expect(ZEnv.shape[name as keyof typeof ZEnv.shape], name).toBe(schema);
+    }
   });
 });

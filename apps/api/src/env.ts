@@ -1,25 +1,23 @@
+import { EnvError, parseEnvWith, ZBaseEnv } from "@actlab/contracts/env";
 import { z } from "zod";
 
+export { EnvError };
+
+const { DATABASE_URL, REDIS_URL, QUEUE_PREFIX, LOG_LEVEL } = ZBaseEnv.shape;
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 
 /**
- * Everything the API reads from its environment. Parsed once at start (server.ts); tests build
- * their own with `parseEnv({...})`. Nothing else in the app reads process.env.
+ * Everything the API reads from its environment: the shared variables of `@actlab/contracts/env`
+ * and its own. Parsed once at start (server.ts); tests build their own with `parseEnv({...})`.
+ * Nothing else in the app reads process.env.
  */
 export const ZEnv = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-    .default("postgresql://postgres@127.0.0.1:5432/actlab"),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-    .default("redis://127.0.0.1:6379"),
-  /** BullMQ key prefix; tests and benchmarks use their own so they never touch real jobs. */
-  QUEUE_PREFIX: z.string().min(1).default("actlab"),
+  DATABASE_URL,
+  REDIS_URL,
+  QUEUE_PREFIX,
   /** When set, tenant `default` gets this API key at start (idempotent). */
   ACTLAB_BOOTSTRAP_API_KEY: z
     .string()
@@ -27,7 +25,7 @@ export const ZEnv = z.object({
     .max(256, "must be at most 256 characters")
     .regex(/^\S+$/, "must not contain spaces (it is sent as `Authorization: Bearer <key>`)")
     .optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL,
   /** Requests per key per RATE_LIMIT_WINDOW_MS (stored in Redis, shared by all API processes). */
   RATE_LIMIT_MAX: positiveInt.default(1200),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
@@ -57,16 +55,7 @@ export const ZEnv = z.object({
 });
 export type TEnv = z.infer<typeof ZEnv>;
 
-export class EnvError extends Error {
-  override name = "EnvError";
-}
-
 /** Parses an environment; throws EnvError whose message names each bad variable. */
 export function parseEnv(env: Record<string, string | undefined>): TEnv {
-  // Empty strings (VAR= in a .env file) mean "not set", so defaults apply.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = ZEnv.safeParse(cleaned);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-  throw new EnvError(`invalid environment:\n${lines.join("\n")}`);
+  return parseEnvWith(ZEnv, env);
 }

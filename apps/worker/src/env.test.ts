@@ -1,5 +1,6 @@
+import { ZBaseEnv } from "@actlab/contracts/env";
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "./env.js";
+import { EnvError, parseEnv, ZEnv } from "./env.js";
 
 describe("parseEnv", () => {
   it("applies defaults that restart a killed worker's run within 60 s", () => {
@@ -39,5 +40,11 @@ describe("parseEnv", () => {
 
   it("rejects a reconciler staleness shorter than three heartbeats", () => {
     expect(() => parseEnv({ HEARTBEAT_MS: "10000", RECONCILE_STALE_MS: "20000" })).toThrow(/HEARTBEAT_MS/);
+  });
+
+  it("reads the shared variables exactly as the base does", () => {
+    for (const [name, schema] of Object.entries(ZBaseEnv.shape)) {
+      expect(ZEnv.shape[name as keyof typeof ZEnv.shape], name).toBe(schema);
+    }
   });
 });

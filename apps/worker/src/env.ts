@@ -1,12 +1,18 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { EnvError, parseEnvWith, ZBaseEnv } from "@actlab/contracts/env";
 import { z } from "zod";
+
+export { EnvError };
+
+const { DATABASE_URL, REDIS_URL, QUEUE_PREFIX, LOG_LEVEL } = ZBaseEnv.shape;
 
 const positiveInt = z.coerce.number().int().positive();
 
 /**
- * Everything the worker reads from its environment and command line, parsed once at start
- * (main.ts). Nothing else in the worker reads process.env.
+ * Everything the worker reads from its environment (the shared variables of
+ * `@actlab/contracts/env` and its own) and command line, parsed once at start (main.ts).
+ * Nothing else in the worker reads process.env.
  *
  * Stalled-job timing (why these defaults): a SIGKILLed worker stops renewing its job lock; the
  * lock expires after WORKER_LOCK_DURATION_MS, and BullMQ's stalled checker (run by every other
@@ -19,23 +25,16 @@ const positiveInt = z.coerce.number().int().positive();
 export const ZEnv = z
   .object({
     WORKER_DEVICE: z.enum(["cpu", "gpu"]).default("cpu"),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-      .default("postgresql://postgres@127.0.0.1:5432/actlab"),
-    REDIS_URL: z
-      .string()
-      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-      .default("redis://127.0.0.1:6379"),
-    /** BullMQ key prefix; tests use their own so they never touch real jobs. */
-    QUEUE_PREFIX: z.string().min(1).default("actlab"),
+    DATABASE_URL,
+    REDIS_URL,
+    QUEUE_PREFIX,
     /** Forces one TensorFlow.js backend instead of the best available one. */
     ACTLAB_BACKEND: z.enum(["tensorflow-gpu", "tensorflow", "wasm", "cpu"]).optional(),
     /** Directory with the MNIST IDX files for the `mnist-full` dataset. */
     DATA_DIR: z.string().min(1).optional(),
     /** Directory with the Fashion-MNIST IDX files (default: Debian's /usr/share/datasets/fashion-mnist). */
     FASHION_MNIST_DIR: z.string().min(1).optional(),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    LOG_LEVEL,
     /** When set, Prometheus metrics are served on this port at /metrics. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
     METRICS_HOST: z.string().min(1).default("0.0.0.0"),
@@ -91,10 +90,6 @@ export const ZEnv = z
 
 export type TEnv = z.infer<typeof ZEnv> & { WORKER_ID: string };
 
-export class EnvError extends Error {
-  override name = "EnvError";
-}
-
 /**
  * Parses the command line (`--device cpu|gpu`, which wins over WORKER_DEVICE) and the
  * environment; throws EnvError whose message names each bad variable.
@@ -112,19 +107,11 @@ export function parseEnv(env: Record<string, string | undefined>, argv: readonly
   } catch (err) {
     throw new EnvError(`invalid arguments: ${(err as Error).message} (usage: main.js [--device cpu|gpu])`);
   }
-  // Empty strings (VAR= in a .env file) mean "not set", so defaults apply.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  if (device !== undefined) cleaned.WORKER_DEVICE = device;
-  const parsed = ZEnv.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (i) =>
-        `  ${i.path.join(".") === "WORKER_DEVICE" && device !== undefined ? "--device" : i.path.join(".")}: ${i.message}`,
-    );
-    throw new EnvError(`invalid environment:\n${lines.join("\n")}`);
-  }
+  const parsed = parseEnvWith(ZEnv, device === undefined ? env : { ...env, WORKER_DEVICE: device }, {
+    label: (name) => (name === "WORKER_DEVICE" && device !== undefined ? "--device" : name),
+  });
   const workerId =
-    parsed.data.WORKER_ID ??
-    `${parsed.data.WORKER_NAME ?? hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  return { ...parsed.data, WORKER_ID: workerId };
+    parsed.WORKER_ID ??
+    `${parsed.WORKER_NAME ?? hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  return { ...parsed, WORKER_ID: workerId };
 }

@@ -1,11 +1,31 @@
 import { z } from "zod";
 import { ZVariant } from "./activations.js";
+import { LIMITS } from "./limits.js";
 import { ZExperimentSpec } from "./spec.js";
 import { ZExperimentStatus, ZRunStatus } from "./status.js";
 
-const isoDate = z.string();
+/*
+ * Every response body of the API, parsed by the route's serializer, by the dashboard and by the
+ * tests. Objects are strict: a field the contract does not name is an error wherever it shows up,
+ * so a response cannot grow (or leak) a field without this file saying so. RFC 9457 problems are
+ * the exception: clients must ignore extension members, so ZProblem lets them through.
+ */
 
-export const ZRun = z.object({
+const isoDate = z.string();
+const progress = z.strictObject({ epoch: z.number().int(), epochs: z.number().int() });
+const links = z.record(z.string(), z.string());
+
+/** What the experiment, its list entry and its report all start with. */
+export const experimentHead = {
+  id: z.string(),
+  name: z.string(),
+  status: ZExperimentStatus,
+  createdAt: isoDate,
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+};
+
+export const ZRun = z.strictObject({
   id: z.string(),
   experimentId: z.string(),
   variant: ZVariant,
@@ -15,7 +35,7 @@ export const ZRun = z.object({
   device: z.string(),
   backend: z.string().nullable(),
   attempts: z.number().int(),
-  progress: z.object({ epoch: z.number().int(), epochs: z.number().int() }),
+  progress,
   testAccuracy: z.number().nullable(),
   testLoss: z.number().nullable(),
   seconds: z.number().nullable(),
@@ -23,36 +43,49 @@ export const ZRun = z.object({
 });
 export type TRun = z.infer<typeof ZRun>;
 
-const meanStd = z.object({ mean: z.number().nullable(), std: z.number().nullable() });
+const meanStd = z.strictObject({ mean: z.number().nullable(), std: z.number().nullable() });
 
-export const ZVariantSummary = z.object({
+export const ZVariantSummary = z.strictObject({
   variant: ZVariant,
   runs: z.number().int(),
   testAccuracy: meanStd,
   testLoss: meanStd,
-  seconds: z.object({ mean: z.number().nullable() }),
-  gradNormRatio: z.object({ mean: z.number().nullable() }),
+  seconds: z.strictObject({ mean: z.number().nullable() }),
+  gradNormRatio: z.strictObject({ mean: z.number().nullable() }),
 });
 export type TVariantSummary = z.infer<typeof ZVariantSummary>;
 
-export const ZExperiment = z.object({
-  id: z.string(),
-  name: z.string(),
-  status: ZExperimentStatus,
-  createdAt: isoDate,
-  startedAt: isoDate.nullable(),
-  finishedAt: isoDate.nullable(),
+/** `POST /v1/experiments` (202), `GET /v1/experiments/:id`, `POST /v1/experiments/:id/cancel` */
+export const ZExperiment = z.strictObject({
+  ...experimentHead,
   spec: ZExperimentSpec,
   runs: z.array(ZRun),
   summary: z.array(ZVariantSummary),
-  links: z.record(z.string(), z.string()),
+  links,
 });
 export type TExperiment = z.infer<typeof ZExperiment>;
+
+export const ZExperimentListItem = z.strictObject({
+  ...experimentHead,
+  /** Runs per status (only statuses with runs). */
+  runCounts: z.record(z.string(), z.number().int()),
+  /** Epochs done and planned, summed over the runs. */
+  progress,
+  links,
+});
+export type TExperimentListItem = z.infer<typeof ZExperimentListItem>;
+
+/** `GET /v1/experiments`: newest first; pass `nextCursor` as `cursor` for the next page. */
+export const ZExperimentList = z.strictObject({
+  items: z.array(ZExperimentListItem),
+  nextCursor: z.string().nullable(),
+});
+export type TExperimentList = z.infer<typeof ZExperimentList>;
 
 const series = z.array(z.number());
 const layered = z.array(z.array(z.number()));
 
-export const ZRunSeries = z.object({
+export const ZRunSeries = z.strictObject({
   epoch: z.array(z.number().int()),
   trainLoss: series.optional(),
   trainAccuracy: series.optional(),
@@ -66,9 +99,10 @@ export const ZRunSeries = z.object({
 });
 export type TRunSeries = z.infer<typeof ZRunSeries>;
 
-export const ZMetricsResponse = z.object({
+/** `GET /v1/experiments/:id/metrics` */
+export const ZMetricsResponse = z.strictObject({
   runs: z.array(
-    z.object({
+    z.strictObject({
       id: z.string(),
       variant: ZVariant,
       repeat: z.number().int(),
@@ -78,6 +112,48 @@ export const ZMetricsResponse = z.object({
   ),
 });
 export type TMetricsResponse = z.infer<typeof ZMetricsResponse>;
+
+const pixel = z.number().describe("finite; in the training pixel scale unless pixelScale says otherwise");
+const ZImage = z.union([z.array(pixel).length(784), z.array(z.array(pixel).length(28)).length(28)]);
+
+/** `POST /v1/runs/:id/predict` body (unknown fields are dropped, as they always were here). */
+export const ZPredictBody = z.object({
+  inputs: z.array(ZImage).min(1).max(LIMITS.maxPredictBatch).describe("784 values or 28×28 rows per image"),
+  pixelScale: z
+    .enum(["unit", "raw"])
+    .optional()
+    .describe("scale of these inputs (unit = 0–1, raw = 0–255); converted to the run's training scale"),
+});
+export type TPredictBody = z.infer<typeof ZPredictBody>;
+
+/** `POST /v1/runs/:id/predict` */
+export const ZPrediction = z.strictObject({
+  runId: z.string(),
+  probabilities: z.array(z.array(z.number())),
+  classes: z.array(z.number().int()).describe("argmax of each row"),
+});
+export type TPrediction = z.infer<typeof ZPrediction>;
+
+/** `GET /v1/runs/:id/model/model.json`: TensorFlow.js layers format, for tf.loadLayersModel. */
+export const ZModelJson = z.strictObject({
+  format: z.string(),
+  generatedBy: z.string(),
+  convertedBy: z.null(),
+  modelTopology: z.unknown(),
+  weightsManifest: z.array(z.strictObject({ paths: z.array(z.string()), weights: z.unknown() })),
+});
+export type TModelJson = z.infer<typeof ZModelJson>;
+
+/** `GET /healthz` */
+export const ZHealth = z.strictObject({ status: z.literal("ok") });
+
+/** `GET /readyz` (200 ready, 503 unavailable) */
+export const ZReady = z.strictObject({
+  status: z.enum(["ready", "unavailable"]),
+  checks: z.strictObject({ postgres: z.string(), redis: z.string() }),
+  detail: z.string().optional(),
+});
+export type TReady = z.infer<typeof ZReady>;
 
 /** RFC 9457 problem details; validation problems list each bad field. */
 export const ZProblem = z.object({

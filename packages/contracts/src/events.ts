@@ -12,8 +12,6 @@ export const EVENT_TYPES = [
   "run.canceled",
   "experiment.finished",
 ] as const;
-export const ZEventType = z.enum(EVENT_TYPES);
-export type TEventType = z.infer<typeof ZEventType>;
 
 const runRef = { experimentId: z.string(), runId: z.string() };
 

@@ -11,6 +11,34 @@ const CHAPTER_VARIANTS: TExperimentSpecInput["variants"] = [
   { activation: "elu", alpha: 1 },
 ];
 
+/**
+ * What every preset shares with the chapter: 10,000 MNIST digits split 80/20, 4 hidden layers of
+ * 200 units, plain SGD at 0.01, the seven activations, 3 repeats. The presets differ only in
+ * what the chapter's two codes did differently.
+ */
+function chapterSpec(code: {
+  name: string;
+  pixelScale: "unit" | "raw";
+  initializer: NonNullable<TExperimentSpecInput["model"]>["initializer"];
+  epochs: number;
+  batchSize: number;
+}): TExperimentSpecInput {
+  return {
+    name: code.name,
+    dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, pixelScale: code.pixelScale, seed: 1 },
+    model: { hiddenLayers: 4, units: 200, initializer: code.initializer },
+    variants: CHAPTER_VARIANTS,
+    training: {
+      optimizer: { name: "sgd", learningRate: 0.01 },
+      epochs: code.epochs,
+      batchSize: code.batchSize,
+      seed: 1,
+      repeats: 3,
+    },
+    device: "cpu",
+  };
+}
+
 export interface TPreset {
   id: string;
   title: string;
@@ -43,20 +71,13 @@ export const PRESETS: readonly TPreset[] = [
       "(chapter: tanh 93.2%, ReLU 94.1%), 3 repeats. Pixels scaled to [0,1]: the chapter's raw 0–255 pixels " +
       "make ReLU diverge to NaN in the first epoch with actlab's logits cross-entropy. Shorten with " +
       '{"training":{"epochs":30}}.',
-    spec: {
+    spec: chapterSpec({
       name: "chapter 8 (Keras code)",
-      dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, pixelScale: "unit", seed: 1 },
-      model: { hiddenLayers: 4, units: 200, initializer: { name: "glorot_uniform" } },
-      variants: CHAPTER_VARIANTS,
-      training: {
-        optimizer: { name: "sgd", learningRate: 0.01 },
-        epochs: 1000,
-        batchSize: 100,
-        seed: 1,
-        repeats: 3,
-      },
-      device: "cpu",
-    },
+      pixelScale: "unit",
+      initializer: { name: "glorot_uniform" },
+      epochs: 1000,
+      batchSize: 100,
+    }),
   },
   {
     id: "chapter8-tf",
@@ -66,20 +87,13 @@ export const PRESETS: readonly TPreset[] = [
       "(stddev 0.01), zero biases, batch 200, 50 epochs (chapter: LeakyReLU 93.7%, PReLU 92.55%), 3 repeats. " +
       "Raw 0–255 pixels as in the chapter: with such small weights [0,1] pixels leave the 4-layer net at " +
       "chance for many epochs, raw pixels train.",
-    spec: {
+    spec: chapterSpec({
       name: "chapter 8 (TensorFlow code)",
-      dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, pixelScale: "raw", seed: 1 },
-      model: { hiddenLayers: 4, units: 200, initializer: { name: "truncated_normal", stddev: 0.01 } },
-      variants: CHAPTER_VARIANTS,
-      training: {
-        optimizer: { name: "sgd", learningRate: 0.01 },
-        epochs: 50,
-        batchSize: 200,
-        seed: 1,
-        repeats: 3,
-      },
-      device: "cpu",
-    },
+      pixelScale: "raw",
+      initializer: { name: "truncated_normal", stddev: 0.01 },
+      epochs: 50,
+      batchSize: 200,
+    }),
   },
   {
     id: "chapter8-keras-short",
@@ -87,31 +101,24 @@ export const PRESETS: readonly TPreset[] = [
     description:
       "The chapter's Keras code for LeakyReLU and PReLU: as chapter8-keras but batch 200 and 20 epochs " +
       "(chapter: LeakyReLU 92.9%, PReLU 90.6%), 3 repeats, [0,1] pixels (see chapter8-keras).",
-    spec: {
+    spec: chapterSpec({
       name: "chapter 8 (Keras code, 20 epochs)",
-      dataset: { name: "mnist", samples: 10_000, testFraction: 0.2, pixelScale: "unit", seed: 1 },
-      model: { hiddenLayers: 4, units: 200, initializer: { name: "glorot_uniform" } },
-      variants: CHAPTER_VARIANTS,
-      training: {
-        optimizer: { name: "sgd", learningRate: 0.01 },
-        epochs: 20,
-        batchSize: 200,
-        seed: 1,
-        repeats: 3,
-      },
-      device: "cpu",
-    },
+      pixelScale: "unit",
+      initializer: { name: "glorot_uniform" },
+      epochs: 20,
+      batchSize: 200,
+    }),
   },
 ];
 
 /** Which code (preset) and how many epochs a figure of the chapter comes from. */
-export interface TChapterFigure {
-  /** Test accuracy as a fraction in [0,1]. */
-  accuracy: number;
-  code: "keras" | "tf";
-  epochs: number;
-  batchSize: number;
-}
+export const ZChapterFigure = z.strictObject({
+  accuracy: z.number().describe("test accuracy, a fraction in [0,1]"),
+  code: z.enum(["keras", "tf"]),
+  epochs: z.number().int(),
+  batchSize: z.number().int(),
+});
+export type TChapterFigure = z.infer<typeof ZChapterFigure>;
 
 /**
  * The test accuracies the chapter prints, by activation. It names sigmoid (as the one whose
@@ -131,7 +138,6 @@ export const CHAPTER8_FIGURES: Readonly<Partial<Record<string, readonly TChapter
 };
 
 export const PRESET_IDS = PRESETS.map((p) => p.id) as [string, ...string[]];
-export const ZPresetId = z.enum(PRESET_IDS);
 
 export function findPreset(id: string): TPreset | undefined {
   return PRESETS.find((p) => p.id === id);

@@ -1,16 +1,7 @@
 import { z } from "zod";
-import { findPreset, mergeSpec } from "./presets.js";
+import { issuePath, type TSpecIssue } from "./issues.js";
+import { findPreset, mergeSpec, PRESET_IDS } from "./presets.js";
 import { type TExperimentSpec, ZExperimentSpec } from "./spec.js";
-
-export interface TSpecIssue {
-  path: string;
-  message: string;
-}
-
-/** Dotted path of a zod issue, as the API reports it (`training.epochs`, `variants.2.alpha`). */
-export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map(String).join(".") || "(body)";
-}
 
 /**
  * Turns a POST /experiments body into a full spec: `{ preset, ...overrides }` starts from the
@@ -36,7 +27,15 @@ export function resolveExperimentRequest(
   };
 }
 
-export const ZExperimentRequest = z.union([
-  z.object({ preset: z.string() }).passthrough(),
-  z.object({}).passthrough(),
+/**
+ * `POST /v1/experiments` body as documented: a full spec, or a preset id plus any overrides.
+ * The API validates it with resolveExperimentRequest, which says which field is wrong (this
+ * union alone could only say that no member matched).
+ */
+export const ZCreateExperimentBody = z.union([
+  ZExperimentSpec,
+  z
+    .object({ preset: z.enum(PRESET_IDS).describe("id from GET /v1/presets; other fields override it") })
+    .loose(),
 ]);
+export type TCreateExperimentBody = z.input<typeof ZCreateExperimentBody>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { variantLabel, ZVariant } from "./activations.js";
+import { resolveVariant, variantLabel, ZVariant } from "./activations.js";
 import { LIMITS } from "./limits.js";
 import { PRESETS } from "./presets.js";
 import { resolveExperimentRequest } from "./request.js";
@@ -131,6 +131,24 @@ describe("experiment status from runs", () => {
     [["failed", "canceled"], "failed"],
   ] as const)("%j → %s", (runs, expected) => {
     expect(deriveExperimentStatus(runs)).toBe(expected);
+  });
+});
+
+describe("resolveVariant", () => {
+  it("names an unknown activation, an out-of-range parameter and an unknown one", () => {
+    const paths = (v: unknown) => {
+      const r = resolveVariant(v);
+      return r.ok ? [] : r.issues;
+    };
+    expect(paths({ activation: "nope" })).toMatchObject([{ path: "activation" }]);
+    expect(paths({ activation: "leaky_relu", alpha: 5 })).toMatchObject([{ path: "alpha" }]);
+    expect(paths({ activation: "relu", beta: 1 })).toMatchObject([
+      { message: expect.stringContaining("beta") },
+    ]);
+    expect(resolveVariant({ activation: "elu" })).toEqual({
+      ok: true,
+      variant: { activation: "elu", alpha: 1 },
+    });
   });
 });
 

@@ -4,11 +4,10 @@
  * No HTTP, Redis or Postgres in here: a run spec and callbacks in, metrics and an artifact out.
  */
 export {
-  ACTIVATION_CATALOG,
-  type ActivationInfo,
-  type ActivationParam,
+  type Activation,
   type ActivationParams,
   getActivation,
+  makeActivationLayer,
   sampleActivation,
 } from "./activations.js";
 export { loadArtifactModel, predict, type TModelArtifact } from "./artifact.js";

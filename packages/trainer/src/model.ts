@@ -1,6 +1,7 @@
 import type { TExperimentSpec, TVariant } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
-import { ActlabActivation, RReLU } from "./layers.js";
+import { makeActivationLayer } from "./activations.js";
+import { RReLU } from "./layers.js";
 import { mixSeed, SEED_PURPOSE } from "./random.js";
 
 /**
@@ -34,35 +35,6 @@ export function makeInitializer(init: TExperimentSpec["model"]["initializer"], s
       return tf.initializers.truncatedNormal({ mean: 0, stddev: Math.sqrt(2 / fanIn) / TRUNCATED_STD, seed });
     case "truncated_normal":
       return tf.initializers.truncatedNormal({ mean: 0, stddev: init.stddev, seed });
-  }
-}
-
-/** The activation layer of a variant (also used alone by the gradient test). */
-export function makeActivationLayer(variant: TVariant, name?: string): tf.layers.Layer {
-  const base = name === undefined ? {} : { name };
-  switch (variant.activation) {
-    case "sigmoid":
-    case "tanh":
-    case "relu":
-    case "selu":
-    case "softplus":
-    case "linear":
-      return tf.layers.activation({ ...base, activation: variant.activation });
-    case "leaky_relu":
-      return tf.layers.leakyReLU({ ...base, alpha: variant.alpha });
-    case "prelu":
-      return tf.layers.prelu({
-        ...base,
-        alphaInitializer: tf.initializers.constant({ value: variant.alphaInit }),
-      });
-    case "rrelu":
-      return new RReLU({ ...base, lower: variant.lower, upper: variant.upper });
-    case "elu":
-      return new ActlabActivation({ ...base, fn: "elu", alpha: variant.alpha });
-    case "gelu":
-    case "silu":
-    case "mish":
-      return new ActlabActivation({ ...base, fn: variant.activation });
   }
 }
 

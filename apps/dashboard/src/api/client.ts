@@ -69,7 +69,10 @@ export async function apiFetch(apiKey: string, path: string, opts: ApiOptions = 
   return json;
 }
 
-/** Reads a JSON payload with a zod-like schema; reports a readable error when the API's answer changed shape. */
+/**
+ * Reads a response with its schema from `@actlab/contracts` (the one the API's route answers
+ * with), strictly: a body of another shape is an error that says so, never a guess.
+ */
 export function parseWith<T>(
   schema: {
     safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } };

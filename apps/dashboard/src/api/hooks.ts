@@ -1,11 +1,21 @@
 import {
   isTerminalRunStatus,
+  type TActivationInfo,
+  type TDatasetInfo,
   type TExperiment,
+  type TExperimentList,
   type TExperimentStatus,
   type TMetricsResponse,
+  type TPrediction,
+  type TPresetInfo,
   type TRun,
+  ZActivationCatalog,
+  ZDatasetList,
   ZExperiment,
+  ZExperimentList,
   ZMetricsResponse,
+  ZPrediction,
+  ZPresetList,
   ZRun,
 } from "@actlab/contracts";
 import {
@@ -17,18 +27,6 @@ import {
 } from "@tanstack/react-query";
 import { useApiKey } from "../lib/auth.js";
 import { apiFetch, parseWith } from "./client.js";
-import {
-  type TActivationInfo,
-  type TDatasetInfo,
-  type TExperimentList,
-  type TPrediction,
-  type TPresetInfo,
-  ZActivationCatalog,
-  ZDatasetList,
-  ZExperimentList,
-  ZPrediction,
-  ZPresetList,
-} from "./schemas.js";
 
 const ACTIVE: readonly TExperimentStatus[] = ["queued", "running"];
 export const isActiveExperiment = (s: TExperimentStatus) => ACTIVE.includes(s);
@@ -104,36 +102,45 @@ export function useRun(id: string) {
 
 /** The catalog; `params` (e.g. `activation=elu&alpha=0.5`) asks the API to resample one activation with those parameters. */
 export function useActivations(params = "") {
-  const key = useApiKey();
-  return useQuery({
-    queryKey: keys.activations(params),
-    queryFn: async ({ signal }): Promise<TActivationInfo[]> =>
-      parseWith(
-        ZActivationCatalog,
-        await apiFetch(key, `/v1/activations${params ? `?${params}` : ""}`, { signal }),
-        "activation catalog",
-      ),
-    placeholderData: keepPreviousData,
-    staleTime: Number.POSITIVE_INFINITY,
+  return useCatalog(keys.activations(params), `/v1/activations${params ? `?${params}` : ""}`, {
+    schema: ZActivationCatalog,
+    what: "activation catalog",
+    list: (c): TActivationInfo[] => c.activations,
   });
 }
 
 export function usePresets() {
-  const key = useApiKey();
-  return useQuery({
-    queryKey: ["presets"],
-    queryFn: async ({ signal }): Promise<TPresetInfo[]> =>
-      parseWith(ZPresetList, await apiFetch(key, "/v1/presets", { signal }), "preset list"),
-    staleTime: Number.POSITIVE_INFINITY,
+  return useCatalog(["presets"], "/v1/presets", {
+    schema: ZPresetList,
+    what: "preset list",
+    list: (c): TPresetInfo[] => c.presets,
   });
 }
 
 export function useDatasets() {
+  return useCatalog(["datasets"], "/v1/datasets", {
+    schema: ZDatasetList,
+    what: "dataset list",
+    list: (c): TDatasetInfo[] => c.datasets,
+  });
+}
+
+/** A catalog answer (activations, presets, datasets): fixed while the page lives, so fetched once. */
+function useCatalog<B, T>(
+  queryKey: readonly unknown[],
+  path: string,
+  {
+    schema,
+    what,
+    list,
+  }: { schema: Parameters<typeof parseWith<B>>[0]; what: string; list: (body: B) => T[] },
+) {
   const key = useApiKey();
   return useQuery({
-    queryKey: ["datasets"],
-    queryFn: async ({ signal }): Promise<TDatasetInfo[]> =>
-      parseWith(ZDatasetList, await apiFetch(key, "/v1/datasets", { signal }), "dataset list"),
+    queryKey: [...queryKey],
+    queryFn: async ({ signal }): Promise<T[]> =>
+      list(parseWith(schema, await apiFetch(key, path, { signal }), what)),
+    placeholderData: keepPreviousData,
     staleTime: Number.POSITIVE_INFINITY,
   });
 }
@@ -163,7 +170,12 @@ export function useCancelExperiment(id: string) {
   const key = useApiKey();
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: async () => apiFetch(key, `/v1/experiments/${id}/cancel`, { method: "POST" }),
+    mutationFn: async () =>
+      parseWith(
+        ZExperiment,
+        await apiFetch(key, `/v1/experiments/${id}/cancel`, { method: "POST" }),
+        "experiment",
+      ),
     onSettled: () => {
       void qc.invalidateQueries({ queryKey: keys.experiment(id) });
       void qc.invalidateQueries({ queryKey: ["experiments"] });

@@ -1,7 +1,6 @@
-import { type TRun, variantLabel } from "@actlab/contracts";
+import { type TPrediction, type TRun, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
 import { predict } from "../api/hooks.js";
-import type { TPrediction } from "../api/schemas.js";
 import { useApiKey } from "../lib/auth.js";
 import { pct } from "../lib/format.js";
 import { Link } from "../lib/router.js";

@@ -1,9 +1,9 @@
+import type { TActivationInfo, TActivationParam } from "@actlab/contracts";
 import katex from "katex";
 import "katex/dist/katex.min.css";
 import { useEffect, useMemo, useState } from "react";
 import type uPlot from "uplot";
 import { useActivations } from "../api/hooks.js";
-import type { TActivationInfo, TActivationParam } from "../api/schemas.js";
 import { axis, type LegendItem, UPlot } from "../charts/UPlot.js";
 import { Card, Empty, ErrorState, Loading } from "../components/ui.js";
 import { PALETTE } from "../lib/aggregate.js";
@@ -126,6 +126,8 @@ function ParamSliders({
       {params.map((p) => {
         const v = values[p.name] ?? p.default;
         const step = (p.max - p.min) / 100;
+        // An exclusive bound (elu's α > 0) is not offered: the API would refuse it.
+        const min = p.minInclusive ? p.min : p.min + step;
         return (
           <label key={p.name} className="slider">
             <span>
@@ -133,7 +135,7 @@ function ParamSliders({
             </span>
             <input
               type="range"
-              min={p.min}
+              min={min}
               max={p.max}
               step={step}
               value={v}
@@ -160,8 +162,8 @@ function ActivationCard({ base }: { base: TActivationInfo }) {
   const { info, loading, error } = useResampled(base, values);
   const curves: Curve[] = useMemo(
     () => [
-      { label: "f(x)", color: F_COLOR, y: info.f },
-      { label: "f′(x)", color: DF_COLOR, y: info.df, dashed: true },
+      { label: "f(x)", color: F_COLOR, y: info.samples.f },
+      { label: "f′(x)", color: DF_COLOR, y: info.samples.df, dashed: true },
     ],
     [info],
   );
@@ -183,7 +185,7 @@ function ActivationCard({ base }: { base: TActivationInfo }) {
         </div>
       </div>
       <CurveChart
-        x={info.x}
+        x={info.samples.x}
         curves={curves}
         testId={`activation-${info.name}`}
         title={`${info.name} and its derivative`}
@@ -209,6 +211,19 @@ const PARAM_TEX: Record<string, string> = {
   upper: "u",
 };
 
+/** Stands in for leaky_relu while the catalog lacks it, so the hooks below run in the same order. */
+const NO_LEAKY_RELU: TActivationInfo = {
+  name: "leaky_relu",
+  title: "",
+  formulaLatex: "",
+  derivativeLatex: "",
+  params: [],
+  learnable: false,
+  reluLike: true,
+  saturating: false,
+  samples: { x: [], f: [], df: [] },
+};
+
 function ChapterFigures({ catalog }: { catalog: TActivationInfo[] }) {
   const by = (n: string) => catalog.find((a) => a.name === n);
   const tanh = by("tanh");
@@ -216,20 +231,17 @@ function ChapterFigures({ catalog }: { catalog: TActivationInfo[] }) {
   const relu = by("relu");
   const leaky = by("leaky_relu");
   const [alpha, setAlpha] = useState<Record<string, number>>({ alpha: 0.1 });
-  const leakyR = useResampled(
-    leaky ?? ({ name: "leaky_relu", params: [], x: [], f: [], df: [] } as TActivationInfo),
-    alpha,
-  );
+  const leakyR = useResampled(leaky ?? NO_LEAKY_RELU, alpha);
   if (!tanh || !sigmoid || !relu || !leaky) return null;
   return (
     <Card title="The chapter's figures">
       <div className="figures">
         <figure className="figure">
           <CurveChart
-            x={tanh.x}
+            x={tanh.samples.x}
             curves={[
-              { label: "tanh(x)", color: F_COLOR, y: tanh.f },
-              { label: "σ(x)", color: PALETTE[7]!, y: sigmoid.f, dashed: true },
+              { label: "tanh(x)", color: F_COLOR, y: tanh.samples.f },
+              { label: "σ(x)", color: PALETTE[7]!, y: sigmoid.samples.f, dashed: true },
             ]}
             testId="figure-8-1"
             title="Figure 8.1"
@@ -241,10 +253,10 @@ function ChapterFigures({ catalog }: { catalog: TActivationInfo[] }) {
         </figure>
         <figure className="figure">
           <CurveChart
-            x={tanh.x}
+            x={tanh.samples.x}
             curves={[
-              { label: "tanh′(x)", color: F_COLOR, y: tanh.df },
-              { label: "σ′(x)", color: DF_COLOR, y: sigmoid.df, dashed: true },
+              { label: "tanh′(x)", color: F_COLOR, y: tanh.samples.df },
+              { label: "σ′(x)", color: DF_COLOR, y: sigmoid.samples.df, dashed: true },
             ]}
             testId="figure-8-2"
             title="Figure 8.2"
@@ -257,10 +269,10 @@ function ChapterFigures({ catalog }: { catalog: TActivationInfo[] }) {
         </figure>
         <figure className="figure">
           <CurveChart
-            x={relu.x}
+            x={relu.samples.x}
             curves={[
-              { label: "max(0, x)", color: F_COLOR, y: relu.f },
-              { label: "f′(x)", color: DF_COLOR, y: relu.df, dashed: true },
+              { label: "max(0, x)", color: F_COLOR, y: relu.samples.f },
+              { label: "f′(x)", color: DF_COLOR, y: relu.samples.df, dashed: true },
             ]}
             testId="figure-8-3"
             title="Figure 8.3"
@@ -273,10 +285,10 @@ function ChapterFigures({ catalog }: { catalog: TActivationInfo[] }) {
         </figure>
         <figure className="figure">
           <CurveChart
-            x={leakyR.info.x}
+            x={leakyR.info.samples.x}
             curves={[
-              { label: "max(αx, x)", color: F_COLOR, y: leakyR.info.f },
-              { label: "f′(x)", color: DF_COLOR, y: leakyR.info.df, dashed: true },
+              { label: "max(αx, x)", color: F_COLOR, y: leakyR.info.samples.f },
+              { label: "f′(x)", color: DF_COLOR, y: leakyR.info.samples.df, dashed: true },
             ]}
             testId="figure-8-4"
             title="Figure 8.4"

@@ -1,8 +1,7 @@
-import { DATASET_NAMES, LIMITS, PRESETS } from "@actlab/contracts";
+import { DATASET_NAMES, LIMITS, PRESETS, type TPresetInfo } from "@actlab/contracts";
 import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client.js";
 import { useCreateExperiment, useDatasets, usePresets } from "../api/hooks.js";
-import type { TPresetInfo } from "../api/schemas.js";
 import { NumberField, SelectField, TextField } from "../components/fields.js";
 import { Card, errorMessage } from "../components/ui.js";
 import { VariantsEditor } from "../components/VariantsEditor.js";
@@ -116,7 +115,7 @@ export function NewExperiment() {
   const datasetOptions = datasetsQ.data?.length
     ? datasetsQ.data.map((d) => ({
         value: d.name as (typeof DATASET_NAMES)[number],
-        label: `${d.title ?? d.name}${d.available === false ? " (not installed)" : d.samples ? ` — ${d.samples.toLocaleString("en-US")} images` : ""}`,
+        label: `${d.name}${d.available === false ? " (not installed)" : d.samples ? ` — ${d.samples.toLocaleString("en-US")} images` : ""}`,
         disabled: d.available === false && d.name !== spec.dataset.name,
       }))
     : DATASET_NAMES.map((d) => ({ value: d, label: d }));

@@ -1,4 +1,4 @@
-import { ACTIVATION_NAMES, PRESETS } from "@actlab/contracts";
+import { ACTIVATION_NAMES, PRESETS, ZActivationCatalog, ZDatasetList, ZPresetList } from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 
@@ -12,16 +12,16 @@ describe("catalog", () => {
   it("GET /v1/activations lists every activation with formulas, parameters and sampled f, f′", async () => {
     const res = await t.app.inject({ method: "GET", url: "/v1/activations", headers: bearer(t.keyA) });
     expect(res.statusCode).toBe(200);
-    const { activations } = res.json();
-    expect(activations.map((a: { name: string }) => a.name)).toEqual([...ACTIVATION_NAMES]);
-    const sigmoid = activations.find((a: { name: string }) => a.name === "sigmoid");
+    const { activations } = ZActivationCatalog.parse(res.json());
+    expect(activations.map((a) => a.name)).toEqual([...ACTIVATION_NAMES]);
+    const sigmoid = activations.find((a) => a.name === "sigmoid")!;
     expect(sigmoid.formulaLatex).toContain("\\sigma");
     expect(sigmoid.samples.x).toHaveLength(241);
     expect(sigmoid.samples.x[0]).toBe(-6);
     expect(sigmoid.samples.x[240]).toBe(6);
     expect(sigmoid.samples.f[120]).toBeCloseTo(0.5, 10);
     expect(sigmoid.samples.df[120]).toBeCloseTo(0.25, 10); // the most a sigmoid ever passes back
-    const leaky = activations.find((a: { name: string }) => a.name === "leaky_relu");
+    const leaky = activations.find((a) => a.name === "leaky_relu")!;
     expect(leaky.params).toEqual([expect.objectContaining({ name: "alpha", default: 0.01 })]);
   });
 
@@ -32,9 +32,9 @@ describe("catalog", () => {
       headers: bearer(t.keyA),
     });
     expect(res.statusCode).toBe(200);
-    const [elu] = res.json().activations;
-    expect(elu.samples.x).toEqual([-2, -1, 0, 1, 2]);
-    expect(elu.samples.f[0]).toBeCloseTo(0.5 * (Math.exp(-2) - 1), 10);
+    const [elu] = ZActivationCatalog.parse(res.json()).activations;
+    expect(elu!.samples.x).toEqual([-2, -1, 0, 1, 2]);
+    expect(elu!.samples.f[0]).toBeCloseTo(0.5 * (Math.exp(-2) - 1), 10);
     const bad = await t.app.inject({
       method: "GET",
       url: "/v1/activations?activation=elu&alpha=99",
@@ -53,11 +53,11 @@ describe("catalog", () => {
   it("GET /v1/datasets says which datasets this install has and their sizes", async () => {
     const res = await t.app.inject({ method: "GET", url: "/v1/datasets", headers: bearer(t.keyA) });
     expect(res.statusCode).toBe(200);
-    const { datasets } = res.json();
-    expect(datasets.map((d: { name: string }) => d.name)).toEqual(["mnist", "fashion-mnist", "mnist-full"]);
+    const { datasets } = ZDatasetList.parse(res.json());
+    expect(datasets.map((d) => d.name)).toEqual(["mnist", "fashion-mnist", "mnist-full"]);
     const mnist = datasets[0];
     expect(mnist).toMatchObject({ available: true, samples: 10_000, maxSamples: 10_000 });
-    const full = datasets[2];
+    const full = datasets[2]!;
     expect(full.available).toBe(false);
     expect(full.detail).toMatch(/director/); // says where the files must go
   });
@@ -65,8 +65,9 @@ describe("catalog", () => {
   it("GET /v1/presets includes the chapter's experiments", async () => {
     const res = await t.app.inject({ method: "GET", url: "/v1/presets", headers: bearer(t.keyA) });
     expect(res.statusCode).toBe(200);
-    expect(res.json().presets.map((p: { id: string }) => p.id)).toEqual(PRESETS.map((p) => p.id));
-    expect(res.json().presets[0].spec.variants).toHaveLength(7);
+    const { presets } = ZPresetList.parse(res.json());
+    expect(presets.map((p) => p.id)).toEqual(PRESETS.map((p) => p.id));
+    expect(presets[0]?.spec.variants).toHaveLength(7);
   });
 
   it("needs a key", async () => {

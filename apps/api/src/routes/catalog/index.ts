@@ -1,80 +1,70 @@
-import { ACTIVATION_NAMES, DATASET_NAMES, LIMITS, PRESETS, ZActivationName } from "@actlab/contracts";
+import {
+  ACTIVATION_NAMES,
+  activationDef,
+  CATALOG_PARAMS,
+  describeActivation,
+  LIMITS,
+  PRESETS,
+  resolveVariant,
+  type TActivationName,
+  type TDatasetList,
+  type TDatasetName,
+  ZActivationCatalog,
+  ZActivationName,
+  ZDatasetList,
+  ZPresetList,
+} from "@actlab/contracts";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../../errors.js";
 import { loadTrainer } from "../../services/models.js";
 import { BEARER, COMMON_ERRORS, problemResponses } from "../schemas.js";
 
+/**
+ * Every parameter some activation takes (or plots with), bounded here only so that a huge value
+ * cannot make f(x) infinite and the response unserialisable (a 500, seen with prelu's plotted
+ * `alpha`); each activation's own bounds are checked by its variant schema.
+ */
+const paramQuery = Object.fromEntries(
+  [...CATALOG_PARAMS].map(([name, uses]) => [
+    name,
+    z.coerce
+      .number()
+      .min(-1000)
+      .max(1000)
+      .optional()
+      .describe(
+        [uses.variant.join(" / "), uses.plot.length ? `${uses.plot.join(" / ")} (plot only)` : ""]
+          .filter(Boolean)
+          .join("; "),
+      ),
+  ]),
+);
+
 const ZActivationsQuery = z.object({
   activation: ZActivationName.optional().describe("only this activation"),
   from: z.coerce.number().min(-100).max(100).default(-6),
   to: z.coerce.number().min(-100).max(100).default(6),
   points: z.coerce.number().int().min(2).max(2001).default(241),
-  // Bounded here because prelu's plotted `alpha` is not range-checked by the catalog: a huge one
-  // made f(x) infinite and the response unserialisable (a 500). The catalog checks the rest.
-  alpha: z.coerce
-    .number()
-    .min(-1000)
-    .max(1000)
-    .optional()
-    .describe("leaky_relu / elu slope, or a prelu slope to plot"),
-  alphaInit: z.coerce.number().min(-1000).max(1000).optional(),
-  lower: z.coerce.number().min(-1000).max(1000).optional(),
-  upper: z.coerce.number().min(-1000).max(1000).optional(),
+  ...paramQuery,
 });
 
-const ZParam = z.object({
-  name: z.string(),
-  default: z.number(),
-  min: z.number(),
-  max: z.number(),
-  description: z.string(),
-});
-
-const ZActivations = z.object({
-  activations: z.array(
-    z.object({
-      name: ZActivationName,
-      title: z.string(),
-      formulaLatex: z.string(),
-      derivativeLatex: z.string(),
-      params: z.array(ZParam),
-      learnable: z.boolean(),
-      reluLike: z.boolean(),
-      saturating: z.boolean(),
-      samples: z.object({ x: z.array(z.number()), f: z.array(z.number()), df: z.array(z.number()) }),
-    }),
-  ),
-});
-
-const ZDatasets = z.object({
-  datasets: z.array(
-    z.object({
-      name: z.enum(DATASET_NAMES),
-      available: z.boolean(),
-      samples: z.number().int().describe("images on this install"),
-      maxSamples: z.number().int().describe("the most an experiment may sample from it"),
-      detail: z.string(),
-    }),
-  ),
-});
-
-const ZPresets = z.object({
-  presets: z.array(
-    z.object({
-      id: z.string(),
-      title: z.string(),
-      description: z.string(),
-      spec: z.record(z.string(), z.unknown()),
-    }),
-  ),
-});
+/** The given values an activation takes: its variant parameters and its plot-only ones. */
+function paramsFor(name: TActivationName, given: Record<string, number | undefined>) {
+  const def = activationDef(name);
+  const pick = (names: string[]) =>
+    Object.fromEntries(names.flatMap((k) => (given[k] === undefined ? [] : [[k, given[k]]])));
+  return {
+    variant: pick(Object.keys(def.params)),
+    plot: pick(Object.keys(def.plotParams ?? {})) as Record<string, number>,
+  };
+}
 
 /** Dataset availability changes rarely and counting loads files: cache it for a while. */
 const DATASETS_TTL_MS = 5 * 60_000;
 
 const catalog: FastifyPluginAsyncZod = async (app) => {
-  let datasets: { at: number; value: Promise<z.infer<typeof ZDatasets>> } | null = null;
+  let datasets: { at: number; value: Promise<TDatasetList> } | null = null;
 
   app.get(
     "/activations",
@@ -84,7 +74,7 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
         tags: ["catalog"],
         security: BEARER,
         querystring: ZActivationsQuery,
-        response: { 200: ZActivations, ...problemResponses(...COMMON_ERRORS) },
+        response: { 200: ZActivationCatalog, ...problemResponses(...COMMON_ERRORS) },
       },
     },
     async (request) => {
@@ -97,33 +87,14 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
       const t = await loadTrainer();
       const names = activation ? [activation] : ACTIVATION_NAMES;
       const out = names.map((name) => {
-        const info = t.getActivation(name);
-        // Only the parameters this activation has (prelu also plots a given alpha).
-        const params = Object.fromEntries(
-          Object.entries(given).filter(
-            ([k, v]) =>
-              v !== undefined &&
-              (info.params.some((p) => p.name === k) || (name === "prelu" && k === "alpha")),
-          ),
-        ) as Record<string, number>;
-        let samples: { x: number[]; f: number[]; df: number[] };
-        try {
-          samples = t.sampleActivation(name, params, { from, to, points });
-        } catch (err) {
-          throw new AppError("validation", (err as Error).message, {
-            errors: [{ path: Object.keys(params)[0] ?? "activation", message: (err as Error).message }],
-          });
+        const { variant, plot } = paramsFor(name, given);
+        const resolved = resolveVariant({ activation: name, ...variant });
+        if (!resolved.ok) {
+          throw new AppError("validation", `invalid ${name} parameters`, { errors: resolved.issues });
         }
         return {
-          name: info.name,
-          title: info.title,
-          formulaLatex: info.formulaLatex,
-          derivativeLatex: info.derivativeLatex,
-          params: info.params,
-          learnable: info.learnable,
-          reluLike: info.reluLike,
-          saturating: info.saturating,
-          samples,
+          ...describeActivation(name),
+          samples: t.sampleActivation(resolved.variant, { from, to, points }, plot),
         };
       });
       return { activations: out };
@@ -137,7 +108,7 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
         summary: "Datasets this install can train on, and their sizes",
         tags: ["catalog"],
         security: BEARER,
-        response: { 200: ZDatasets, ...problemResponses(...COMMON_ERRORS) },
+        response: { 200: ZDatasetList, ...problemResponses(...COMMON_ERRORS) },
       },
     },
     async () => {
@@ -150,7 +121,7 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
           const list = await t.listDatasets(opts);
           return {
             datasets: list.map((d) => ({
-              name: d.name as (typeof DATASET_NAMES)[number],
+              name: d.name as TDatasetName,
               available: d.available,
               samples: d.samples,
               maxSamples: Math.min(d.samples, LIMITS.maxSamples),
@@ -174,7 +145,7 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
         summary: "Ready-made experiments, including the textbook chapter's",
         tags: ["catalog"],
         security: BEARER,
-        response: { 200: ZPresets, ...problemResponses(...COMMON_ERRORS) },
+        response: { 200: ZPresetList, ...problemResponses(...COMMON_ERRORS) },
       },
     },
     async () => ({ presets: PRESETS.map((p) => ({ ...p, spec: p.spec as Record<string, unknown> })) }),

@@ -1,4 +1,4 @@
-import { LIMITS, ZExperiment, ZProblem } from "@actlab/contracts";
+import { LIMITS, ZExperiment, ZExperimentList, ZMetricsResponse, ZProblem } from "@actlab/contracts";
 import { createRedis, subscribeWhenReady, TRAINING_QUEUE } from "@actlab/queue";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -166,7 +166,7 @@ describe("GET /v1/experiments", () => {
       url: "/v1/experiments?limit=100",
       headers: bearer(t.keyA),
     });
-    const all = own.json().items as Array<{ id: string; createdAt: string }>;
+    const all = ZExperimentList.parse(own.json()).items;
     expect(all.length).toBeGreaterThanOrEqual(3);
     const sorted = [...all].sort((a, b) =>
       a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1,
@@ -179,9 +179,9 @@ describe("GET /v1/experiments", () => {
       const url: string = `/v1/experiments?limit=2${cursor ? `&cursor=${cursor}` : ""}`;
       const page = await t.app.inject({ method: "GET", url, headers: bearer(t.keyA) });
       expect(page.statusCode).toBe(200);
-      const body = page.json();
+      const body = ZExperimentList.parse(page.json());
       expect(body.items.length).toBeLessThanOrEqual(2);
-      seen.push(...body.items.map((e: { id: string }) => e.id));
+      seen.push(...body.items.map((e) => e.id));
       cursor = body.nextCursor;
     } while (cursor);
     expect(seen).toEqual(all.map((e) => e.id));
@@ -191,8 +191,8 @@ describe("GET /v1/experiments", () => {
       url: "/v1/experiments?limit=100",
       headers: bearer(t.keyB),
     });
-    const bIds = b.json().items.map((e: { id: string }) => e.id);
-    expect(bIds.some((id: string) => seen.includes(id))).toBe(false);
+    const bIds = ZExperimentList.parse(b.json()).items.map((e) => e.id);
+    expect(bIds.some((id) => seen.includes(id))).toBe(false);
 
     const canceled = await t.app.inject({
       method: "GET",
@@ -200,9 +200,9 @@ describe("GET /v1/experiments", () => {
       headers: bearer(t.keyA),
     });
     expect(
-      canceled.json().items.every((e: { status: string }) => ["canceled", "failed"].includes(e.status)),
+      ZExperimentList.parse(canceled.json()).items.every((e) => ["canceled", "failed"].includes(e.status)),
     ).toBe(true);
-    const item = all[0] as unknown as { runCounts: Record<string, number>; progress: { epochs: number } };
+    const item = all[0]!;
     expect(Object.values(item.runCounts).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
     const bad = await t.app.inject({
@@ -340,9 +340,10 @@ describe("GET /v1/experiments/:id/metrics", () => {
       headers: bearer(t.keyA),
     });
     expect(res.statusCode).toBe(200);
-    const body = res.json();
+    const body = ZMetricsResponse.parse(res.json());
+    type Run = (typeof body.runs)[number];
     expect(body.runs).toHaveLength(4);
-    const [p0, , t0, t1] = body.runs;
+    const [p0, , t0, t1] = body.runs as [Run, Run, Run, Run];
     expect(p0.series).toEqual({
       epoch: [1, 2],
       trainLoss: [2, 1],

@@ -1,11 +1,11 @@
 import {
   LIMITS,
   METRIC_FIELDS,
-  PRESET_IDS,
   resolveExperimentRequest,
   type TExperimentSpec,
+  ZCreateExperimentBody,
   ZExperiment,
-  ZExperimentSpec,
+  ZExperimentList,
   ZExperimentStatus,
   ZMetricField,
   ZMetricsResponse,
@@ -21,14 +21,6 @@ import { experimentMetrics } from "../../services/metrics-series.js";
 import { parseLastEventId, streamEvents } from "../../services/sse.js";
 import { TenantTurns } from "../../services/tenant-turns.js";
 import { BEARER, COMMON_ERRORS, commaList, dtoSerializer, problemResponses, ZIdParams } from "../schemas.js";
-
-/** The body as documented: a full spec, or a preset id plus any overrides. */
-const ZCreateBody = z.union([
-  ZExperimentSpec,
-  z
-    .object({ preset: z.enum(PRESET_IDS).describe("id from GET /v1/presets; other fields override it") })
-    .loose(),
-]);
 
 /**
  * Validates the body through resolveExperimentRequest, which applies presets and reports each
@@ -62,23 +54,6 @@ const ZListQuery = z.object({
   cursor: z.string().max(500).optional().describe("nextCursor of the previous page"),
 });
 
-const ZListResponse = z.object({
-  items: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      status: ZExperimentStatus,
-      createdAt: z.string(),
-      startedAt: z.string().nullable(),
-      finishedAt: z.string().nullable(),
-      runCounts: z.record(z.string(), z.number().int()),
-      progress: z.object({ epoch: z.number().int(), epochs: z.number().int() }),
-      links: z.record(z.string(), z.string()),
-    }),
-  ),
-  nextCursor: z.string().nullable(),
-});
-
 const ZMetricsQuery = z.object({
   runs: commaList(z.string().max(100)).optional().describe("comma-separated run ids (default: all runs)"),
   fields: commaList(ZMetricField)
@@ -107,7 +82,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         tags: ["experiments"],
         security: BEARER,
         headers: ZIdempotencyHeaders,
-        body: ZCreateBody,
+        body: ZCreateExperimentBody,
         response: { 202: ZExperiment, ...problemResponses(...COMMON_ERRORS, 409, 413, 415) },
       },
     },
@@ -134,7 +109,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         tags: ["experiments"],
         security: BEARER,
         querystring: ZListQuery,
-        response: { 200: ZListResponse, ...problemResponses(...COMMON_ERRORS) },
+        response: { 200: ZExperimentList, ...problemResponses(...COMMON_ERRORS) },
       },
     },
     async (request) =>

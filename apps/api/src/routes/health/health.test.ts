@@ -1,3 +1,4 @@
+import { ZHealth, ZReady } from "@actlab/contracts";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
@@ -11,10 +12,10 @@ afterAll(async () => t?.close());
 describe("operations endpoints", () => {
   it("/healthz and /readyz answer without a key", async () => {
     const live = await t.app.inject({ method: "GET", url: "/healthz" });
-    expect(live.json()).toEqual({ status: "ok" });
+    expect(ZHealth.parse(live.json())).toEqual({ status: "ok" });
     const ready = await t.app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: "ready", checks: { postgres: "ok", redis: "ok" } });
+    expect(ZReady.parse(ready.json())).toEqual({ status: "ready", checks: { postgres: "ok", redis: "ok" } });
   });
 
   it("/metrics exposes HTTP latency, queue depth and runs by status", async () => {
@@ -88,11 +89,12 @@ describe("outages", () => {
       const started = Date.now();
       const ready = await app.inject({ method: "GET", url: "/readyz" });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toMatchObject({
+      const body = ZReady.parse(ready.json());
+      expect(body).toMatchObject({
         status: "unavailable",
         checks: { postgres: expect.stringMatching(/^down/), redis: "ok" },
       });
-      expect(ready.json().detail).toBe("postgres not reachable");
+      expect(body.detail).toBe("postgres not reachable");
       const res = await app.inject({ method: "GET", url: "/v1/experiments", headers: bearer(down.keyA) });
       expect(res.statusCode).toBe(503);
       expect(res.headers["content-type"]).toMatch(/problem\+json/);

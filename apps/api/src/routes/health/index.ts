@@ -1,5 +1,5 @@
+import { ZHealth, ZReady } from "@actlab/contracts";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { z } from "zod";
 
 async function probe(check: () => Promise<unknown>, ms: number): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
@@ -20,12 +20,6 @@ async function probe(check: () => Promise<unknown>, ms: number): Promise<string 
   }
 }
 
-const ZReady = z.object({
-  status: z.enum(["ready", "unavailable"]),
-  checks: z.object({ postgres: z.string(), redis: z.string() }),
-  detail: z.string().optional(),
-});
-
 /** Unauthenticated operational endpoints (outside /v1). */
 const health: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -34,7 +28,7 @@ const health: FastifyPluginAsyncZod = async (app) => {
       schema: {
         summary: "Liveness: the process answers",
         tags: ["operations"],
-        response: { 200: z.object({ status: z.literal("ok") }) },
+        response: { 200: ZHealth },
       },
     },
     async () => ({ status: "ok" as const }),

@@ -1,3 +1,4 @@
+import type { TReport, TVariantReport } from "@actlab/contracts";
 import {
   CHAPTER8_FIGURES,
   type TExperimentSpec,
@@ -6,7 +7,6 @@ import {
   type TVariant,
   variantLabel,
 } from "@actlab/contracts";
-import type { TReport, TVariantReport } from "./schema.js";
 
 /** What the report is computed from: plain rows, so the builder is a pure function. */
 export interface ReportInput {

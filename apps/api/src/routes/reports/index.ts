@@ -1,3 +1,4 @@
+import { ZReport } from "@actlab/contracts";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { notFound } from "../../errors.js";
@@ -6,12 +7,10 @@ import { BEARER, COMMON_ERRORS, problemResponses, ZIdParams } from "../schemas.j
 import { buildReport } from "./build.js";
 import { loadReportInput } from "./load.js";
 import { renderReportMarkdown } from "./markdown.js";
-import { ZReport } from "./schema.js";
 
 export { buildReport, type ReportInput } from "./build.js";
 export { loadReportInput } from "./load.js";
 export { renderReportMarkdown } from "./markdown.js";
-export { type TReport, ZReport } from "./schema.js";
 
 /** Markdown when the client asks for it (Accept: text/markdown, or ?format=markdown from a browser). */
 function wantsMarkdown(accept: string | undefined, format: string | undefined): boolean {

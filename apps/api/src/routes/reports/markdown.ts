@@ -1,5 +1,5 @@
+import type { TReport, TVariantReport } from "@actlab/contracts";
 import { pct } from "./build.js";
-import type { TReport, TVariantReport } from "./schema.js";
 
 const CODE = { keras: "Keras", tf: "TF" } as const;
 

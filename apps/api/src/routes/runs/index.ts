@@ -1,4 +1,4 @@
-import { LIMITS, ZRun } from "@actlab/contracts";
+import { ZModelJson, ZPredictBody, ZPrediction, ZRun } from "@actlab/contracts";
 import type { Db } from "@actlab/db";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -23,23 +23,6 @@ async function findArtifact(db: Db, tenantId: string, id: string) {
   if (!artifact) throw notFound("model of run", id);
   return artifact;
 }
-
-const pixel = z.number().describe("finite; in the training pixel scale unless pixelScale says otherwise");
-const ZInput = z.union([z.array(pixel).length(784), z.array(z.array(pixel).length(28)).length(28)]);
-
-const ZPredictBody = z.object({
-  inputs: z.array(ZInput).min(1).max(LIMITS.maxPredictBatch).describe("784 values or 28×28 rows per image"),
-  pixelScale: z
-    .enum(["unit", "raw"])
-    .optional()
-    .describe("scale of these inputs (unit = 0–1, raw = 0–255); converted to the run's training scale"),
-});
-
-const ZPrediction = z.object({
-  runId: z.string(),
-  probabilities: z.array(z.array(z.number())),
-  classes: z.array(z.number().int()).describe("argmax of each row"),
-});
 
 /**
  * LIMITS.maxPredictBatch images of 784 full-precision floats take ~4 MB of JSON, more than the
@@ -71,13 +54,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
         security: BEARER,
         params: ZIdParams,
         response: {
-          200: z.object({
-            format: z.string(),
-            generatedBy: z.string(),
-            convertedBy: z.null(),
-            modelTopology: z.unknown(),
-            weightsManifest: z.array(z.object({ paths: z.array(z.string()), weights: z.unknown() })),
-          }),
+          200: ZModelJson,
           ...problemResponses(...COMMON_ERRORS, 404),
         },
       },

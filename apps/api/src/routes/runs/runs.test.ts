@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { ZRun } from "@actlab/contracts";
+import { ZModelJson, ZPrediction, ZRun } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
@@ -78,10 +78,10 @@ describe("model.json and weights", () => {
     model.dispose();
     const api = await predict(runIds[0]!, { inputs: images });
     expect(api.statusCode).toBe(200);
-    const body = api.json();
+    const body = ZPrediction.parse(api.json());
     expect(body.runId).toBe(runIds[0]);
     expect(body.probabilities).toHaveLength(3);
-    body.probabilities.forEach((row: number[], i: number) => {
+    body.probabilities.forEach((row, i) => {
       expect(row).toHaveLength(10);
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
       row.forEach((p, j) => {
@@ -98,8 +98,9 @@ describe("model.json and weights", () => {
       headers: bearer(t.keyA),
     });
     expect(json.statusCode).toBe(200);
-    expect(json.json().format).toBe("layers-model");
-    expect(json.json().weightsManifest[0].paths).toEqual(["weights.bin"]);
+    const modelJson = ZModelJson.parse(json.json());
+    expect(modelJson.format).toBe("layers-model");
+    expect(modelJson.weightsManifest[0]?.paths).toEqual(["weights.bin"]);
     const stored = await t.database.db.modelArtifact.findUnique({ where: { runId: runIds[0]! } });
     const bin = await t.app.inject({
       method: "GET",

@@ -1,22 +1,19 @@
-import { ZExperimentStatus, ZVariant } from "@actlab/contracts";
 import { z } from "zod";
+import { ZVariant } from "./activations.js";
+import { experimentHead } from "./api.js";
+import { ZChapterFigure } from "./presets.js";
 
-const ZMeanStd = z.object({
+/** `GET /v1/experiments/:id/report` (JSON): the chapter-style comparison of an experiment's variants. */
+
+const ZMeanStd = z.strictObject({
   mean: z.number().nullable(),
   std: z.number().nullable().describe("sample standard deviation over repeats (n − 1); null for n < 2"),
 });
 
-export const ZChapterFigure = z.object({
-  accuracy: z.number().describe("fraction in [0,1]"),
-  code: z.enum(["keras", "tf"]),
-  epochs: z.number().int(),
-  batchSize: z.number().int(),
-});
-
-export const ZVariantReport = z.object({
+export const ZVariantReport = z.strictObject({
   variant: ZVariant,
   label: z.string(),
-  runs: z.object({
+  runs: z.strictObject({
     total: z.number().int(),
     succeeded: z.number().int(),
     byStatus: z.record(z.string(), z.number().int()),
@@ -28,20 +25,20 @@ export const ZVariantReport = z.object({
   }),
   testLoss: ZMeanStd,
   chapter: z.array(ZChapterFigure).describe("the chapter's figures for this activation (may be empty)"),
-  epochsTo90: z.object({
+  epochsTo90: z.strictObject({
     mean: z.number().nullable().describe("mean over the runs that reached 90% test accuracy"),
     reached: z.number().int(),
     of: z.number().int(),
     values: z.array(z.number().int().nullable()).describe("per run, first epoch at ≥ 90% (null: never)"),
   }),
-  seconds: z.object({
+  seconds: z.strictObject({
     mean: z.number().nullable().describe("training seconds per run (summed over epochs)"),
     perEpoch: z.number().nullable(),
   }),
   gradNorms: z
     .array(z.number())
     .describe("per layer (input side first, output last), geometric mean over runs at the final epoch"),
-  gradNormRatio: z.object({
+  gradNormRatio: z.strictObject({
     geomean: z.number().nullable().describe("first layer's gradient norm / last layer's, final epoch"),
     values: z.array(z.number()),
   }),
@@ -54,17 +51,12 @@ export const ZVariantReport = z.object({
 });
 export type TVariantReport = z.infer<typeof ZVariantReport>;
 
-export const ZReport = z.object({
-  experiment: z.object({
-    id: z.string(),
-    name: z.string(),
-    status: ZExperimentStatus,
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
+export const ZReport = z.strictObject({
+  experiment: z.strictObject({
+    ...experimentHead,
     wallSeconds: z.number().nullable().describe("first run started → last run finished"),
   }),
-  setup: z.object({
+  setup: z.strictObject({
     dataset: z.string(),
     samples: z.number().int(),
     train: z.number().int(),
@@ -86,7 +78,7 @@ export const ZReport = z.object({
       second: z.string(),
       difference: z.number().describe("best mean − second mean (accuracy fraction)"),
       spread: z.number().nullable().describe("√(std_best² + std_second²)"),
-      pairedWins: z.object({ best: z.number().int(), ties: z.number().int(), of: z.number().int() }),
+      pairedWins: z.strictObject({ best: z.number().int(), ties: z.number().int(), of: z.number().int() }),
       separated: z.boolean().nullable().describe("difference > spread; null when the spread is unknown"),
       statement: z.string(),
     })
