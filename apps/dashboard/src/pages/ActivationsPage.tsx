@@ -294,7 +294,7 @@ function ChapterFigures({ catalog }: { catalog: TActivationInfo[] }) {
   );
 }
 
-export default function ActivationsPage() {
+export function ActivationsPage() {
   const q = useActivations();
   return (
     <div className="activations">

@@ -22,7 +22,7 @@ import { duration, elapsedBetween, pct, relativeTime } from "../lib/format.js";
 import { runsProgress } from "../lib/progress.js";
 import { Link, navigate } from "../lib/router.js";
 
-export default function ExperimentPage({ id }: { id: string }) {
+export function ExperimentPage({ id }: { id: string }) {
   const q = useExperiment(id);
   const active = q.data ? isActiveExperiment(q.data.status) : false;
   const stream = useExperimentEvents(id, active);

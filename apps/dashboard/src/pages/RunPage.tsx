@@ -18,7 +18,7 @@ function freshest(a: TRun, b: TRun | undefined): TRun {
   return b.progress.epoch > a.progress.epoch ? b : a;
 }
 
-export default function RunPage({ id }: { id: string }) {
+export function RunPage({ id }: { id: string }) {
   const q = useRun(id);
   if (q.isPending) return <Loading what="Loading run" />;
   if (q.isError) return <ErrorState error={q.error} retry={() => void q.refetch()} />;

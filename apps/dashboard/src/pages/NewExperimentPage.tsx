@@ -26,7 +26,7 @@ function newIdempotencyKey(): string {
     : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
 
-export function NewExperiment() {
+export function NewExperimentPage() {
   const [presetParam, setPresetParam] = useSearchParam("preset");
   const presetsQ = usePresets();
   const datasetsQ = useDatasets();
