@@ -60,7 +60,23 @@ export interface SpecSection {
   fields: SpecFieldDef[];
 }
 
-const fixed = (options: SelectOption[]) => (): SelectOption[] => options;
+const num = (path: string, label: string, more: Partial<NumberFieldDef> = {}): NumberFieldDef => ({
+  kind: "number",
+  path,
+  label,
+  ...more,
+});
+
+/** A select with a fixed list of [value, label] choices. */
+const choice = (
+  path: string,
+  label: string,
+  choices: [value: string, label: string][],
+  more: Partial<SelectFieldDef> = {},
+): SelectFieldDef => {
+  const options = choices.map(([value, label]) => ({ value, label }));
+  return { kind: "select", path, label, options: () => options, ...more };
+};
 
 const datasetInfo = ({ spec, datasets }: FieldContext) => datasets?.find((d) => d.name === spec.dataset.name);
 
@@ -90,16 +106,11 @@ export const BASICS: SpecSection = {
       maxLength: LIMITS.maxNameLength,
       hint: `up to ${LIMITS.maxNameLength} characters`,
     },
-    {
-      kind: "select",
-      path: "device",
-      label: "Device",
-      options: fixed([
-        { value: "cpu", label: "CPU" },
-        { value: "gpu", label: "GPU (waits for a GPU worker)" },
-        { value: "any", label: "Any free worker" },
-      ]),
-    },
+    choice("device", "Device", [
+      ["cpu", "CPU"],
+      ["gpu", "GPU (waits for a GPU worker)"],
+      ["any", "Any free worker"],
+    ]),
   ],
 };
 
@@ -113,81 +124,66 @@ export const DATASET: SpecSection = {
       options: datasetOptions,
       hint: (ctx) => datasetInfo(ctx)?.detail,
     },
-    {
-      kind: "number",
-      path: "dataset.samples",
-      label: "Samples",
+    num("dataset.samples", "Samples", {
       note: (ctx) => {
         const max = datasetInfo(ctx)?.maxSamples;
         return max ? `this install has ${max.toLocaleString("en-US")}` : undefined;
       },
-    },
-    { kind: "number", path: "dataset.testFraction", label: "Test fraction", step: 0.05 },
-    {
-      kind: "select",
-      path: "dataset.pixelScale",
-      label: "Pixel scale",
-      options: fixed([
-        { value: "unit", label: "unit — pixels in [0, 1]" },
-        { value: "raw", label: "raw — pixels 0–255" },
-      ]),
-    },
-    { kind: "number", path: "dataset.seed", label: "Split seed", note: () => "same split for every run" },
+    }),
+    num("dataset.testFraction", "Test fraction", { step: 0.05 }),
+    choice("dataset.pixelScale", "Pixel scale", [
+      ["unit", "unit — pixels in [0, 1]"],
+      ["raw", "raw — pixels 0–255"],
+    ]),
+    num("dataset.seed", "Split seed", { note: () => "same split for every run" }),
   ],
 };
 
 export const NETWORK: SpecSection = {
   title: "Network",
   fields: [
-    { kind: "number", path: "model.hiddenLayers", label: "Hidden layers" },
-    { kind: "number", path: "model.units", label: "Units per layer" },
-    {
-      kind: "select",
-      path: "model.initializer.name",
-      label: "Initializer",
-      options: fixed([
-        { value: "glorot_uniform", label: "glorot_uniform (Keras default)" },
-        { value: "truncated_normal", label: "truncated_normal" },
-        { value: "he_normal", label: "he_normal" },
-      ]),
-      // Each initializer has its own parameters: a choice replaces the whole object.
-      write: (name) => ["model.initializer", name === "truncated_normal" ? { name, stddev: 0.01 } : { name }],
-      alsoErrorsOf: ["model.initializer"],
-    },
-    {
-      kind: "number",
-      path: "model.initializer.stddev",
-      label: "Initializer stddev",
+    num("model.hiddenLayers", "Hidden layers"),
+    num("model.units", "Units per layer"),
+    choice(
+      "model.initializer.name",
+      "Initializer",
+      [
+        ["glorot_uniform", "glorot_uniform (Keras default)"],
+        ["truncated_normal", "truncated_normal"],
+        ["he_normal", "he_normal"],
+      ],
+      {
+        // Each initializer has its own parameters: a choice replaces the whole object.
+        write: (name) => [
+          "model.initializer",
+          name === "truncated_normal" ? { name, stddev: 0.01 } : { name },
+        ],
+        alsoErrorsOf: ["model.initializer"],
+      },
+    ),
+    num("model.initializer.stddev", "Initializer stddev", {
       when: (spec) => spec.model.initializer.name === "truncated_normal",
-    },
+    }),
   ],
 };
 
 export const TRAINING: SpecSection = {
   title: "Training",
   fields: [
-    {
-      kind: "select",
-      path: "training.optimizer.name",
-      label: "Optimizer",
-      options: fixed([
-        { value: "sgd", label: "SGD" },
-        { value: "momentum", label: "SGD with momentum" },
-        { value: "adam", label: "Adam" },
-      ]),
-    },
-    { kind: "number", path: "training.optimizer.learningRate", label: "Learning rate", step: 0.001 },
-    {
-      kind: "number",
-      path: "training.optimizer.momentum",
-      label: "Momentum",
+    choice("training.optimizer.name", "Optimizer", [
+      ["sgd", "SGD"],
+      ["momentum", "SGD with momentum"],
+      ["adam", "Adam"],
+    ]),
+    num("training.optimizer.learningRate", "Learning rate", { step: 0.001 }),
+    num("training.optimizer.momentum", "Momentum", {
       step: 0.01,
       when: (spec) => spec.training.optimizer.name === "momentum",
-    },
-    { kind: "number", path: "training.epochs", label: "Epochs" },
-    { kind: "number", path: "training.batchSize", label: "Batch size" },
-    { kind: "number", path: "training.repeats", label: "Repeats", note: () => "seeds differ per repeat" },
-    { kind: "number", path: "training.seed", label: "Training seed" },
+    }),
+    num("training.epochs", "Epochs"),
+    num("training.batchSize", "Batch size"),
+    num("training.repeats", "Repeats", { note: () => "seeds differ per repeat" }),
+    num("training.seed", "Training seed"),
   ],
 };
 
