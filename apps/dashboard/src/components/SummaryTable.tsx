@@ -2,6 +2,7 @@ import { CHAPTER8_FIGURES, type TVariantSummary } from "@actlab/contracts";
 import { useState } from "react";
 import { num, pct } from "../lib/format.js";
 import { summaryRows, toCsv, toMarkdown } from "../lib/summary.js";
+import { Swatch } from "./ui.js";
 
 async function copyText(text: string): Promise<boolean> {
   try {
@@ -96,9 +97,7 @@ export function SummaryTable({
             {rows.map((r, i) => (
               <tr key={r.variant} className={best !== null && r.accuracyMean === best ? "best" : ""}>
                 <td>
-                  {colors[r.variant] ? (
-                    <i className="swatch" style={{ background: colors[r.variant] }} />
-                  ) : null}
+                  <Swatch color={colors[r.variant]} />
                   {r.variant}
                 </td>
                 <td className="num hide-sm">{r.runs}</td>

@@ -11,6 +11,11 @@ export function StatusBadge({ status }: { status: TExperimentStatus | TRunStatus
   );
 }
 
+/** The colour key of a variant in a table row; nothing when the variant has no colour. */
+export function Swatch({ color }: { color: string | undefined }) {
+  return color ? <i className="swatch" style={{ background: color }} /> : null;
+}
+
 /** A progress bar with its number; `value` in [0,1]. */
 export function Progress({ value, status, label }: { value: number; status?: string; label?: string }) {
   const v = Math.max(0, Math.min(1, Number.isFinite(value) ? value : 0));

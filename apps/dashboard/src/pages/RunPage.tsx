@@ -2,7 +2,8 @@ import { isTerminalRunStatus, type TRun, variantLabel } from "@actlab/contracts"
 import { useMemo, useState } from "react";
 import { useExperimentEvents } from "../api/events.js";
 import { useExperiment, useMetrics, useRun } from "../api/hooks.js";
-import { GradientFlowGrid, MeanSpreadChart } from "../charts/charts.js";
+import { GradientFlowGrid } from "../charts/GradientFlowGrid.js";
+import { MeanSpreadChart } from "../charts/MeanSpreadChart.js";
 import { ModelDownload } from "../components/ModelDownload.js";
 import { PredictPanel } from "../components/PredictPanel.js";
 import { Card, Empty, ErrorState, Facts, Loading, Progress, StatusBadge } from "../components/ui.js";

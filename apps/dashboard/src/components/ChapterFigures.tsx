@@ -1,0 +1,91 @@
+import { useState } from "react";
+import type { TActivationInfo } from "../api/schemas.js";
+import { CURVE_COLORS, CurveChart } from "../charts/CurveChart.js";
+import { useResampled } from "../lib/useResampled.js";
+import { ParamSliders } from "./ParamSliders.js";
+import { Card } from "./ui.js";
+
+interface FigureCurve {
+  label: string;
+  activation: string;
+  of: "f" | "df";
+  color: string;
+  dashed?: boolean;
+}
+
+/** The chapter's figures 8.1–8.4, redrawn from the catalog; x comes from the first curve. */
+const FIGURES: { n: number; curves: [FigureCurve, FigureCurve]; caption: string }[] = [
+  {
+    n: 1,
+    curves: [
+      { label: "tanh(x)", activation: "tanh", of: "f", color: CURVE_COLORS.f },
+      { label: "σ(x)", activation: "sigmoid", of: "f", color: CURVE_COLORS.reference, dashed: true },
+    ],
+    caption: "tanh(x), with σ(x) for reference: same S shape, range (−1, 1) instead of (0, 1).",
+  },
+  {
+    n: 2,
+    curves: [
+      { label: "tanh′(x)", activation: "tanh", of: "df", color: CURVE_COLORS.f },
+      { label: "σ′(x)", activation: "sigmoid", of: "df", color: CURVE_COLORS.df, dashed: true },
+    ],
+    caption:
+      "tanh′ peaks at 1, σ′ at only 0.25: through n sigmoid layers the gradient shrinks by up to 0.25ⁿ.",
+  },
+  {
+    n: 3,
+    curves: [
+      { label: "max(0, x)", activation: "relu", of: "f", color: CURVE_COLORS.f },
+      { label: "f′(x)", activation: "relu", of: "df", color: CURVE_COLORS.df, dashed: true },
+    ],
+    caption: "ReLU: slope exactly 1 for x > 0, so gradients pass unchanged; 0 for x ≤ 0 (units can die).",
+  },
+  {
+    n: 4,
+    curves: [
+      { label: "max(αx, x)", activation: "leaky_relu", of: "f", color: CURVE_COLORS.f },
+      { label: "f′(x)", activation: "leaky_relu", of: "df", color: CURVE_COLORS.df, dashed: true },
+    ],
+    caption: "LeakyReLU keeps a small slope α for x ≤ 0 (α exaggerated here so it shows).",
+  },
+];
+
+const NO_LEAKY: TActivationInfo = { name: "leaky_relu", params: [], x: [], f: [], df: [] };
+
+export function ChapterFigures({ catalog }: { catalog: TActivationInfo[] }) {
+  const leaky = catalog.find((a) => a.name === "leaky_relu");
+  // Figure 8.4 is drawn with its own α (larger than the default, so the slope shows).
+  const [alpha, setAlpha] = useState<Record<string, number>>({ alpha: 0.1 });
+  const leakyR = useResampled(leaky ?? NO_LEAKY, alpha);
+  const by = (name: string) =>
+    name === "leaky_relu" ? leaky && leakyR.info : catalog.find((a) => a.name === name);
+  if (!["tanh", "sigmoid", "relu", "leaky_relu"].every(by)) return null;
+  return (
+    <Card title="The chapter's figures">
+      <div className="figures">
+        {FIGURES.map(({ n, curves, caption }) => (
+          <figure key={n} className="figure">
+            <CurveChart
+              x={by(curves[0].activation)!.x}
+              curves={curves.map((c) => ({
+                label: c.label,
+                color: c.color,
+                dashed: c.dashed,
+                y: by(c.activation)![c.of],
+              }))}
+              testId={`figure-8-${n}`}
+              title={`Figure 8.${n}`}
+              height={200}
+            />
+            <figcaption>
+              Figure 8.{n} — {caption}
+            </figcaption>
+            {n === 4 && leaky?.params.length ? (
+              <ParamSliders params={leaky.params} values={alpha} onChange={setAlpha} />
+            ) : null}
+          </figure>
+        ))}
+      </div>
+    </Card>
+  );
+}
