@@ -76,12 +76,16 @@ function GradientFlowCell({
   testId: string;
   height: number;
 }) {
-  const data = useMemo(
-    () =>
-      [epochAxis(epochs), ...Array.from({ length: layers }, (_, l) => rows[l] ?? [])] as uPlot.AlignedData,
+  const plot = useMemo(
+    () => ({
+      data: [
+        epochAxis(epochs),
+        ...Array.from({ length: layers }, (_, l) => rows[l] ?? []),
+      ] as uPlot.AlignedData,
+      points: countPoints(rows),
+    }),
     [rows, epochs, layers],
   );
-  const points = countPoints(rows);
   // Every cell spans the same whole decades, so the variants compare at a glance.
   const lo = range ? 10 ** Math.floor(Math.log10(range[0])) : 1e-6;
   const hi = range ? 10 ** Math.ceil(Math.log10(range[1])) : 1;
@@ -107,12 +111,11 @@ function GradientFlowCell({
   );
   return (
     <UPlot
+      {...plot}
       options={options}
-      data={data}
-      points={points}
-      height={height}
       testId={testId}
       ariaLabel={`${group.label}: gradient norm of each layer per epoch, log scale`}
+      height={height}
     />
   );
 }

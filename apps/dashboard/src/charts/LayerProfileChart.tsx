@@ -35,7 +35,7 @@ function LayerProfileChart({
   height?: number;
 }) {
   const layers = Math.max(1, ...groups.map((g) => layerCount(g.runs, field)));
-  const { data, points } = useMemo(() => {
+  const plot = useMemo(() => {
     const cols = groups.map((g) => {
       const p = latestLayerProfile(g.runs, field);
       return Array.from({ length: layers }, (_, l) => p[l] ?? null);
@@ -65,9 +65,8 @@ function LayerProfileChart({
   );
   return (
     <UPlot
+      {...plot}
       options={options}
-      data={data}
-      points={points}
       height={height}
       testId={testId}
       ariaLabel={ariaLabel}

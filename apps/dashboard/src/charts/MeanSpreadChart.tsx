@@ -22,7 +22,7 @@ export function MeanSpreadChart({
   const epochs = Math.max(1, maxEpoch(groups.flatMap((g) => g.runs)));
   const showPoints = epochs <= 30;
 
-  const { data, points } = useMemo(() => {
+  const plot = useMemo(() => {
     const cols: (number | null)[][] = [];
     let pts = 0;
     for (const g of groups) {
@@ -61,9 +61,8 @@ export function MeanSpreadChart({
 
   return (
     <UPlot
+      {...plot}
       options={options}
-      data={data}
-      points={points}
       testId={testId}
       ariaLabel={`${title} per epoch`}
       legend={legendOf(groups)}

@@ -13,39 +13,41 @@ interface FigureCurve {
   dashed?: boolean;
 }
 
+/** A solid line (the figure's subject) and a dashed one (its derivative, or a reference). */
+const solid = (label: string, activation: string, of: FigureCurve["of"]): FigureCurve => ({
+  label,
+  activation,
+  of,
+  color: CURVE_COLORS.f,
+});
+const dashed = (
+  label: string,
+  activation: string,
+  of: FigureCurve["of"],
+  color: string = CURVE_COLORS.df,
+): FigureCurve => ({ label, activation, of, color, dashed: true });
+
 /** The chapter's figures 8.1–8.4, redrawn from the catalog; x comes from the first curve. */
 const FIGURES: { n: number; curves: [FigureCurve, FigureCurve]; caption: string }[] = [
   {
     n: 1,
-    curves: [
-      { label: "tanh(x)", activation: "tanh", of: "f", color: CURVE_COLORS.f },
-      { label: "σ(x)", activation: "sigmoid", of: "f", color: CURVE_COLORS.reference, dashed: true },
-    ],
+    curves: [solid("tanh(x)", "tanh", "f"), dashed("σ(x)", "sigmoid", "f", CURVE_COLORS.reference)],
     caption: "tanh(x), with σ(x) for reference: same S shape, range (−1, 1) instead of (0, 1).",
   },
   {
     n: 2,
-    curves: [
-      { label: "tanh′(x)", activation: "tanh", of: "df", color: CURVE_COLORS.f },
-      { label: "σ′(x)", activation: "sigmoid", of: "df", color: CURVE_COLORS.df, dashed: true },
-    ],
+    curves: [solid("tanh′(x)", "tanh", "df"), dashed("σ′(x)", "sigmoid", "df")],
     caption:
       "tanh′ peaks at 1, σ′ at only 0.25: through n sigmoid layers the gradient shrinks by up to 0.25ⁿ.",
   },
   {
     n: 3,
-    curves: [
-      { label: "max(0, x)", activation: "relu", of: "f", color: CURVE_COLORS.f },
-      { label: "f′(x)", activation: "relu", of: "df", color: CURVE_COLORS.df, dashed: true },
-    ],
+    curves: [solid("max(0, x)", "relu", "f"), dashed("f′(x)", "relu", "df")],
     caption: "ReLU: slope exactly 1 for x > 0, so gradients pass unchanged; 0 for x ≤ 0 (units can die).",
   },
   {
     n: 4,
-    curves: [
-      { label: "max(αx, x)", activation: "leaky_relu", of: "f", color: CURVE_COLORS.f },
-      { label: "f′(x)", activation: "leaky_relu", of: "df", color: CURVE_COLORS.df, dashed: true },
-    ],
+    curves: [solid("max(αx, x)", "leaky_relu", "f"), dashed("f′(x)", "leaky_relu", "df")],
     caption: "LeakyReLU keeps a small slope α for x ≤ 0 (α exaggerated here so it shows).",
   },
 ];

@@ -1,23 +1,64 @@
-import { isTerminalRunStatus, type TExperiment, variantLabel } from "@actlab/contracts";
+import { isTerminalRunStatus, type TExperiment, type TRun, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
 import { colorsByLabel } from "../lib/aggregate.js";
 import { duration, pct } from "../lib/format.js";
 import { Link } from "../lib/router.js";
+import { type Column, Table } from "./Table.js";
 import { Card, Progress, StatusBadge, Swatch } from "./ui.js";
+
+const runProgress = (r: TRun) =>
+  r.status === "succeeded" ? 1 : r.progress.epochs ? r.progress.epoch / r.progress.epochs : 0;
+
+function columns(colors: Record<string, string>): Column<TRun>[] {
+  return [
+    {
+      head: "Activation",
+      cell: (r) => (
+        <>
+          <Swatch color={colors[variantLabel(r.variant)]} />
+          <Link to={`/runs/${r.id}`}>{variantLabel(r.variant)}</Link>
+          <span className="show-sm muted small"> · repeat {r.repeat}</span>
+          {r.error ? (
+            <div className="run-error small" title={r.error}>
+              {r.error.slice(0, 120)}
+            </div>
+          ) : null}
+        </>
+      ),
+    },
+    { head: "Repeat", className: "num repeat-col", cell: (r) => r.repeat },
+    { head: "Status", cell: (r) => <StatusBadge status={r.status} /> },
+    {
+      head: "Progress",
+      className: "progress-col",
+      cell: (r) => (
+        <Progress
+          value={runProgress(r)}
+          status={r.status}
+          label={`${r.progress.epoch}/${r.progress.epochs}`}
+        />
+      ),
+    },
+    { head: "Test acc.", className: "num", cell: (r) => pct(r.testAccuracy, 2) },
+    { head: "Time", className: "num hide-sm", cell: (r) => duration(r.seconds) },
+    {
+      head: "Backend",
+      className: "hide-sm",
+      cell: (r) => (r.backend ? `${r.backend} · ${r.device}` : r.device),
+    },
+    { head: "Attempts", className: "num hide-sm", cell: (r) => r.attempts },
+  ];
+}
 
 /** Every run of an experiment, repeat by repeat in the spec's variant order, with its progress. */
 export function RunsTable({ exp }: { exp: TExperiment }) {
-  const colors = colorsByLabel(exp.spec.variants);
   const [open, setOpen] = useState(exp.runs.length <= 24);
-  const runs = [...exp.runs].sort(
-    (a, b) =>
-      a.repeat - b.repeat ||
-      exp.spec.variants.findIndex((v) => variantLabel(v) === variantLabel(a.variant)) -
-        exp.spec.variants.findIndex((v) => variantLabel(v) === variantLabel(b.variant)),
-  );
+  const order = (r: TRun) => exp.spec.variants.findIndex((v) => variantLabel(v) === variantLabel(r.variant));
+  const runs = [...exp.runs].sort((a, b) => a.repeat - b.repeat || order(a) - order(b));
+  const done = exp.runs.filter((r) => isTerminalRunStatus(r.status)).length;
   return (
     <Card
-      title={`Runs (${exp.runs.filter((r) => isTerminalRunStatus(r.status)).length}/${exp.runs.length} done)`}
+      title={`Runs (${done}/${exp.runs.length} done)`}
       actions={
         <button
           type="button"
@@ -30,59 +71,14 @@ export function RunsTable({ exp }: { exp: TExperiment }) {
       }
     >
       {open ? (
-        <div className="table-wrap">
-          <table className="table runs-table" data-testid="runs-table">
-            <thead>
-              <tr>
-                <th>Activation</th>
-                <th className="num repeat-col">Repeat</th>
-                <th>Status</th>
-                <th className="progress-col">Progress</th>
-                <th className="num">Test acc.</th>
-                <th className="num hide-sm">Time</th>
-                <th className="hide-sm">Backend</th>
-                <th className="num hide-sm">Attempts</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.map((r) => (
-                <tr key={r.id} data-run-id={r.id} data-run-status={r.status}>
-                  <td>
-                    <Swatch color={colors[variantLabel(r.variant)]} />
-                    <Link to={`/runs/${r.id}`}>{variantLabel(r.variant)}</Link>
-                    <span className="show-sm muted small"> · repeat {r.repeat}</span>
-                    {r.error ? (
-                      <div className="run-error small" title={r.error}>
-                        {r.error.slice(0, 120)}
-                      </div>
-                    ) : null}
-                  </td>
-                  <td className="num repeat-col">{r.repeat}</td>
-                  <td>
-                    <StatusBadge status={r.status} />
-                  </td>
-                  <td className="progress-col">
-                    <Progress
-                      value={
-                        isTerminalRunStatus(r.status) && r.status === "succeeded"
-                          ? 1
-                          : r.progress.epochs
-                            ? r.progress.epoch / r.progress.epochs
-                            : 0
-                      }
-                      status={r.status}
-                      label={`${r.progress.epoch}/${r.progress.epochs}`}
-                    />
-                  </td>
-                  <td className="num">{pct(r.testAccuracy, 2)}</td>
-                  <td className="num hide-sm">{duration(r.seconds)}</td>
-                  <td className="hide-sm">{r.backend ? `${r.backend} · ${r.device}` : r.device}</td>
-                  <td className="num hide-sm">{r.attempts}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          columns={columns(colorsByLabel(exp.spec.variants))}
+          rows={runs}
+          rowKey={(r) => r.id}
+          rowProps={(r) => ({ "data-run-id": r.id, "data-run-status": r.status })}
+          className="runs-table"
+          testId="runs-table"
+        />
       ) : null}
     </Card>
   );
