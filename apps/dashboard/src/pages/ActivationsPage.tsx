@@ -1,6 +1,6 @@
 import { useActivations } from "../api/hooks.js";
-import { ActivationCard } from "../components/ActivationCard.js";
-import { ChapterFigures } from "../components/ChapterFigures.js";
+import { ActivationCard } from "../components/activations/ActivationCard.js";
+import { ChapterFigures } from "../components/activations/ChapterFigures.js";
 import { Empty, ErrorState, Loading } from "../components/ui.js";
 
 export function ActivationsPage() {

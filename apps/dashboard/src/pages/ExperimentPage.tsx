@@ -1,9 +1,9 @@
 import { useExperimentEvents } from "../api/events.js";
 import { isActiveExperiment, useExperiment, useMetrics } from "../api/hooks.js";
-import { ExperimentCharts } from "../components/ExperimentCharts.js";
-import { ExperimentHeader } from "../components/ExperimentHeader.js";
-import { RunsTable } from "../components/RunsTable.js";
-import { SummaryTable } from "../components/SummaryTable.js";
+import { ExperimentCharts } from "../components/experiment/ExperimentCharts.js";
+import { ExperimentHeader } from "../components/experiment/ExperimentHeader.js";
+import { RunsTable } from "../components/experiment/RunsTable.js";
+import { SummaryTable } from "../components/experiment/SummaryTable.js";
 import { Card, ErrorState, Loading } from "../components/ui.js";
 import { colorsByLabel } from "../lib/aggregate.js";
 

@@ -3,11 +3,11 @@ import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client.js";
 import { useCreateExperiment, useDatasets, usePresets } from "../api/hooks.js";
 import type { TPresetInfo } from "../api/schemas.js";
-import { PresetPicker, SCRATCH } from "../components/PresetPicker.js";
-import { type SpecFormBinding, SpecSectionCard } from "../components/SpecSectionCard.js";
-import { SubmitBar } from "../components/SubmitBar.js";
+import { PresetPicker, SCRATCH } from "../components/new-experiment/PresetPicker.js";
+import { type SpecFormBinding, SpecSectionCard } from "../components/new-experiment/SpecSectionCard.js";
+import { SubmitBar } from "../components/new-experiment/SubmitBar.js";
+import { VariantsEditor } from "../components/new-experiment/VariantsEditor.js";
 import { errorMessage } from "../components/ui.js";
-import { VariantsEditor } from "../components/VariantsEditor.js";
 import { navigate, useSearchParam } from "../lib/router.js";
 import { BASICS, DATASET, NETWORK, shownByAField, TRAINING } from "../lib/specFields.js";
 import {

@@ -1,4 +1,4 @@
-import type { TActivationParam } from "../api/schemas.js";
+import type { TActivationParam } from "../../api/schemas.js";
 import { Tex } from "./Tex.js";
 
 /** How the catalog's parameter names read in the chapter's notation. */

@@ -1,5 +1,5 @@
 import { LIMITS } from "@actlab/contracts";
-import { type FormSpec, workload } from "../lib/specForm.js";
+import { type FormSpec, workload } from "../../lib/specForm.js";
 
 /**
  * The form's foot: how much the experiment will train, the API's answer when it refused it (with

@@ -1,9 +1,9 @@
 import { CHAPTER8_FIGURES, type TVariantSummary } from "@actlab/contracts";
 import { useState } from "react";
-import { num, pct } from "../lib/format.js";
-import { summaryRows, toCsv, toMarkdown } from "../lib/summary.js";
-import { type Column, MeanStd, Table } from "./Table.js";
-import { Swatch } from "./ui.js";
+import { num, pct } from "../../lib/format.js";
+import { summaryRows, toCsv, toMarkdown } from "../../lib/summary.js";
+import { type Column, MeanStd, Table } from "../Table.js";
+import { Swatch } from "../ui.js";
 
 async function copyText(text: string): Promise<boolean> {
   try {

@@ -1,13 +1,13 @@
 import { type TRun, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
-import { predict } from "../api/hooks.js";
-import type { TPrediction } from "../api/schemas.js";
-import { useApiKey } from "../lib/auth.js";
-import { pct } from "../lib/format.js";
-import { Link } from "../lib/router.js";
+import { predict } from "../../api/hooks.js";
+import type { TPrediction } from "../../api/schemas.js";
+import { useApiKey } from "../../lib/auth.js";
+import { pct } from "../../lib/format.js";
+import { Link } from "../../lib/router.js";
+import { type Column, Table } from "../Table.js";
+import { Card, errorMessage } from "../ui.js";
 import { DigitPad } from "./DigitPad.js";
-import { type Column, Table } from "./Table.js";
-import { Card, errorMessage } from "./ui.js";
 
 interface SiblingPrediction {
   run: TRun;

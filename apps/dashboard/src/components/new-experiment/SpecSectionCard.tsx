@@ -1,7 +1,7 @@
-import { type FieldContext, getPath, type SpecFieldDef, type SpecSection } from "../lib/specFields.js";
-import { FIELD_BOUNDS } from "../lib/specForm.js";
-import { NumberField, SelectField, TextField } from "./fields.js";
-import { Card } from "./ui.js";
+import { type FieldContext, getPath, type SpecFieldDef, type SpecSection } from "../../lib/specFields.js";
+import { FIELD_BOUNDS } from "../../lib/specForm.js";
+import { NumberField, SelectField, TextField } from "../fields.js";
+import { Card } from "../ui.js";
 
 export interface SpecFormBinding extends FieldContext {
   /** Writes one value at a dotted path of the spec. */

@@ -1,5 +1,5 @@
-import type { TPresetInfo } from "../api/schemas.js";
-import { Card } from "./ui.js";
+import type { TPresetInfo } from "../../api/schemas.js";
+import { Card } from "../ui.js";
 
 /** The choice that stands for "no preset": the service defaults. */
 export const SCRATCH = "scratch";

@@ -1,9 +1,9 @@
 import { useState } from "react";
-import type { TActivationInfo } from "../api/schemas.js";
-import { CURVE_COLORS, CurveChart } from "../charts/CurveChart.js";
-import { useResampled } from "../lib/useResampled.js";
+import type { TActivationInfo } from "../../api/schemas.js";
+import { CURVE_COLORS, CurveChart } from "../../charts/CurveChart.js";
+import { useResampled } from "../../lib/useResampled.js";
+import { Card } from "../ui.js";
 import { ParamSliders } from "./ParamSliders.js";
-import { Card } from "./ui.js";
 
 interface FigureCurve {
   label: string;

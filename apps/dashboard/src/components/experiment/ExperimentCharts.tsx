@@ -1,11 +1,11 @@
 import type { TExperiment } from "@actlab/contracts";
 import { useState } from "react";
-import type { useMetrics } from "../api/hooks.js";
-import { GradientFlowGrid } from "../charts/GradientFlowGrid.js";
-import { useGroups } from "../charts/groups.js";
-import { GradientProfileChart, LayerFractionChart } from "../charts/LayerProfileChart.js";
-import { MeanSpreadChart } from "../charts/MeanSpreadChart.js";
-import { Card, ErrorState, Loading } from "./ui.js";
+import type { useMetrics } from "../../api/hooks.js";
+import { GradientFlowGrid } from "../../charts/GradientFlowGrid.js";
+import { useGroups } from "../../charts/groups.js";
+import { GradientProfileChart, LayerFractionChart } from "../../charts/LayerProfileChart.js";
+import { MeanSpreadChart } from "../../charts/MeanSpreadChart.js";
+import { Card, ErrorState, Loading } from "../ui.js";
 
 /** The experiment's chart cards: learning curves, gradient flow, dead and saturated units. */
 export function ExperimentCharts({

@@ -1,10 +1,10 @@
 import type { TExperiment } from "@actlab/contracts";
-import type { StreamState } from "../api/events.js";
-import { isActiveExperiment, useCancelExperiment, useDeleteExperiment } from "../api/hooks.js";
-import { duration, elapsedBetween, relativeTime } from "../lib/format.js";
-import { runsProgress } from "../lib/progress.js";
-import { Link, navigate } from "../lib/router.js";
-import { Card, errorMessage, Facts, Progress, StatusBadge } from "./ui.js";
+import type { StreamState } from "../../api/events.js";
+import { isActiveExperiment, useCancelExperiment, useDeleteExperiment } from "../../api/hooks.js";
+import { duration, elapsedBetween, relativeTime } from "../../lib/format.js";
+import { runsProgress } from "../../lib/progress.js";
+import { Link, navigate } from "../../lib/router.js";
+import { Card, errorMessage, Facts, Progress, StatusBadge } from "../ui.js";
 
 /** The experiment's title, live-stream state, cancel/delete, overall progress and its spec in brief. */
 export function ExperimentHeader({ exp, stream }: { exp: TExperiment; stream: StreamState }) {

@@ -1,10 +1,10 @@
 import { useMemo, useState } from "react";
-import type { TActivationInfo } from "../api/schemas.js";
-import { CURVE_COLORS, type Curve, CurveChart } from "../charts/CurveChart.js";
-import { useResampled } from "../lib/useResampled.js";
+import type { TActivationInfo } from "../../api/schemas.js";
+import { CURVE_COLORS, type Curve, CurveChart } from "../../charts/CurveChart.js";
+import { useResampled } from "../../lib/useResampled.js";
+import { Card } from "../ui.js";
 import { ParamSliders } from "./ParamSliders.js";
 import { Tex } from "./Tex.js";
-import { Card } from "./ui.js";
 
 /** The catalog's formulas are whole equations (`\\tanh(x) = …`); a bare right-hand side gets `f(x) =`. */
 function withLhs(tex: string | undefined, lhs: string): string | undefined {

@@ -1,10 +1,10 @@
 import { isTerminalRunStatus, type TExperiment, type TRun, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
-import { colorsByLabel } from "../lib/aggregate.js";
-import { duration, pct } from "../lib/format.js";
-import { Link } from "../lib/router.js";
-import { type Column, Table } from "./Table.js";
-import { Card, Progress, StatusBadge, Swatch } from "./ui.js";
+import { colorsByLabel } from "../../lib/aggregate.js";
+import { duration, pct } from "../../lib/format.js";
+import { Link } from "../../lib/router.js";
+import { type Column, Table } from "../Table.js";
+import { Card, Progress, StatusBadge, Swatch } from "../ui.js";
 
 const runProgress = (r: TRun) =>
   r.status === "succeeded" ? 1 : r.progress.epochs ? r.progress.epoch / r.progress.epochs : 0;
