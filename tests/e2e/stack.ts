@@ -1,27 +1,15 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dropDatabase } from "../../packages/db/src/index.js";
 import { createRedis } from "../../packages/queue/src/index.js";
+import { freePort } from "../reliability/support/stack.js";
 import { deletePrefix } from "../support/redis.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const PG_SERVER = process.env["TEST_DATABASE_SERVER"] ?? "postgresql://postgres@127.0.0.1:5432";
 const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Stack {
   baseUrl: string;

@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// The browser end-to-end test: it builds the dashboard, starts the real API and a worker
-// (scripts/start.ts) against a database of its own, and drives Debian's chromium.
+// End-to-end tests against the real service (scripts/start.ts: the API and a worker, with a
+// database of its own): the dashboard driven in Debian's chromium, and the README's curl session.
 export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"] } },

@@ -3,20 +3,24 @@ import { Layout } from "./components/Layout.js";
 import { Empty, Loading } from "./components/ui.js";
 import { useAuth } from "./lib/auth.js";
 import { Link, useLocation } from "./lib/router.js";
-import { Experiments } from "./pages/Experiments.js";
-import { NewExperiment } from "./pages/NewExperiment.js";
-import { SignIn } from "./pages/SignIn.js";
+import { ExperimentsPage } from "./pages/ExperimentsPage.js";
+import { NewExperimentPage } from "./pages/NewExperimentPage.js";
+import { SignInPage } from "./pages/SignInPage.js";
 
 // Chart-heavy screens (uPlot, KaTeX) load on demand so the first screen stays small.
-const ExperimentPage = lazy(() => import("./pages/ExperimentPage.js"));
-const RunPage = lazy(() => import("./pages/RunPage.js"));
-const ActivationsPage = lazy(() => import("./pages/ActivationsPage.js"));
+const ExperimentPage = lazy(() =>
+  import("./pages/ExperimentPage.js").then((m) => ({ default: m.ExperimentPage })),
+);
+const RunPage = lazy(() => import("./pages/RunPage.js").then((m) => ({ default: m.RunPage })));
+const ActivationsPage = lazy(() =>
+  import("./pages/ActivationsPage.js").then((m) => ({ default: m.ActivationsPage })),
+);
 
 function Route() {
   const { pathname } = useLocation();
   const path = pathname.replace(/\/+$/, "") || "/";
-  if (path === "/" || path === "/experiments") return <Experiments />;
-  if (path === "/new" || path === "/experiments/new") return <NewExperiment />;
+  if (path === "/" || path === "/experiments") return <ExperimentsPage />;
+  if (path === "/new" || path === "/experiments/new") return <NewExperimentPage />;
   const exp = path.match(/^\/experiments\/([^/]+)$/)?.[1];
   if (exp) return <ExperimentPage key={exp} id={decodeURIComponent(exp)} />;
   const run = path.match(/^\/runs\/([^/]+)$/)?.[1];
@@ -31,7 +35,7 @@ function Route() {
 
 export function App() {
   const { apiKey } = useAuth();
-  if (!apiKey) return <SignIn />;
+  if (!apiKey) return <SignInPage />;
   return (
     <Layout>
       <Suspense fallback={<Loading />}>

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import type { ChartOptions } from "./options.js";
 
 export interface LegendItem {
   label: string;
@@ -10,7 +11,7 @@ export interface LegendItem {
 
 interface Props {
   /** Everything but width/height; a new object rebuilds the chart, so memoise it. */
-  options: Omit<uPlot.Options, "width" | "height">;
+  options: ChartOptions;
   data: uPlot.AlignedData;
   height?: number;
   /** Non-null data points drawn; exposed as data-points for tests and used for the empty state. */
@@ -58,57 +59,27 @@ export function UPlot({ options, data, height = 260, points, testId, ariaLabel, 
       {points === 0 ? (
         <div className="chart-empty">{empty ?? "No data yet — waiting for the first epoch."}</div>
       ) : null}
-      {legend?.length ? (
-        <figcaption className="legend">
-          {legend.map((l) => (
-            <span key={l.label} className="legend-item">
-              <i
-                style={
-                  l.dashed
-                    ? { background: "transparent", height: 0, borderTop: `3px dashed ${l.color}` }
-                    : { background: l.color }
-                }
-              />
-              {l.label}
-            </span>
-          ))}
-        </figcaption>
-      ) : null}
+      {legend?.length ? <Legend items={legend} as="figcaption" /> : null}
     </figure>
   );
 }
 
-const AXIS = "#8a8f98";
-const GRID = "rgba(138, 143, 152, 0.18)";
-
-export function axis(extra: Partial<uPlot.Axis> = {}): uPlot.Axis {
-  return {
-    stroke: AXIS,
-    grid: { stroke: GRID, width: 1 },
-    ticks: { stroke: GRID, width: 1 },
-    font: "11px system-ui, sans-serif",
-    labelFont: "12px system-ui, sans-serif",
-    ...extra,
-  };
-}
-
-/** Grid lines and ticks at powers of ten only (uPlot's default also draws 2…9 of each decade). */
-export function logSplits(_u: uPlot, _axis: number, min: number, max: number): number[] {
-  if (!(min > 0) || !(max > 0)) return [];
-  const lo = Math.ceil(Math.log10(min) - 1e-9);
-  const hi = Math.floor(Math.log10(max) + 1e-9);
-  const out: number[] = [];
-  const step = Math.max(1, Math.ceil((hi - lo + 1) / 8));
-  for (let e = lo; e <= hi; e += step) out.push(10 ** e);
-  return out.length ? out : [min, max];
-}
-
-/** Powers of ten as 1e-4 … 1e2 on log axes. */
-export function logTickValues(_u: uPlot, splits: number[]): string[] {
-  return splits.map((v) => {
-    if (v === 0 || !Number.isFinite(v)) return "";
-    const e = Math.log10(v);
-    if (Math.abs(e - Math.round(e)) >= 1e-9) return v.toPrecision(2); // a range inside one decade
-    return Math.abs(e) < 3 ? String(+v.toPrecision(1)) : `1e${Math.round(e)}`;
-  });
+/** Coloured keys under a chart (uPlot's own legend is off: this one wraps on phones). */
+export function Legend({ items, as: Tag = "div" }: { items: LegendItem[]; as?: "div" | "figcaption" }) {
+  return (
+    <Tag className="legend">
+      {items.map((l) => (
+        <span key={l.label} className="legend-item">
+          <i
+            style={
+              l.dashed
+                ? { background: "transparent", height: 0, borderTop: `3px dashed ${l.color}` }
+                : { background: l.color }
+            }
+          />
+          {l.label}
+        </span>
+      ))}
+    </Tag>
+  );
 }

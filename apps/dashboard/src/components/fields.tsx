@@ -6,8 +6,16 @@ interface FieldShellProps {
   path: string;
   hint?: ReactNode;
   errors?: string[] | undefined;
-  children: (ids: { id: string; describedBy: string }) => ReactNode;
+  /** Renders the control with the wiring it must spread: id, name, aria-invalid, aria-describedby. */
+  children: (control: ControlProps) => ReactNode;
   className?: string;
+}
+
+export interface ControlProps {
+  id: string;
+  name: string;
+  "aria-invalid": true | undefined;
+  "aria-describedby": string;
 }
 
 /** A labelled field whose API/validation errors appear right under it (matched by dotted path). */
@@ -20,7 +28,12 @@ export function FieldShell({ label, path, hint, errors, children, className }: F
       <label className="field-label" htmlFor={id}>
         {label}
       </label>
-      {children({ id, describedBy: errors?.length ? errId : hintId })}
+      {children({
+        id,
+        name: path,
+        "aria-invalid": errors?.length ? true : undefined,
+        "aria-describedby": errors?.length ? errId : hintId,
+      })}
       {errors?.length ? (
         <span className="field-error" id={errId} role="alert" data-error-for={path}>
           {errors.join("; ")}
@@ -65,10 +78,9 @@ export function NumberField({
   const hint = [limits, dflt, extraHint].filter(Boolean).join(" · ");
   return (
     <FieldShell label={label} path={path} hint={hint} errors={errors} className={className}>
-      {({ id, describedBy }) => (
+      {(control) => (
         <input
-          id={id}
-          name={path}
+          {...control}
           type="number"
           inputMode={bounds?.int ? "numeric" : "decimal"}
           value={Number.isFinite(value) ? value : ""}
@@ -78,8 +90,6 @@ export function NumberField({
           }
           step={step ?? (bounds?.int ? 1 : "any")}
           onChange={(e) => onChange(e.target.value === "" ? Number.NaN : Number(e.target.value))}
-          aria-invalid={errors?.length ? true : undefined}
-          aria-describedby={describedBy}
         />
       )}
     </FieldShell>
@@ -109,15 +119,8 @@ export function SelectField<T extends string>({
 }: SelectFieldProps<T>) {
   return (
     <FieldShell label={label} path={path} hint={hint} errors={errors} className={className}>
-      {({ id, describedBy }) => (
-        <select
-          id={id}
-          name={path}
-          value={value}
-          onChange={(e) => onChange(e.target.value as T)}
-          aria-invalid={errors?.length ? true : undefined}
-          aria-describedby={describedBy}
-        >
+      {(control) => (
+        <select {...control} value={value} onChange={(e) => onChange(e.target.value as T)}>
           {options.map((o) => {
             const opt = typeof o === "string" ? { value: o, label: o, disabled: false } : o;
             return (
@@ -151,16 +154,13 @@ export function TextField({
 }) {
   return (
     <FieldShell label={label} path={path} hint={hint} errors={errors}>
-      {({ id, describedBy }) => (
+      {(control) => (
         <input
-          id={id}
-          name={path}
+          {...control}
           type="text"
           value={value}
           maxLength={maxLength}
           onChange={(e) => onChange(e.target.value)}
-          aria-invalid={errors?.length ? true : undefined}
-          aria-describedby={describedBy}
         />
       )}
     </FieldShell>

@@ -2,13 +2,19 @@ import type { TExperimentStatus, TRunStatus } from "@actlab/contracts";
 import type { ReactNode } from "react";
 import { ApiError } from "../api/client.js";
 import { Link } from "../lib/router.js";
+import { statusStyle } from "../lib/statuses.js";
 
 export function StatusBadge({ status }: { status: TExperimentStatus | TRunStatus }) {
   return (
-    <span className={`badge badge-${status}`} data-status={status}>
+    <span className="badge" style={statusStyle(status)} data-status={status}>
       {status}
     </span>
   );
+}
+
+/** The colour key of a variant in a table row; nothing when the variant has no colour. */
+export function Swatch({ color }: { color: string | undefined }) {
+  return color ? <i className="swatch" style={{ background: color }} /> : null;
 }
 
 /** A progress bar with its number; `value` in [0,1]. */
@@ -17,7 +23,8 @@ export function Progress({ value, status, label }: { value: number; status?: str
   return (
     <div className="progress-row">
       <div
-        className={`progress progress-${status ?? "running"}`}
+        className="progress"
+        style={statusStyle(status)}
         role="progressbar"
         aria-valuemin={0}
         aria-valuemax={100}

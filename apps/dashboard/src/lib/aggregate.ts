@@ -64,6 +64,12 @@ export function variantColors(variants: readonly TVariant[]): string[] {
   });
 }
 
+/** Variant label → its colour, for tables that double as the charts' legend. */
+export function colorsByLabel(variants: readonly TVariant[]): Record<string, string> {
+  const colors = variantColors(variants);
+  return Object.fromEntries(variants.map((v, i) => [variantLabel(v), colors[i]!]));
+}
+
 export interface VariantGroup {
   label: string;
   color: string;

@@ -5,7 +5,7 @@ import type {
   TMetricsResponse,
   TRunSeries,
 } from "@actlab/contracts";
-import { deriveExperimentStatus, EVENT_TYPES, ZExperimentEvent } from "@actlab/contracts";
+import { deriveExperimentStatus, EVENT_TYPES, METRIC_FIELDS, ZExperimentEvent } from "@actlab/contracts";
 
 /*
  * Pure reducers that fold one Server-Sent Event into the cached experiment and metrics, so the
@@ -29,16 +29,8 @@ export function parseEvent(type: string, raw: string): TExperimentEvent | null {
   return parsed.success ? parsed.data : null;
 }
 
-const SERIES_FIELDS = [
-  "trainLoss",
-  "trainAccuracy",
-  "testLoss",
-  "testAccuracy",
-  "gradNorms",
-  "deadFraction",
-  "saturatedFraction",
-  "seconds",
-] as const;
+/** Every per-epoch column but the PReLU slopes, which only PReLU runs have (handled below). */
+const SERIES_FIELDS = METRIC_FIELDS.filter((f) => f !== "preluAlphaMean");
 
 /** Inserts (or replaces) one epoch in a run's columnar series, keeping epochs sorted. */
 export function upsertEpoch(series: TRunSeries, m: TEpochMetrics): TRunSeries {

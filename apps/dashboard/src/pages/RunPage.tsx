@@ -1,10 +1,12 @@
 import { isTerminalRunStatus, type TRun, variantLabel } from "@actlab/contracts";
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { useExperimentEvents } from "../api/events.js";
 import { useExperiment, useMetrics, useRun } from "../api/hooks.js";
-import { GradientFlowGrid, MeanSpreadChart } from "../charts/charts.js";
-import { ModelDownload } from "../components/ModelDownload.js";
-import { PredictPanel } from "../components/PredictPanel.js";
+import { GradientFlowGrid } from "../charts/GradientFlowGrid.js";
+import { MeanSpreadChart } from "../charts/MeanSpreadChart.js";
+import { EpochTable } from "../components/run/EpochTable.js";
+import { ModelDownload } from "../components/run/ModelDownload.js";
+import { PredictPanel } from "../components/run/PredictPanel.js";
 import { Card, Empty, ErrorState, Facts, Loading, Progress, StatusBadge } from "../components/ui.js";
 import { ACTIVATION_COLORS, PALETTE, type VariantGroup } from "../lib/aggregate.js";
 import { duration, num, pct } from "../lib/format.js";
@@ -18,7 +20,7 @@ function freshest(a: TRun, b: TRun | undefined): TRun {
   return b.progress.epoch > a.progress.epoch ? b : a;
 }
 
-export default function RunPage({ id }: { id: string }) {
+export function RunPage({ id }: { id: string }) {
   const q = useRun(id);
   if (q.isPending) return <Loading what="Loading run" />;
   if (q.isError) return <ErrorState error={q.error} retry={() => void q.refetch()} />;
@@ -119,61 +121,5 @@ function RunView({ run: fetched }: { run: TRun }) {
         )}
       </Card>
     </div>
-  );
-}
-
-function EpochTable({
-  series,
-}: {
-  series: NonNullable<ReturnType<typeof useMetrics>["data"]>["runs"][number]["series"];
-}) {
-  const [all, setAll] = useState(false);
-  const n = series.epoch.length;
-  const idx = Array.from({ length: n }, (_, i) => i);
-  const shown = all || n <= 12 ? idx : [...idx.slice(0, 5), -1, ...idx.slice(n - 5)];
-  return (
-    <details className="epoch-details">
-      <summary>Per-epoch table ({n} epochs)</summary>
-      <div className="table-wrap">
-        <table className="table small">
-          <thead>
-            <tr>
-              <th className="num">Epoch</th>
-              <th className="num">Train loss</th>
-              <th className="num">Train acc.</th>
-              <th className="num">Test loss</th>
-              <th className="num">Test acc.</th>
-              <th className="num">‖∇W‖ first</th>
-              <th className="num">‖∇W‖ last</th>
-              <th className="num">Seconds</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((i) =>
-              i < 0 ? (
-                <tr key="gap">
-                  <td colSpan={8} className="muted">
-                    <button type="button" className="btn btn-ghost btn-small" onClick={() => setAll(true)}>
-                      show all {n} epochs
-                    </button>
-                  </td>
-                </tr>
-              ) : (
-                <tr key={series.epoch[i]}>
-                  <td className="num">{series.epoch[i]}</td>
-                  <td className="num">{num(series.trainLoss?.[i], 4)}</td>
-                  <td className="num">{pct(series.trainAccuracy?.[i], 2)}</td>
-                  <td className="num">{num(series.testLoss?.[i], 4)}</td>
-                  <td className="num">{pct(series.testAccuracy?.[i], 2)}</td>
-                  <td className="num">{num(series.gradNorms?.[i]?.[0])}</td>
-                  <td className="num">{num(series.gradNorms?.[i]?.at(-1))}</td>
-                  <td className="num">{num(series.seconds?.[i], 2)}</td>
-                </tr>
-              ),
-            )}
-          </tbody>
-        </table>
-      </div>
-    </details>
   );
 }

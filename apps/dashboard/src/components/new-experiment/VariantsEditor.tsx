@@ -1,7 +1,7 @@
 import { LIMITS, type TActivationName, type TVariant, variantLabel } from "@actlab/contracts";
-import { ACTIVATIONS, defaultVariant, FIELD_BOUNDS, VARIANT_PARAMS } from "../lib/specForm.js";
-import { NumberField, SelectField } from "./fields.js";
-import { Card } from "./ui.js";
+import { ACTIVATIONS, defaultVariant, FIELD_BOUNDS, VARIANT_PARAMS } from "../../lib/specForm.js";
+import { NumberField, SelectField } from "../fields.js";
+import { Card } from "../ui.js";
 
 interface Props {
   variants: TVariant[];

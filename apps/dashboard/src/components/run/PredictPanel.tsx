@@ -1,17 +1,39 @@
 import { type TPrediction, type TRun, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
-import { predict } from "../api/hooks.js";
-import { useApiKey } from "../lib/auth.js";
-import { pct } from "../lib/format.js";
-import { Link } from "../lib/router.js";
+import { predict } from "../../api/hooks.js";
+import { useApiKey } from "../../lib/auth.js";
+import { pct } from "../../lib/format.js";
+import { Link } from "../../lib/router.js";
+import { type Column, Table } from "../Table.js";
+import { Card, errorMessage } from "../ui.js";
 import { DigitPad } from "./DigitPad.js";
-import { Card, errorMessage } from "./ui.js";
 
 interface SiblingPrediction {
   run: TRun;
   result?: TPrediction;
   error?: string;
 }
+
+const topClass = (r: SiblingPrediction) => r.result?.classes[0];
+
+/** What each finished run of the experiment says the drawing is. */
+const SIBLING_COLUMNS: Column<SiblingPrediction>[] = [
+  { head: "Run", cell: (r) => <Link to={`/runs/${r.run.id}`}>{variantLabel(r.run.variant)}</Link> },
+  { head: "Repeat", className: "num", cell: (r) => r.run.repeat },
+  {
+    head: "Digit",
+    className: "num",
+    cell: (r) => (r.error ? <span className="run-error">error</span> : topClass(r)),
+  },
+  {
+    head: "Confidence",
+    className: "num",
+    cell: (r) => {
+      const c = topClass(r);
+      return c === undefined ? "—" : pct(r.result?.probabilities[0]?.[c], 1);
+    },
+  },
+];
 
 /** Draw a digit; this run and every finished run of its experiment predict it. */
 export function PredictPanel({ run, siblings }: { run: TRun; siblings: TRun[] }) {
@@ -92,33 +114,14 @@ export function PredictPanel({ run, siblings }: { run: TRun; siblings: TRun[] })
         </div>
       </div>
       {results.length > 1 ? (
-        <div className="table-wrap">
-          <table className="table small sibling-table" data-testid="sibling-predictions">
-            <thead>
-              <tr>
-                <th>Run</th>
-                <th className="num">Repeat</th>
-                <th className="num">Digit</th>
-                <th className="num">Confidence</th>
-              </tr>
-            </thead>
-            <tbody>
-              {results.map((r) => {
-                const c = r.result?.classes[0];
-                return (
-                  <tr key={r.run.id} className={r.run.id === run.id ? "best" : ""}>
-                    <td>
-                      <Link to={`/runs/${r.run.id}`}>{variantLabel(r.run.variant)}</Link>
-                    </td>
-                    <td className="num">{r.run.repeat}</td>
-                    <td className="num">{r.error ? <span className="run-error">error</span> : c}</td>
-                    <td className="num">{c === undefined ? "—" : pct(r.result?.probabilities[0]?.[c], 1)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          columns={SIBLING_COLUMNS}
+          rows={results}
+          rowKey={(r) => r.run.id}
+          rowProps={(r) => ({ className: r.run.id === run.id ? "best" : "" })}
+          className="small sibling-table"
+          testId="sibling-predictions"
+        />
       ) : null}
     </Card>
   );

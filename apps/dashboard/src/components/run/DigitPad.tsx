@@ -1,5 +1,5 @@
 import { type PointerEvent, useEffect, useRef, useState } from "react";
-import { toMnist } from "../lib/digit.js";
+import { toMnist } from "../../lib/digit.js";
 
 const SIZE = 280;
 

@@ -1,7 +1,9 @@
 import { CHAPTER8_FIGURES, type TVariantSummary } from "@actlab/contracts";
 import { useState } from "react";
-import { num, pct } from "../lib/format.js";
-import { summaryRows, toCsv, toMarkdown } from "../lib/summary.js";
+import { num, pct } from "../../lib/format.js";
+import { summaryRows, toCsv, toMarkdown } from "../../lib/summary.js";
+import { type Column, MeanStd, Table } from "../Table.js";
+import { Swatch } from "../ui.js";
 
 async function copyText(text: string): Promise<boolean> {
   try {
@@ -42,6 +44,52 @@ export function downloadBlob(filename: string, content: BlobPart, type: string) 
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+type Row = ReturnType<typeof summaryRows>[number];
+
+function columns(summary: readonly TVariantSummary[], colors: Record<string, string>): Column<Row>[] {
+  return [
+    {
+      head: "Activation",
+      cell: (r) => (
+        <>
+          <Swatch color={colors[r.variant]} />
+          {r.variant}
+        </>
+      ),
+    },
+    { head: "Runs", className: "num hide-sm", cell: (r) => r.runs },
+    {
+      head: "Test accuracy",
+      className: "num",
+      cell: (r) => <MeanStd mean={r.accuracyMean} std={r.accuracyStd} format={(v) => pct(v, 2)} />,
+    },
+    {
+      head: "Test loss",
+      className: "num",
+      cell: (r) => <MeanStd mean={r.lossMean} std={r.lossStd} format={(v) => num(v, 4)} />,
+    },
+    {
+      head: "Time",
+      className: "num hide-sm",
+      cell: (r) => (r.secondsMean === null ? "—" : `${r.secondsMean.toFixed(1)} s`),
+    },
+    {
+      head: "Grad ratio first/last",
+      title: "first layer's gradient norm ÷ last layer's, final epoch",
+      className: "num",
+      cellClass: (r) => (r.gradNormRatio !== null && r.gradNormRatio < 0.01 ? "vanishing" : ""),
+      cell: (r) => num(r.gradNormRatio, 3),
+    },
+    {
+      head: "Chapter reports",
+      title: "test accuracy the textbook chapter prints for this activation",
+      className: "num hide-sm",
+      cellClass: () => "muted",
+      cell: (_r, i) => chapterFigure(summary[i]?.variant.activation),
+    },
+  ];
+}
+
 export function SummaryTable({
   summary,
   filename,
@@ -72,62 +120,13 @@ export function SummaryTable({
 
   return (
     <div className="summary">
-      <div className="table-wrap">
-        <table className="table" data-testid="summary-table">
-          <thead>
-            <tr>
-              <th>Activation</th>
-              <th className="num hide-sm">Runs</th>
-              <th className="num">Test accuracy</th>
-              <th className="num">Test loss</th>
-              <th className="num hide-sm">Time</th>
-              <th className="num" title="first layer's gradient norm ÷ last layer's, final epoch">
-                Grad ratio first/last
-              </th>
-              <th
-                className="num hide-sm"
-                title="test accuracy the textbook chapter prints for this activation"
-              >
-                Chapter reports
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r, i) => (
-              <tr key={r.variant} className={best !== null && r.accuracyMean === best ? "best" : ""}>
-                <td>
-                  {colors[r.variant] ? (
-                    <i className="swatch" style={{ background: colors[r.variant] }} />
-                  ) : null}
-                  {r.variant}
-                </td>
-                <td className="num hide-sm">{r.runs}</td>
-                <td className="num">
-                  {pct(r.accuracyMean, 2)}
-                  {r.accuracyStd !== null && r.accuracyMean !== null ? (
-                    <span className="muted"> ± {pct(r.accuracyStd, 2)}</span>
-                  ) : null}
-                </td>
-                <td className="num">
-                  {num(r.lossMean, 4)}
-                  {r.lossStd !== null && r.lossMean !== null ? (
-                    <span className="muted"> ± {num(r.lossStd, 4)}</span>
-                  ) : null}
-                </td>
-                <td className="num hide-sm">
-                  {r.secondsMean === null ? "—" : `${r.secondsMean.toFixed(1)} s`}
-                </td>
-                <td
-                  className={`num ${r.gradNormRatio !== null && r.gradNormRatio < 0.01 ? "vanishing" : ""}`}
-                >
-                  {num(r.gradNormRatio, 3)}
-                </td>
-                <td className="num hide-sm muted">{chapterFigure(summary[i]?.variant.activation)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        columns={columns(summary, colors)}
+        rows={rows}
+        rowKey={(r) => r.variant}
+        rowProps={(r) => ({ className: best !== null && r.accuracyMean === best ? "best" : "" })}
+        testId="summary-table"
+      />
       <div className="row-actions">
         <button type="button" className="btn btn-small" onClick={copy} disabled={!rows.length}>
           {copied === "ok" ? "Copied ✓" : copied === "fail" ? "Copy failed" : "Copy as Markdown"}

@@ -13,7 +13,7 @@ function explain(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function SignIn() {
+export function SignInPage() {
   const { signIn, notice } = useAuth();
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);

@@ -5,7 +5,7 @@ import { listItemProgress, runCountsText } from "../lib/progress.js";
 import { Link, useSearchParam } from "../lib/router.js";
 import { EXPERIMENT_STATUSES } from "../lib/statuses.js";
 
-export function Experiments() {
+export function ExperimentsPage() {
   const [status, setStatus] = useSearchParam("status");
   const q = useExperiments(status);
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];

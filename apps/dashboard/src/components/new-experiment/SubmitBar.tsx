@@ -1,0 +1,46 @@
+import { LIMITS } from "@actlab/contracts";
+import { type FormSpec, workload } from "../../lib/specForm.js";
+
+/**
+ * The form's foot: how much the experiment will train, the API's answer when it refused it (with
+ * the errors no field shows), and the start button.
+ */
+export function SubmitBar({
+  spec,
+  error,
+  strayErrors,
+  pending,
+}: {
+  spec: FormSpec;
+  error: string | null;
+  /** [path, messages] the API reported for paths without a field of their own. */
+  strayErrors: [string, string[]][];
+  pending: boolean;
+}) {
+  const { runs, epochs } = workload(spec);
+  return (
+    <div className="submit-bar">
+      <div className={`workload ${runs > LIMITS.maxRunsPerExperiment ? "over" : ""}`} data-testid="workload">
+        {spec.variants.length} variants × {spec.training.repeats} repeats = <strong>{runs} runs</strong> (max{" "}
+        {LIMITS.maxRunsPerExperiment}), {epochs.toLocaleString("en-US")} epochs in total
+      </div>
+      {error ? (
+        <div className="form-error" role="alert">
+          {error}
+          {strayErrors.length ? (
+            <ul>
+              {strayErrors.map(([p, m]) => (
+                <li key={p}>
+                  <code>{p}</code>: {m.join("; ")}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+      <button type="submit" className="btn btn-primary" disabled={pending}>
+        {pending ? "Starting…" : "Start experiment"}
+      </button>
+    </div>
+  );
+}
