@@ -13,7 +13,7 @@ const startedAt = Date.now();
 export default async function setup(): Promise<() => Promise<void>> {
   const r = spawnSync("npx", ["tsc", "-b"], { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) {
-    // Another engineer's half-done edit must not block the suite when a build exists already.
+    // A source tree that does not build (work in progress) must not block the suite when a build exists already.
     process.stdout.write(
       `[reliability] warning: npx tsc -b failed; using the existing dist/\n${r.stdout.slice(0, 2000)}\n`,
     );

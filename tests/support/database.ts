@@ -19,7 +19,7 @@ export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
     url,
     db,
     async drop() {
-      await db.$disconnect();
+      await db.close();
       await dropDatabase(url);
     },
   };

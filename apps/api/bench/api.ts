@@ -26,6 +26,7 @@ import { createRedis, TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, TRAINING_QUEUE } 
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import pg from "pg";
+import { deletePrefix } from "../../../tests/support/redis.js";
 
 const PG_SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -43,15 +44,14 @@ const SPEC = {
 
 // ---------------------------------------------------------------- servers (child processes)
 
-async function serveActlab({
-  databaseUrl,
-  prefix,
-  port,
-}: {
+/** Where a bench server stores, enqueues and listens. */
+interface ServerArgs {
   databaseUrl: string;
   prefix: string;
   port: number;
-}) {
+}
+
+async function serveActlab({ databaseUrl, prefix, port }: ServerArgs) {
   const { buildApp } = await import("../src/app.js");
   const { parseEnv } = await import("../src/env.js");
   const env = parseEnv({
@@ -67,15 +67,11 @@ async function serveActlab({
   return () => app.close();
 }
 
-async function serveBaseline({
-  databaseUrl,
-  prefix,
-  port,
-}: {
-  databaseUrl: string;
-  prefix: string;
-  port: number;
-}) {
+/**
+ * The baseline: the same I/O with nothing around it, so its SQL is plain node-postgres on purpose
+ * (the one place outside packages/db that writes SQL; it measures what actlab's layers cost).
+ */
+async function serveBaseline({ databaseUrl, prefix, port }: ServerArgs) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE });
   const connection = createRedis(REDIS_URL, { role: "producer" });
   const queue = new Queue(TRAINING_QUEUE, { connection, prefix });
@@ -148,7 +144,7 @@ async function serveBaseline({
   };
 }
 
-async function childMain(kind: string, args: { databaseUrl: string; prefix: string; port: number }) {
+async function childMain(kind: string, args: ServerArgs) {
   const close = kind === "actlab" ? await serveActlab(args) : await serveBaseline(args);
   process.stdout.write("ready\n");
   process.on("SIGTERM", () => {
@@ -171,10 +167,7 @@ interface Row {
   errors: number;
 }
 
-function startChild(
-  kind: string,
-  args: { databaseUrl: string; prefix: string; port: number },
-): Promise<ChildProcess> {
+function startChild(kind: string, args: ServerArgs): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -387,7 +380,7 @@ async function runnerMain({
     const db = createDb({ url: databaseUrl, poolSize: 4 });
     const keys: string[] = [];
     for (let i = 0; i < TENANTS; i++) keys.push((await createApiKey(db, { tenant: `bench-${i}` })).key);
-    await db.$disconnect();
+    await db.close();
 
     const targets: Target[] = [];
     for (const [server, port] of [
@@ -421,12 +414,7 @@ async function runnerMain({
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
     const redis = createRedis(REDIS_URL, { role: "worker" });
-    let cursor = "0";
-    do {
-      const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (found.length) await redis.del(...found);
-    } while (cursor !== "0");
+    await deletePrefix(redis, prefix);
     redis.disconnect();
     await dropDatabase(databaseUrl);
   }

@@ -1,7 +1,6 @@
 import type { Db } from "@actlab/db";
 import type { PubSubChannels, TrainingProducer } from "@actlab/queue";
 import type { Redis } from "ioredis";
-import type { Pool } from "pg";
 import type { TEnv } from "./env.js";
 import type { AppMetrics } from "./plugins/app/metrics.js";
 import type { ApiKeyVerifier, AuthContext } from "./services/api-keys.js";
@@ -12,8 +11,6 @@ declare module "fastify" {
   interface FastifyInstance {
     config: TEnv;
     db: Db;
-    /** node-postgres pool for the hot paths that Prisma makes slow. */
-    sql: Pool;
     /** Commands (queue, publish, rate limit); fails fast while Redis is down. */
     redis: Redis;
     producer: TrainingProducer;

@@ -1,10 +1,19 @@
 import type { TDevice } from "@actlab/contracts";
-import type { Db } from "@actlab/db";
+import {
+  type Db,
+  findQueuedRunsUntouchedSince,
+  findRunningRunsToCheck,
+  findRunUpdatedAt,
+  finishCanceled,
+  finishFailed,
+  requeueStaleRun,
+  settleExperiment,
+} from "@actlab/db";
 import { pubsubChannels, queueForDevice, type TrainingProducer } from "@actlab/queue";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.js";
-import { emitEvent, markCanceled, markFailed, updateExperimentStatus } from "./runs/run-store.js";
+import { lifecycleOf } from "./runs/run-store.js";
 
 /** Job states in which someone will still process the job. */
 const LIVE_STATES = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
@@ -42,18 +51,11 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
   const now = Date.now();
   let enqueued = 0;
   let requeued = 0;
-  const store = {
-    db: deps.db,
-    publisher: deps.redis,
-    channels: pubsubChannels(deps.prefix),
-    logger: deps.logger,
-  };
+  const ctx = lifecycle(deps);
 
-  const queued = await deps.db.run.findMany({
-    where: { status: "queued", updatedAt: { lt: new Date(now - (deps.graceMs ?? 10_000)) } },
-    select: { id: true, experimentId: true, device: true, cancelRequested: true },
-    orderBy: { createdAt: "asc" },
-    take: 1_000,
+  const queued = await findQueuedRunsUntouchedSince(deps.db, {
+    before: new Date(now - (deps.graceMs ?? 10_000)),
+    limit: 1_000,
   });
   for (const run of queued) {
     if (await hasLiveJob(deps, run)) continue;
@@ -70,21 +72,7 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
     );
   }
 
-  const stale = await deps.db.run.findMany({
-    where: {
-      status: "running",
-      OR: [{ updatedAt: { lt: new Date(now - deps.staleMs) } }, { cancelRequested: true }],
-    },
-    select: {
-      id: true,
-      experimentId: true,
-      device: true,
-      attempts: true,
-      workerId: true,
-      cancelRequested: true,
-    },
-    take: 1_000,
-  });
+  const stale = await findRunningRunsToCheck(deps.db, { before: new Date(now - deps.staleMs), limit: 1_000 });
   for (const run of stale) {
     if (await hasLiveJob(deps, run)) continue;
     const log = deps.logger.child({ runId: run.id, experimentId: run.experimentId });
@@ -97,24 +85,24 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
     if (!(await isStale(deps, run.id, now))) continue;
     if (run.attempts >= deps.maxAttempts) {
       const error = `training was interrupted ${run.attempts} times (worker lost each time); giving up — retry the experiment, with a smaller network if workers ran out of memory`;
-      if (await markFailed(deps.db, { runId: run.id, error })) {
-        await emitEvent(store, run.experimentId, {
-          type: "run.failed",
-          data: { experimentId: run.experimentId, runId: run.id, error },
-        });
-      }
-      await updateExperimentStatus(store, run.experimentId);
+      await finishFailed(ctx, {
+        runId: run.id,
+        experimentId: run.experimentId,
+        error,
+        attempt: run.attempts,
+      });
       deps.metrics.reconciled.inc({ action: "failed" });
       log.error({ attempts: run.attempts }, "reconciler: run abandoned too often; failed");
       continue;
     }
-    // Only if it is still running and untouched: a worker may have just picked it up.
-    const { count } = await deps.db.run.updateMany({
-      where: { id: run.id, status: "running", updatedAt: { lt: new Date(now - deps.staleMs) } },
-      data: { status: "queued", workerId: null },
+    // Only if it is still this attempt, running and untouched: a worker may have just picked it up.
+    const backInQueue = await requeueStaleRun(deps.db, {
+      runId: run.id,
+      attempt: run.attempts,
+      staleBefore: new Date(now - deps.staleMs),
     });
-    if (!count) continue;
-    await updateExperimentStatus(store, run.experimentId);
+    if (!backInQueue) continue;
+    await settleExperiment(ctx, run.experimentId);
     await enqueue(deps, run);
     requeued++;
     deps.metrics.reconciled.inc({ action: "requeued" });
@@ -126,26 +114,24 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
   return { enqueued, requeued };
 }
 
-async function cancelRun(deps: ReconcilerDeps, run: { id: string; experimentId: string }) {
-  const store = {
+/** The lifecycle as the reconciler takes part in it: events go live on the deployment's channels. */
+function lifecycle(deps: ReconcilerDeps) {
+  return lifecycleOf({
     db: deps.db,
     publisher: deps.redis,
     channels: pubsubChannels(deps.prefix),
     logger: deps.logger,
-  };
-  if (await markCanceled(deps.db, { runId: run.id })) {
-    await emitEvent(store, run.experimentId, {
-      type: "run.canceled",
-      data: { experimentId: run.experimentId, runId: run.id },
-    });
-  }
-  await updateExperimentStatus(store, run.experimentId);
+  });
+}
+
+async function cancelRun(deps: ReconcilerDeps, run: { id: string; experimentId: string }) {
+  await finishCanceled(lifecycle(deps), { runId: run.id, experimentId: run.experimentId });
   deps.metrics.reconciled.inc({ action: "canceled" });
 }
 
 async function isStale(deps: ReconcilerDeps, runId: string, now: number): Promise<boolean> {
-  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { updatedAt: true } });
-  return !!run && run.updatedAt.getTime() < now - deps.staleMs;
+  const updatedAt = await findRunUpdatedAt(deps.db, runId);
+  return !!updatedAt && updatedAt.getTime() < now - deps.staleMs;
 }
 
 async function hasLiveJob(deps: ReconcilerDeps, run: { id: string; device: string }): Promise<boolean> {

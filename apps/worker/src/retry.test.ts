@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPermanentError, withRetry, withTimeout } from "./retry.js";
+import { isPermanentError, withRetry } from "./retry.js";
 
 describe("withRetry", () => {
   it("retries transient errors with backoff until the operation succeeds", async () => {
@@ -59,11 +59,13 @@ describe("isPermanentError", () => {
     expect(isPermanentError(Object.assign(new Error(), { permanent: true }))).toBe(true);
     expect(isPermanentError(new Error("socket hang up"))).toBe(false);
   });
-});
 
-describe("withTimeout", () => {
-  it("resolves undefined when the promise is too slow, else its value", async () => {
-    expect(await withTimeout(new Promise((r) => setTimeout(() => r(1), 200)), 10)).toBeUndefined();
-    expect(await withTimeout(Promise.resolve(2), 100)).toBe(2);
+  it("treats Postgres data and statement errors as permanent, connection and lock errors as transient", () => {
+    expect(isPermanentError(Object.assign(new Error(), { code: "23505" }))).toBe(true); // unique_violation
+    expect(isPermanentError(Object.assign(new Error(), { code: "22P02" }))).toBe(true); // invalid_text_representation
+    expect(isPermanentError(Object.assign(new Error(), { code: "42703" }))).toBe(true); // undefined_column
+    expect(isPermanentError(Object.assign(new Error(), { code: "40P01" }))).toBe(false); // deadlock_detected
+    expect(isPermanentError(Object.assign(new Error(), { code: "57P01" }))).toBe(false); // admin_shutdown
+    expect(isPermanentError(Object.assign(new Error(), { code: "ECONNREFUSED" }))).toBe(false);
   });
 });

@@ -24,12 +24,20 @@ const PERMANENT_PRISMA_CODES = new Set([
   "P2025", // record required but not found
 ]);
 
+/**
+ * Postgres errors about the data (SQLSTATE classes 22 data exception, 23 integrity constraint
+ * violation) or the statement (42 syntax error or access rule violation), as node-postgres
+ * reports them for the queries packages/db writes with Kysely.
+ */
+const PERMANENT_SQLSTATE = /^(22|23|42)[0-9A-Z]{3}$/;
+
 /** Errors that retrying cannot fix; everything else is retried. */
 export function isPermanentError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if ((err as { permanent?: boolean }).permanent) return true;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && PERMANENT_PRISMA_CODES.has(code)) return true;
+  if (typeof code === "string" && (PERMANENT_PRISMA_CODES.has(code) || PERMANENT_SQLSTATE.test(code)))
+    return true;
   return err.name === "PrismaClientValidationError" || err.name === "UnrecoverableError";
 }
 
@@ -60,20 +68,5 @@ export async function withRetry<T>(
       onRetry?.(err, attempt);
       await sleep(Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
     }
-  }
-}
-
-/** Resolves to undefined when `promise` takes longer than `ms` (for best-effort Redis calls during an outage). */
-export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -55,7 +55,11 @@ export async function startWorkerApp({
     if (warning) logger.warn(warning);
   });
 
-  const db = createDb({ url: env.DATABASE_URL, poolSize: env.DB_POOL_SIZE });
+  const db = createDb({
+    url: env.DATABASE_URL,
+    poolSize: env.DB_POOL_SIZE,
+    onIdleError: (err) => logger.warn({ err: err.message }, "idle postgres connection failed"),
+  });
   const metrics = createWorkerMetrics({ workerId: env.WORKER_ID, device: env.WORKER_DEVICE });
   let metricsServer: Server | null = null;
   if (env.METRICS_PORT !== undefined) {
@@ -137,7 +141,7 @@ export async function startWorkerApp({
         await cancels.close();
         await trainer.close();
         await producer.close().catch(() => {});
-        await db.$disconnect();
+        await db.close();
         connection.disconnect();
         publisher.disconnect();
         if (metricsServer) await new Promise((resolve) => metricsServer?.close(resolve));

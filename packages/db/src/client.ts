@@ -1,17 +1,47 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { DB } from "./generated/kysely/types.js";
 import { PrismaClient } from "./generated/prisma/client.js";
-
-export type Db = InstanceType<typeof PrismaClient>;
+import { NamedStatementClient } from "./prepared.js";
 
 /**
- * The one way to get a Prisma client: Prisma 7's Rust-free client over node-postgres through
- * the pg driver adapter (no engine download needed).
+ * The database: Prisma's client, and `kysely`, the typed query builder (its table types generated
+ * from the same schema.prisma), both over one node-postgres pool. Every query of the apps is a
+ * function of this package that takes it; the apps themselves only pass it around.
+ */
+export type Db = PrismaClient & {
+  readonly kysely: Kysely<DB>;
+  /** Disconnects Prisma and ends the pool (Prisma's $disconnect alone ends it only if Prisma ever connected). */
+  close(): Promise<void>;
+};
+
+const TIMESTAMP_OID = 1114;
+
+/**
+ * Prisma stores DateTime in `timestamp` (without time zone) columns as UTC. node-postgres would
+ * read those as local time, so the pool reads them as UTC. (Prisma's adapter passes its own type
+ * parsers with every query, so this changes nothing for Prisma.)
+ */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === TIMESTAMP_OID && format !== "binary") {
+      return (value: string) => new Date(`${value.replace(" ", "T")}Z`);
+    }
+    return pg.types.getTypeParser(oid, format as "text");
+  },
+};
+
+/**
+ * The one way to get a database handle: Prisma 7's Rust-free client through the pg driver adapter
+ * (no engine download needed) and Kysely, sharing one pool of `poolSize` connections.
  */
 export function createDb({
   url,
   poolSize = 10,
   connectionTimeoutMillis,
   queryTimeoutMillis,
+  onIdleError,
 }: {
   url: string;
   poolSize?: number;
@@ -19,12 +49,27 @@ export function createDb({
   connectionTimeoutMillis?: number;
   /** Give up on a query (client side) after this long, e.g. when the server stopped answering. */
   queryTimeoutMillis?: number;
+  /** An idle connection failed (Postgres restarted); the pool replaces it. Logged by the caller. */
+  onIdleError?: (err: Error) => void;
 }): Db {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    Client: NamedStatementClient,
+    types,
     ...(connectionTimeoutMillis ? { connectionTimeoutMillis } : {}),
     ...(queryTimeoutMillis ? { query_timeout: queryTimeoutMillis } : {}),
   });
-  return new PrismaClient({ adapter });
+  // Without a listener an idle connection's error would crash the process.
+  pool.on("error", (err) => onIdleError?.(err));
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const prisma = new PrismaClient({ adapter });
+  async function close() {
+    await prisma.$disconnect();
+    if (!pool.ended) await pool.end();
+  }
+  // Attached to the client rather than wrapping it, so a Db is still a Prisma client wherever
+  // one is expected (tests read rows through it).
+  return Object.assign(prisma, { kysely, close });
 }

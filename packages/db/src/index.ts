@@ -1,18 +1,48 @@
 export { createDb, type Db } from "./client.js";
 export { canReachPostgres, dropDatabase, ensureDatabase, parseDatabaseUrl, redactUrl } from "./database.js";
-export { eventsSince, recordEvent, type StoredEvent } from "./events.js";
-export { refreshExperimentStatus, type StatusChange } from "./experiment-status.js";
-export {
-  type ApiKey,
-  type Checkpoint,
-  type EpochMetric,
-  type Experiment,
-  type ExperimentEvent,
-  type ModelArtifact,
-  Prisma,
-  type Run,
-  type Tenant,
+export type {
+  ApiKey,
+  Checkpoint,
+  EpochMetric,
+  Experiment,
+  ExperimentEvent,
+  ModelArtifact,
+  Run,
+  Tenant,
 } from "./generated/prisma/client.js";
+export type { LifecycleContext } from "./lifecycle/context.js";
+export {
+  type InsertOutcome,
+  insertExperiment,
+  type NewExperiment,
+  type NewRun,
+  planExperiment,
+  tenantLockKey,
+} from "./lifecycle/create.js";
+export { emitEvent, eventsSince, recordEvent, type StoredEvent } from "./lifecycle/events.js";
+export {
+  refreshExperimentStatus,
+  type StatusChange,
+  settleExperiment,
+} from "./lifecycle/experiment-status.js";
+export { finishCanceled, finishFailed, finishSucceeded } from "./lifecycle/finish.js";
+export {
+  cancelRun,
+  failRun,
+  handBackRun,
+  type LoadedRun,
+  loadRun,
+  pollRun,
+  type RunArtifact,
+  type RunCheckpoint,
+  RunNotHeldError,
+  requestCancel,
+  requeueStaleRun,
+  startRun,
+  storeCheckpoint,
+  storeEpoch,
+  succeedRun,
+} from "./lifecycle/runs.js";
 export {
   applyMigrations,
   findSchemaEngine,
@@ -23,3 +53,36 @@ export {
   migrationChecksum,
   readMigrations,
 } from "./migrate.js";
+export {
+  type ApiKeyRow,
+  findApiKeyByPrefix,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKeys,
+  touchApiKey,
+} from "./queries/api-keys.js";
+export {
+  deleteExperimentRows,
+  type ExperimentListRow,
+  type ExperimentView,
+  findExperimentOfTenant,
+  findExperimentStatus,
+  findExperimentWithRuns,
+  findOpenRuns,
+  listExperimentsPage,
+} from "./queries/experiments.js";
+export { pingDatabase } from "./queries/health.js";
+export { type EpochMetricRow, findReportRows, findRunsWithEpochs } from "./queries/metrics.js";
+export {
+  countRunsByStatus,
+  findLatestGradNorms,
+  findModelArtifact,
+  findModelArtifactHash,
+  findModelArtifactOfTenant,
+  findQueuedRunsUntouchedSince,
+  findRunningRunsToCheck,
+  findRunOfTenant,
+  findRunUpdatedAt,
+  RUN_VIEW_COLUMNS,
+  type RunView,
+} from "./queries/runs.js";

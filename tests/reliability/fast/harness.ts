@@ -8,7 +8,7 @@ import { apiLoggerOptions } from "../../../apps/api/src/logger.js";
 import { createApiKey, revokeApiKey } from "../../../apps/api/src/services/api-keys.js";
 import { createRedis } from "../../../packages/queue/src/index.js";
 import { createTestDatabase, deletePrefix, TEST_REDIS_URL, testPrefix } from "../../support/index.js";
-import { digestOf, type FuzzTarget, validSpec } from "../support/fuzz.js";
+import { digestOf, targetOf, validSpec } from "../support/fuzz.js";
 
 /**
  * The API in this process (buildApp, listening on a free loopback port, so requests go through
@@ -68,14 +68,10 @@ export async function startInProcess(label: string, env: Record<string, string> 
   });
 
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
-  const target: FuzzTarget = {
-    baseUrl,
-    key: own.key,
-    otherKey: other.key,
-    revokedKey: revoked.key,
-    ids: { experiment: mine.id, run: runId, otherExperiment: theirs.id, otherRun: theirs.runs[0]!.id },
-    digest: digestOf(sql),
-  };
+  const target = targetOf(
+    { baseUrl, apiKey: own.key },
+    { otherKey: other.key, revokedKey: revoked.key, mine, theirs, digest: digestOf(sql) },
+  );
   return {
     app,
     db,

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { describeFailures, digestOf, fuzz, validSpec } from "../support/fuzz.js";
+import { describeFailures, digestOf, fuzz, targetOf, validSpec } from "../support/fuzz.js";
 import { scenario } from "../support/results.js";
 import { type Stack, startStack } from "../support/stack.js";
 
@@ -35,19 +35,13 @@ describe("bad input: property-based fuzzing of every endpoint", () => {
       sql = new pg.Pool({ connectionString: s.databaseUrl, max: 2 });
       const numRuns = Number(process.env.FUZZ_RUNS ?? 5_000);
       const stats = await fuzz(
-        {
-          baseUrl: s.baseUrl,
-          key: s.apiKey,
+        targetOf(s, {
           otherKey: other.key,
           revokedKey: revoked.key,
-          ids: {
-            experiment: mine.json().id,
-            run: mine.json().runs[0].id,
-            otherExperiment: theirs.json().id,
-            otherRun: theirs.json().runs[0].id,
-          },
+          mine: mine.json(),
+          theirs: theirs.json(),
           digest: digestOf(sql),
-        },
+        }),
         { numRuns, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
       );
       const statuses = Object.entries(stats.byStatus)

@@ -1,7 +1,7 @@
 import autocannon from "autocannon";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseEnv } from "../../../apps/api/src/env.js";
-import { type FuzzTarget, validSpec } from "../support/fuzz.js";
+import { targetOf, validSpec } from "../support/fuzz.js";
 import { ROOT } from "../support/paths.js";
 import { scenario } from "../support/results.js";
 import {
@@ -50,19 +50,13 @@ describe("security", () => {
       const mine = await s.http("POST", "/v1/experiments", { body: validSpec("secret-experiment-name") });
       await s.finished(mine.json().id);
       const theirs = await s.http("POST", "/v1/experiments", { key: other.key, body: validSpec("theirs") });
-      const t: FuzzTarget = {
-        baseUrl: s.baseUrl,
-        key: s.apiKey,
+      const t = targetOf(s, {
         otherKey: other.key,
         revokedKey: revoked.key,
-        ids: {
-          experiment: mine.json().id,
-          run: mine.json().runs[0].id,
-          otherExperiment: theirs.json().id,
-          otherRun: theirs.json().runs[0].id,
-        },
+        mine: mine.json(),
+        theirs: theirs.json(),
         digest: async () => "",
-      };
+      });
       const auth = await checkAuth(t, { experimentName: "secret-experiment-name" });
       const headers = await checkHeaders(t);
       // SSE with the key in the query string, as browsers do.

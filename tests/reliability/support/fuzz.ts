@@ -64,6 +64,38 @@ SELECT md5(concat_ws('|',
   (SELECT string_agg(t.id::text || t.name, ',' ORDER BY t.id) FROM tenants t)
 )) AS digest`;
 
+/** A created experiment as POST /v1/experiments answers it (the part a target needs). */
+interface Created {
+  id: string;
+  runs: Array<{ id: string }>;
+}
+
+/** The target on a running API: its URL and key, the other tenant's key and experiment, a revoked key. */
+export function targetOf(
+  api: { baseUrl: string; apiKey: string },
+  {
+    otherKey,
+    revokedKey,
+    mine,
+    theirs,
+    digest,
+  }: { otherKey: string; revokedKey: string; mine: Created; theirs: Created; digest: () => Promise<string> },
+): FuzzTarget {
+  return {
+    baseUrl: api.baseUrl,
+    key: api.apiKey,
+    otherKey,
+    revokedKey,
+    ids: {
+      experiment: mine.id,
+      run: mine.runs[0]!.id,
+      otherExperiment: theirs.id,
+      otherRun: theirs.runs[0]!.id,
+    },
+    digest,
+  };
+}
+
 export const digestOf = (sql: Pool) => async () =>
   (await sql.query<{ digest: string }>(DIGEST_SQL)).rows[0]!.digest;
 

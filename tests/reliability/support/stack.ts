@@ -8,7 +8,14 @@ import { promisify } from "node:util";
 import { createApiKey } from "../../../apps/api/src/services/api-keys.js";
 import type { Db, Experiment } from "../../../packages/db/src/index.js";
 import { createRedis } from "../../../packages/queue/src/index.js";
-import { createTestDatabase, deletePrefix, TEST_REDIS_URL, testPrefix } from "../../support/index.js";
+import {
+  createTestDatabase,
+  deletePrefix,
+  type LogLine,
+  parseLogLine,
+  TEST_REDIS_URL,
+  testPrefix,
+} from "../../support/index.js";
 import { validSpec } from "./fuzz.js";
 import { PROBE, ROOT } from "./paths.js";
 import { RESULTS_DIR } from "./results.js";
@@ -16,11 +23,7 @@ import { RESULTS_DIR } from "./results.js";
 export const API_MAIN = `${ROOT}/apps/api/dist/server.js`;
 export const WORKER_MAIN = `${ROOT}/apps/worker/dist/main.js`;
 
-export interface LogLine {
-  msg: string;
-  level: number;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
 /** One child process (API or worker) with its output captured to memory and to a file. */
 export interface Proc {
@@ -50,12 +53,7 @@ export function spawnProc(name: string, args: string[], env: Record<string, stri
   createInterface({ input: child.stdout! }).on("line", (line) => {
     raw.push(line);
     file.write(`${line}\n`);
-    let parsed: LogLine;
-    try {
-      parsed = JSON.parse(line) as LogLine;
-    } catch {
-      parsed = { msg: line, level: 30 };
-    }
+    const parsed = parseLogLine(line);
     logs.push(parsed);
     for (const w of [...waiters]) {
       if (w.pred(parsed)) {

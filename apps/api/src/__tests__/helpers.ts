@@ -1,5 +1,6 @@
 import { createRedis } from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll } from "vitest";
 import {
   createTestDatabase,
   deletePrefix,
@@ -60,6 +61,19 @@ export async function startTestApi(label: string, env: Record<string, string> = 
       await database.drop();
     },
   };
+}
+
+/**
+ * The test API of one test file: started before its tests, closed after them. Its fields are
+ * there once the tests run (not while the file is being collected).
+ */
+export function testApiForFile(label: string, env: Record<string, string> = {}): TestApi {
+  const api = {} as TestApi;
+  beforeAll(async () => {
+    Object.assign(api, await startTestApi(label, env));
+  });
+  afterAll(async () => api.close?.());
+  return api;
 }
 
 export const SMALL_SPEC = {

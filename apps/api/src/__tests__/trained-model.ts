@@ -1,10 +1,11 @@
-import { type TExperimentSpec, ZExperimentSpec } from "@actlab/contracts";
-import type { Db } from "@actlab/db";
+import { type TEpochMetrics, type TExperimentSpec, ZExperimentSpec } from "@actlab/contracts";
+import { type Db, startRun, storeEpoch, succeedRun } from "@actlab/db";
 import { trainRun } from "@actlab/trainer";
 
 /**
- * Trains a really tiny model with the real trainer and stores it, with the run succeeded, as the
- * worker would. (Kept out of helpers.ts so API tests that need no model do not load TensorFlow.js.)
+ * Trains a really tiny model with the real trainer and stores it through the run lifecycle, as
+ * the worker would: started, its epochs stored, succeeded with its model. (Kept out of
+ * helpers.ts so API tests that need no model do not load TensorFlow.js.)
  */
 export async function storeTrainedModel(
   db: Db,
@@ -16,31 +17,25 @@ export async function storeTrainedModel(
   }: { runId: string; spec: unknown; variantIndex?: number; seed: number },
 ) {
   const parsed: TExperimentSpec = ZExperimentSpec.parse(spec);
+  const epochs: TEpochMetrics[] = [];
   const result = await trainRun({
     spec: parsed,
     variant: parsed.variants[variantIndex]!,
     seed,
-    onEpoch: async () => {},
-  });
-  const a = result.artifact!;
-  await db.modelArtifact.create({
-    data: {
-      runId,
-      topology: a.topology,
-      weightSpecs: a.weightSpecs,
-      weights: new Uint8Array(a.weights),
-      sha256: a.sha256,
-      sizeBytes: a.weights.byteLength,
+    onEpoch: async (metrics) => {
+      epochs.push(metrics);
     },
   });
-  await db.run.update({
-    where: { id: runId },
-    data: {
-      status: "succeeded",
-      testAccuracy: result.testAccuracy,
-      testLoss: result.testLoss,
-      epochsCompleted: 1,
-    },
+  const started = await startRun(db, { runId, workerId: "test", backend: "test" });
+  if (!started) throw new Error(`run ${runId} is already finished`);
+  const attempt = started.attempts;
+  for (const metrics of epochs) await storeEpoch(db, { runId, attempt, metrics, checkpoint: null });
+  await succeedRun(db, {
+    runId,
+    attempt,
+    artifact: result.artifact!,
+    testAccuracy: result.testAccuracy!,
+    testLoss: result.testLoss!,
   });
   return result;
 }

@@ -7,7 +7,8 @@
  * started with the same QUEUE_PREFIX.
  */
 import { parseArgs } from "node:util";
-import { createRedis, publishKeyRevoked, pubsubChannels } from "@actlab/queue";
+import { listApiKeys } from "@actlab/db";
+import { createRedis, publishKeyRevoked, pubsubChannels, resolveWithin } from "@actlab/queue";
 import { createApiKey, revokeApiKey } from "../services/api-keys.js";
 import { cliEnv, fail, withCliDb } from "./common.js";
 
@@ -45,10 +46,10 @@ async function main() {
         const channels = pubsubChannels(env.QUEUE_PREFIX);
         // Offline queue on: the command waits for the connection instead of failing before it is up.
         const redis = createRedis(env.REDIS_URL, { role: "subscriber" });
-        const published = await Promise.race([
+        const published = await resolveWithin(
           Promise.all(prefixes.map((p) => publishKeyRevoked(redis, channels, p))).then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), 3_000)),
-        ]).catch(() => false);
+          3_000,
+        ).catch(() => false);
         if (!published)
           process.stderr.write("warning: Redis unreachable; running APIs drop the key within 30 s\n");
         redis.disconnect();
@@ -56,16 +57,12 @@ async function main() {
         break;
       }
       case "list": {
-        const rows = await db.apiKey.findMany({
-          where: values.tenant ? { tenant: { name: values.tenant } } : {},
-          include: { tenant: { select: { name: true } } },
-          orderBy: { createdAt: "asc" },
-        });
+        const rows = await listApiKeys(db, { tenant: values.tenant });
         for (const r of rows) {
           const state = r.revokedAt ? `revoked ${r.revokedAt.toISOString()}` : "active";
           const used = r.lastUsedAt ? `last used ${r.lastUsedAt.toISOString()}` : "never used";
           process.stdout.write(
-            `${r.id}  ${r.prefix}…  tenant=${r.tenant.name}  name=${r.name}  ${state}, ${used}\n`,
+            `${r.id}  ${r.prefix}…  tenant=${r.tenant}  name=${r.name}  ${state}, ${used}\n`,
           );
         }
         break;

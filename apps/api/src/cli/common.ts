@@ -22,6 +22,6 @@ export async function withCliDb<T>(env: TEnv, fn: (db: Db) => Promise<T>): Promi
   try {
     return await fn(db);
   } finally {
-    await db.$disconnect();
+    await db.close();
   }
 }

@@ -5,10 +5,10 @@
  * Reads DATABASE_URL like the API (env.ts; default postgresql://postgres@127.0.0.1:5432/actlab).
  */
 import { parseArgs } from "node:util";
-import { buildReport } from "../routes/reports/build.js";
-import { loadReportInput } from "../routes/reports/load.js";
-import { renderReportMarkdown } from "../routes/reports/markdown.js";
-import { isUuid } from "../services/experiments.js";
+import { buildReport } from "../services/reports/build.js";
+import { loadReportInput } from "../services/reports/load.js";
+import { renderReportMarkdown } from "../services/reports/markdown.js";
+import { isUuid } from "../services/uuid.js";
 import { cliEnv, fail, withCliDb } from "./common.js";
 
 const USAGE = "usage: npm run report -- <experiment id> [--json]";

@@ -2,9 +2,9 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createRedis, publishKeyRevoked } from "@actlab/queue";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TEST_REDIS_URL } from "../../../../tests/support/index.js";
-import { bearer, startTestApi, type TestApi } from "../__tests__/helpers.js";
+import { bearer, startTestApi, type TestApi, testApiForFile } from "../__tests__/helpers.js";
 import { buildApp } from "../app.js";
 import {
   ApiKeyVerifier,
@@ -17,11 +17,7 @@ import {
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
-let t: TestApi;
-beforeAll(async () => {
-  t = await startTestApi("keys");
-});
-afterAll(async () => t?.close());
+const t = testApiForFile("keys");
 
 describe("API keys", () => {
   it("are random, stored only as a hash, and found by prefix", async () => {
@@ -76,29 +72,22 @@ describe("API keys", () => {
     }
   }, 60_000);
 
-  it.each(["prisma", "sql"])(
-    "a verifier (%s) drops cached rows after its TTL (if a revocation message was missed)",
-    async (via) => {
-      let now = Date.UTC(2026, 0, 2, 3, 4, 5);
-      const verifier = new ApiKeyVerifier(t.database.db, {
-        ttlMs: 1_000,
-        now: () => now,
-        ...(via === "sql" ? { sql: t.app.sql } : {}),
-      });
-      const { key, tenantId, id } = await createApiKey(t.database.db, { tenant: `ttl-${via}` });
-      expect(await verifier.verify(`${key.slice(0, 12)}${"x".repeat(31)}`)).toBeNull(); // right prefix, wrong key
-      expect((await verifier.verify(key))?.tenantId).toBe(tenantId);
-      await expect
-        .poll(async () => (await t.database.db.apiKey.findUnique({ where: { id } }))?.lastUsedAt?.getTime())
-        .toBe(now);
-      expect((await verifier.verify(key))?.tenantId).toBe(tenantId);
-      await revokeApiKey(t.database.db, key);
-      expect(await verifier.verify(key)).not.toBeNull(); // cached
-      now += 1_001;
-      expect(await verifier.verify(key)).toBeNull();
-      expect(await verifier.verify(`${key.slice(0, 12)}${"x".repeat(31)}`)).toBeNull();
-    },
-  );
+  it("a verifier drops cached rows after its TTL (if a revocation message was missed)", async () => {
+    let now = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const verifier = new ApiKeyVerifier(t.database.db, { ttlMs: 1_000, now: () => now });
+    const { key, tenantId, id } = await createApiKey(t.database.db, { tenant: "ttl" });
+    expect(await verifier.verify(`${key.slice(0, 12)}${"x".repeat(31)}`)).toBeNull(); // right prefix, wrong key
+    expect((await verifier.verify(key))?.tenantId).toBe(tenantId);
+    await expect
+      .poll(async () => (await t.database.db.apiKey.findUnique({ where: { id } }))?.lastUsedAt?.getTime())
+      .toBe(now);
+    expect((await verifier.verify(key))?.tenantId).toBe(tenantId);
+    await revokeApiKey(t.database.db, key);
+    expect(await verifier.verify(key)).not.toBeNull(); // cached
+    now += 1_001;
+    expect(await verifier.verify(key)).toBeNull();
+    expect(await verifier.verify(`${key.slice(0, 12)}${"x".repeat(31)}`)).toBeNull();
+  });
 
   it("ACTLAB_BOOTSTRAP_API_KEY seeds tenant default at start, idempotently", async () => {
     const key = "bootstrap-key-for-tests-0123456789";

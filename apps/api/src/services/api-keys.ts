@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Db } from "@actlab/db";
-import type { Pool } from "pg";
+import { type Db, findApiKeyByPrefix, insertApiKey, revokeApiKeys, touchApiKey } from "@actlab/db";
+import { isUuid } from "./uuid.js";
 
 /** Characters of a key stored in clear to find its row; the rest is only ever hashed. */
 export const KEY_PREFIX_LENGTH = 12;
@@ -32,27 +32,16 @@ export async function createApiKey(
   db: Db,
   { tenant, name = "default", key = generateApiKey() }: { tenant: string; name?: string; key?: string },
 ): Promise<{ key: string; id: string; tenantId: string; prefix: string }> {
-  const t = await db.tenant.upsert({ where: { name: tenant }, create: { name: tenant }, update: {} });
-  const row = await db.apiKey.create({
-    data: { tenantId: t.id, name, prefix: keyPrefix(key), hash: hashApiKey(key) },
-  });
-  return { key, id: row.id, tenantId: t.id, prefix: row.prefix };
+  const row = await insertApiKey(db, { tenant, name, prefix: keyPrefix(key), hash: hashApiKey(key) });
+  return { key, ...row };
 }
 
 /** Revokes by full key, by prefix, or by key id. Returns the revoked prefixes. */
-export async function revokeApiKey(db: Db, keyOrPrefixOrId: string): Promise<string[]> {
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(keyOrPrefixOrId);
-  const where = isUuid ? { id: keyOrPrefixOrId } : { prefix: keyPrefix(keyOrPrefixOrId) };
-  const rows = await db.apiKey.findMany({
-    where: { ...where, revokedAt: null },
-    select: { id: true, prefix: true },
-  });
-  if (!rows.length) return [];
-  await db.apiKey.updateMany({
-    where: { id: { in: rows.map((r) => r.id) } },
-    data: { revokedAt: new Date() },
-  });
-  return rows.map((r) => r.prefix);
+export function revokeApiKey(db: Db, keyOrPrefixOrId: string): Promise<string[]> {
+  return revokeApiKeys(
+    db,
+    isUuid(keyOrPrefixOrId) ? { id: keyOrPrefixOrId } : { prefix: keyPrefix(keyOrPrefixOrId) },
+  );
 }
 
 /**
@@ -60,7 +49,7 @@ export async function revokeApiKey(db: Db, keyOrPrefixOrId: string): Promise<str
  * was revoked stays revoked (returns "revoked" so the caller can warn).
  */
 export async function ensureBootstrapKey(db: Db, key: string): Promise<"created" | "exists" | "revoked"> {
-  const existing = await db.apiKey.findUnique({ where: { prefix: keyPrefix(key) } });
+  const existing = await findApiKeyByPrefix(db, keyPrefix(key));
   if (existing) {
     if (!safeEqualHex(existing.hash, hashApiKey(key))) {
       throw new Error(
@@ -84,15 +73,6 @@ function safeEqualHex(a: string, b: string): boolean {
   const y = Buffer.from(b, "hex");
   return x.length === y.length && timingSafeEqual(x, y);
 }
-
-const LOAD_KEY = {
-  name: "actlab-load-api-key",
-  text: `SELECT id, "tenantId", hash, "revokedAt" FROM api_keys WHERE prefix = $1`,
-};
-const TOUCH_KEY = {
-  name: "actlab-touch-api-key",
-  text: `UPDATE api_keys SET "lastUsedAt" = $2::timestamp WHERE id = $1`,
-};
 
 interface CachedKey {
   id: string;
@@ -119,12 +99,6 @@ export class ApiKeyVerifier {
       ttlMs?: number;
       maxEntries?: number;
       now?: () => number;
-      /**
-       * node-postgres pool for the row loads and lastUsedAt updates: with many keys these run
-       * often (every key every ttlMs), and through Prisma each cost a request's worth of CPU
-       * (measured with 1000 bench tenants: Prisma was 7.5 % of the API's CPU under POST load).
-       */
-      sql?: Pool;
     } = {},
   ) {}
 
@@ -167,17 +141,7 @@ export class ApiKeyVerifier {
   }
 
   private async load(prefix: string, now: number): Promise<CachedKey | null> {
-    const row = this.opts.sql
-      ? (
-          await this.opts.sql.query<{ id: string; tenantId: string; hash: string; revokedAt: Date | null }>(
-            LOAD_KEY,
-            [prefix],
-          )
-        ).rows[0]
-      : await this.db.apiKey.findUnique({
-          where: { prefix },
-          select: { id: true, tenantId: true, hash: true, revokedAt: true },
-        });
+    const row = await findApiKeyByPrefix(this.db, prefix);
     if (this.cache.size >= (this.opts.maxEntries ?? 10_000)) this.cache.clear();
     const entry = row
       ? {
@@ -199,11 +163,6 @@ export class ApiKeyVerifier {
   private touch(id: string, now: number): void {
     if ((this.lastTouched.get(id) ?? 0) > now - 60_000) return;
     this.lastTouched.set(id, now);
-    if (this.opts.sql) {
-      // `timestamp` column holding UTC, as Prisma writes it: the cast ignores the ISO "Z".
-      this.opts.sql.query(TOUCH_KEY, [id, new Date(now).toISOString()]).catch(() => {});
-    } else {
-      this.db.apiKey.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
-    }
+    touchApiKey(this.db, { id, at: new Date(now) }).catch(() => {});
   }
 }

@@ -1,10 +1,24 @@
-import type { TExperimentEvent } from "@actlab/contracts";
-import { type Db, recordEvent, refreshExperimentStatus } from "@actlab/db";
-import { type PubSubChannels, publishCancel, publishEvent, type TrainingProducer } from "@actlab/queue";
+import {
+  type Db,
+  deleteExperimentRows,
+  findOpenRuns,
+  finishCanceled,
+  type LifecycleContext,
+  requestCancel,
+  settleExperiment,
+} from "@actlab/db";
+import {
+  type PubSubChannels,
+  publishCancel,
+  publishEvent,
+  rejectAfter,
+  type TrainingProducer,
+} from "@actlab/queue";
 import type { Redis } from "ioredis";
-import { QUEUE_TIMEOUT_MS, withTimeout } from "./timeout.js";
+import { QUEUE_TIMEOUT_MS } from "./experiment-create.js";
 
 interface Logger {
+  info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
 
@@ -16,23 +30,18 @@ interface Deps {
   log: Logger;
 }
 
-/** Stores an event, then publishes it; a Redis outage loses only the live copy (SSE replays from Postgres). */
-export async function emitEvent(
-  { db, redis, channels, log }: Deps,
-  experimentId: string,
-  event: TExperimentEvent,
-) {
-  const stored = await recordEvent(db, experimentId, event);
-  try {
-    await withTimeout(
-      publishEvent(redis, channels, experimentId, stored),
-      QUEUE_TIMEOUT_MS,
-      "publishing an event",
-    );
-  } catch (err) {
-    log.warn({ err, experimentId, type: event.type }, "could not publish event");
-  }
-  return stored;
+/** The run lifecycle as the API takes part in it: events go live on this deployment's channels. */
+function lifecycle({ db, redis, channels, log }: Deps): LifecycleContext {
+  return {
+    db,
+    log,
+    publish: (experimentId, event) =>
+      rejectAfter(
+        publishEvent(redis, channels, experimentId, event),
+        QUEUE_TIMEOUT_MS,
+        "publishing an event",
+      ),
+  };
 }
 
 /** Job ids (= run ids) among these that have no BullMQ job at all. */
@@ -46,28 +55,25 @@ async function runsWithoutJob(producer: TrainingProducer, runIds: readonly strin
 }
 
 /**
- * The cancel step of the run lifecycle (notes/LIFECYCLE.md §5): flag every unfinished run,
- * pull waiting jobs out of the queue and cancel those runs here, tell workers to stop the
- * running ones. Idempotent. Works without Redis too: the flag alone stops workers (they poll it).
+ * The cancel step of the run lifecycle (docs/lifecycle.md): flag every unfinished run, pull
+ * waiting jobs out of the queue and cancel those runs here, tell workers to stop the running
+ * ones. Idempotent. Works without Redis too: the flag alone stops workers (they poll it).
  */
 export async function cancelExperiment(deps: Deps, experimentId: string): Promise<void> {
   const { db, redis, producer, log } = deps;
-  const open = await db.run.findMany({
-    where: { experimentId, status: { in: ["queued", "running"] } },
-    select: { id: true, status: true },
-  });
+  const open = await findOpenRuns(db, experimentId);
   if (!open.length) return;
-  await db.run.updateMany({
-    where: { id: { in: open.map((r) => r.id) }, status: { in: ["queued", "running"] } },
-    data: { cancelRequested: true },
-  });
+  await requestCancel(
+    db,
+    open.map((r) => r.id),
+  );
 
   const queued = open.filter((r) => r.status === "queued").map((r) => r.id);
   let leftQueue: string[] = [];
   try {
-    const removed = await withTimeout(producer.removeWaiting(queued), QUEUE_TIMEOUT_MS, "removing jobs");
+    const removed = await rejectAfter(producer.removeWaiting(queued), QUEUE_TIMEOUT_MS, "removing jobs");
     const rest = queued.filter((id) => !removed.includes(id));
-    const jobless = await withTimeout(runsWithoutJob(producer, rest), QUEUE_TIMEOUT_MS, "looking up jobs");
+    const jobless = await rejectAfter(runsWithoutJob(producer, rest), QUEUE_TIMEOUT_MS, "looking up jobs");
     leftQueue = [...removed, ...jobless];
   } catch (err) {
     log.warn(
@@ -76,20 +82,17 @@ export async function cancelExperiment(deps: Deps, experimentId: string): Promis
     );
   }
 
+  const ctx = lifecycle(deps);
   for (const runId of leftQueue) {
     // Only if still queued: a worker may have taken it a moment ago, then it cancels it itself.
-    const { count } = await db.run.updateMany({
-      where: { id: runId, status: "queued" },
-      data: { status: "canceled", finishedAt: new Date() },
-    });
-    if (count) await emitEvent(deps, experimentId, { type: "run.canceled", data: { experimentId, runId } });
+    await finishCanceled(ctx, { runId, experimentId, onlyIfQueued: true });
   }
 
   const running = open.filter((r) => r.status === "running").map((r) => r.id);
   // Runs still queued with a job a worker holds are in flight too: tell whoever has them.
   const maybeHeld = queued.filter((id) => !leftQueue.includes(id));
   try {
-    await withTimeout(
+    await rejectAfter(
       publishCancel(redis, deps.channels, [...running, ...maybeHeld]),
       QUEUE_TIMEOUT_MS,
       "publishing cancel",
@@ -98,24 +101,14 @@ export async function cancelExperiment(deps: Deps, experimentId: string): Promis
     log.warn({ err, experimentId }, "could not publish cancel; workers poll cancelRequested");
   }
 
-  const change = await refreshExperimentStatus(db, experimentId);
-  if (change?.finishedNow) {
-    await emitEvent(deps, experimentId, {
-      type: "experiment.finished",
-      data: { experimentId, status: change.status },
-    });
-  }
+  await settleExperiment(ctx, experimentId);
 }
 
 /** Stops everything of the experiment, then deletes it with its runs, metrics, models and events. */
 export async function deleteExperiment(deps: Deps, experimentId: string): Promise<void> {
-  const runs = await deps.db.run.findMany({
-    where: { experimentId, status: { in: ["queued", "running"] } },
-    select: { id: true },
-  });
-  const ids = runs.map((r) => r.id);
+  const ids = (await findOpenRuns(deps.db, experimentId)).map((r) => r.id);
   try {
-    await withTimeout(deps.producer.removeWaiting(ids), QUEUE_TIMEOUT_MS, "removing jobs");
+    await rejectAfter(deps.producer.removeWaiting(ids), QUEUE_TIMEOUT_MS, "removing jobs");
   } catch (err) {
     deps.log.warn(
       { err, experimentId },
@@ -123,9 +116,9 @@ export async function deleteExperiment(deps: Deps, experimentId: string): Promis
     );
   }
   try {
-    await withTimeout(publishCancel(deps.redis, deps.channels, ids), QUEUE_TIMEOUT_MS, "publishing cancel");
+    await rejectAfter(publishCancel(deps.redis, deps.channels, ids), QUEUE_TIMEOUT_MS, "publishing cancel");
   } catch (err) {
     deps.log.warn({ err, experimentId }, "could not publish cancel");
   }
-  await deps.db.experiment.deleteMany({ where: { id: experimentId } });
+  await deleteExperimentRows(deps.db, experimentId);
 }

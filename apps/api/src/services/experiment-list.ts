@@ -1,8 +1,8 @@
 import type { TExperimentStatus } from "@actlab/contracts";
-import type { Db, Prisma } from "@actlab/db";
+import { type Db, listExperimentsPage } from "@actlab/db";
 import { AppError } from "../errors.js";
 import { experimentLinks } from "./experiment-view.js";
-import { isUuid } from "./experiments.js";
+import { isUuid } from "./uuid.js";
 
 export interface ListItem {
   id: string;
@@ -62,49 +62,31 @@ export async function listExperiments({
   limit: number;
   cursor?: string | undefined;
 }): Promise<{ items: ListItem[]; nextCursor: string | null }> {
-  const where: Prisma.ExperimentWhereInput = { tenantId };
-  if (statuses?.length) where.status = { in: statuses };
-  if (cursor) {
-    const c = decodeCursor(cursor);
-    const at = new Date(c.createdAt);
-    where.OR = [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: c.id } }];
-  }
-  const rows = await db.experiment.findMany({
-    where,
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: limit + 1,
-    select: { id: true, name: true, status: true, createdAt: true, startedAt: true, finishedAt: true },
+  const c = cursor ? decodeCursor(cursor) : undefined;
+  const { rows, more } = await listExperimentsPage(db, {
+    tenantId,
+    statuses,
+    limit,
+    before: c && { createdAt: new Date(c.createdAt), id: c.id },
   });
-  const page = rows.slice(0, limit);
-  const groups = page.length
-    ? await db.run.groupBy({
-        by: ["experimentId", "status"],
-        where: { experimentId: { in: page.map((r) => r.id) } },
-        _count: { _all: true },
-        _sum: { epochs: true, epochsCompleted: true },
-      })
-    : [];
-  const items = page.map((r): ListItem => {
-    const mine = groups.filter((g) => g.experimentId === r.id);
-    return {
+  const items = rows.map(
+    (r): ListItem => ({
       id: r.id,
       name: r.name,
       status: r.status,
       createdAt: r.createdAt.toISOString(),
       startedAt: r.startedAt?.toISOString() ?? null,
       finishedAt: r.finishedAt?.toISOString() ?? null,
-      runCounts: Object.fromEntries(mine.map((g) => [g.status, g._count._all])),
+      runCounts: Object.fromEntries(r.runGroups.map((g) => [g.status, g.runs])),
       progress: {
-        epoch: mine.reduce((a, g) => a + (g._sum.epochsCompleted ?? 0), 0),
-        epochs: mine.reduce((a, g) => a + (g._sum.epochs ?? 0), 0),
+        epoch: r.runGroups.reduce((a, g) => a + g.epochsCompleted, 0),
+        epochs: r.runGroups.reduce((a, g) => a + g.epochs, 0),
       },
       links: experimentLinks(r.id),
-    };
-  });
-  const last = page[page.length - 1];
+    }),
+  );
+  const last = rows[rows.length - 1];
   const nextCursor =
-    rows.length > limit && last
-      ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id })
-      : null;
+    more && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null;
   return { items, nextCursor };
 }

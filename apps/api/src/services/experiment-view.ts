@@ -1,42 +1,14 @@
-import type {
-  TExperiment,
-  TExperimentSpec,
-  TRun,
-  TRunStatus,
-  TVariant,
-  TVariantSummary,
-} from "@actlab/contracts";
-import type { Experiment, Run } from "@actlab/db";
+import type { TExperiment, TExperimentSpec, TRun, TVariant, TVariantSummary } from "@actlab/contracts";
+import type { ExperimentView, RunView } from "@actlab/db";
 
-/** Columns of a run the API shows (a Prisma select, so no checkpoint or metrics are loaded). */
-export const RUN_COLUMNS = {
-  id: true,
-  experimentId: true,
-  variantIndex: true,
-  variant: true,
-  repeat: true,
-  seed: true,
-  status: true,
-  device: true,
-  backend: true,
-  attempts: true,
-  epochs: true,
-  epochsCompleted: true,
-  testAccuracy: true,
-  testLoss: true,
-  seconds: true,
-  error: true,
-} as const;
-export type RunRow = Pick<Run, keyof typeof RUN_COLUMNS>;
-
-export function toRunDto(run: RunRow): TRun {
+export function toRunDto(run: RunView): TRun {
   return {
     id: run.id,
     experimentId: run.experimentId,
     variant: run.variant as TVariant,
     repeat: run.repeat,
     seed: run.seed,
-    status: run.status as TRunStatus,
+    status: run.status,
     device: run.device,
     backend: run.backend,
     attempts: run.attempts,
@@ -85,7 +57,7 @@ export function gradNormRatio(gradNorms: readonly number[] | undefined): number 
  */
 export function summarizeVariants(
   variants: readonly TVariant[],
-  runs: readonly RunRow[],
+  runs: readonly RunView[],
   latestGradNorms: ReadonlyMap<string, number[]>,
 ): TVariantSummary[] {
   return variants.map((variant, index) => {
@@ -109,8 +81,8 @@ export function summarizeVariants(
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function toExperimentDto(
-  exp: Pick<Experiment, "id" | "name" | "status" | "createdAt" | "startedAt" | "finishedAt" | "spec">,
-  runs: readonly RunRow[],
+  exp: Omit<ExperimentView, "runs">,
+  runs: readonly RunView[],
   latestGradNorms: ReadonlyMap<string, number[]> = new Map(),
 ): TExperiment {
   const spec = exp.spec as TExperimentSpec;

@@ -1,8 +1,8 @@
-import type { TMetricField, TMetricsResponse, TRunSeries, TRunStatus, TVariant } from "@actlab/contracts";
-import type { Db, EpochMetric } from "@actlab/db";
-import { isUuid } from "./experiments.js";
+import type { TMetricField, TMetricsResponse, TRunSeries, TVariant } from "@actlab/contracts";
+import { type Db, type EpochMetricRow, findRunsWithEpochs } from "@actlab/db";
+import { isUuid } from "./uuid.js";
 
-type Row = Omit<EpochMetric, "createdAt">;
+type Row = EpochMetricRow;
 
 /**
  * Columnar series per run: one entry per epoch in every array, epochs 1-based and ascending.
@@ -48,24 +48,7 @@ export async function experimentMetrics({
   // asking only for such ids gets no runs, not all of them.
   const wanted = runIds?.filter(isUuid);
   if (runIds?.length && !wanted?.length) return { runs: [] };
-  const runs = await db.run.findMany({
-    where: { experimentId, ...(wanted?.length ? { id: { in: wanted } } : {}) },
-    orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
-    select: { id: true, variant: true, repeat: true, status: true },
-  });
-  const rows = runs.length
-    ? await db.epochMetric.findMany({
-        where: { runId: { in: runs.map((r) => r.id) }, epoch: { gt: afterEpoch } },
-        orderBy: [{ runId: "asc" }, { epoch: "asc" }],
-        omit: { createdAt: true },
-      })
-    : [];
-  const byRun = new Map<string, Row[]>();
-  for (const row of rows) {
-    const list = byRun.get(row.runId);
-    if (list) list.push(row);
-    else byRun.set(row.runId, [row]);
-  }
+  const runs = await findRunsWithEpochs(db, { experimentId, runIds: wanted, afterEpoch });
   return {
     runs: runs.map((r) => {
       const variant = r.variant as TVariant;
@@ -73,8 +56,8 @@ export async function experimentMetrics({
         id: r.id,
         variant,
         repeat: r.repeat,
-        status: r.status as TRunStatus,
-        series: buildSeries(byRun.get(r.id) ?? [], { fields, isPrelu: variant.activation === "prelu" }),
+        status: r.status,
+        series: buildSeries(r.epochs, { fields, isPrelu: variant.activation === "prelu" }),
       };
     }),
   };

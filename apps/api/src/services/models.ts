@@ -1,4 +1,4 @@
-import type { Db } from "@actlab/db";
+import { type Db, findModelArtifact, findModelArtifactHash } from "@actlab/db";
 import { AppError } from "../errors.js";
 
 /** The part of @actlab/trainer this API uses; loaded on first use so start-up does not load TensorFlow.js. */
@@ -87,11 +87,12 @@ export async function predictWithRun({
   runId: string;
   inputs: number[][];
 }): Promise<{ probabilities: number[][]; classes: number[] }> {
-  const meta = await db.modelArtifact.findUnique({ where: { runId }, select: { sha256: true } });
-  if (!meta) throw new AppError("conflict", "this run has no trained model yet; wait until it has succeeded");
+  const sha256 = await findModelArtifactHash(db, runId);
+  if (!sha256)
+    throw new AppError("conflict", "this run has no trained model yet; wait until it has succeeded");
   const t = await loadTrainer();
-  const model = await cache.get(`${runId}:${meta.sha256}`, async () => {
-    const a = await db.modelArtifact.findUnique({ where: { runId } });
+  const model = await cache.get(`${runId}:${sha256}`, async () => {
+    const a = await findModelArtifact(db, runId);
     if (!a) throw new AppError("conflict", "this run's model was removed");
     return t.loadArtifactModel({
       topology: a.topology as object,

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { TExperimentStatus } from "@actlab/contracts";
-import { type Db, eventsSince, type StoredEvent } from "@actlab/db";
+import { type Db, eventsSince, findExperimentStatus, type StoredEvent } from "@actlab/db";
 import type { PubSubChannels } from "@actlab/queue";
 import type { EventHub } from "./event-hub.js";
 
@@ -103,9 +103,9 @@ export async function streamEvents(res: ServerResponse, opts: SseOptions): Promi
   await enqueue(readStored);
   if (closed) return;
 
-  const exp = await db.experiment.findUnique({ where: { id: experimentId }, select: { status: true } });
-  if (!exp) return finish(); // deleted meanwhile
-  if (TERMINAL.includes(exp.status)) {
+  const status = await findExperimentStatus(db, experimentId);
+  if (!status) return finish(); // deleted meanwhile
+  if (TERMINAL.includes(status)) {
     // Finished but its final event not stored yet (the worker stores it right after): look once more.
     await new Promise((r) => setTimeout(r, 300));
     await enqueue(readStored);

@@ -2,69 +2,81 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { deriveRunSeed, type TExperimentSpecInput, ZExperimentSpec } from "@actlab/contracts";
-import type { Db } from "@actlab/db";
+import { LIMITS, type TExperimentSpecInput, ZExperimentSpec } from "@actlab/contracts";
+import { insertExperiment as createExperimentRows, type Db, planExperiment } from "@actlab/db";
+import { type LogLine, parseLogLine, TEST_REDIS_URL } from "../../../../tests/support/index.js";
+
+export type { LogLine };
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const MAIN_TS = fileURLToPath(new URL("../main.ts", import.meta.url));
 
-/** A tiny experiment: 300 MNIST samples, 2 hidden layers of 16 units. */
+const TINY_TRAINING = {
+  epochs: 4,
+  batchSize: 20,
+  seed: 7,
+  repeats: 1,
+  optimizer: { name: "sgd", learningRate: 0.1 },
+} as const;
+
+/**
+ * A tiny experiment: 300 MNIST samples, 2 hidden layers of 16 units, 4 epochs of SGD. Each
+ * override replaces its part of the spec; `training` is merged (give only what differs).
+ */
 export function tinySpec(overrides: Partial<TExperimentSpecInput> = {}) {
   return ZExperimentSpec.parse({
     name: "worker test",
     dataset: { name: "mnist", samples: 300, testFraction: 0.2, seed: 1 },
     model: { hiddenLayers: 2, units: 16 },
     variants: [{ activation: "relu" }],
-    training: {
-      epochs: 4,
-      batchSize: 20,
-      seed: 7,
-      repeats: 1,
-      optimizer: { name: "sgd", learningRate: 0.1 },
-    },
     device: "cpu",
     ...overrides,
+    training: { ...TINY_TRAINING, ...overrides.training },
   });
 }
 
-/** Inserts an experiment and its runs exactly as the API does (notes/LIFECYCLE.md step 1). */
+/** Inserts an experiment and its queued runs through the lifecycle's creation, as the API does. */
 export async function insertExperiment(db: Db, spec: ReturnType<typeof tinySpec>) {
   const tenant = await db.tenant.upsert({
     where: { name: "worker-tests" },
     create: { name: "worker-tests" },
     update: {},
   });
-  return db.$transaction(async (tx) => {
-    const experiment = await tx.experiment.create({
-      data: { tenantId: tenant.id, name: spec.name, spec: spec as object, status: "queued" },
-    });
-    const runs = [];
-    for (const [variantIndex, variant] of spec.variants.entries()) {
-      for (let repeat = 0; repeat < spec.training.repeats; repeat++) {
-        runs.push(
-          await tx.run.create({
-            data: {
-              experimentId: experiment.id,
-              variantIndex,
-              variant: variant as object,
-              repeat,
-              seed: deriveRunSeed(spec.training.seed, repeat),
-              epochs: spec.training.epochs,
-              device: spec.device,
-              status: "queued",
-            },
-          }),
-        );
-      }
-    }
-    return { experiment, runs };
+  const plan = planExperiment({ tenantId: tenant.id, spec });
+  const outcome = await createExperimentRows(db, plan, { maxActiveRuns: LIMITS.maxActiveRunsPerTenant });
+  if (outcome.kind !== "inserted") throw new Error(`test experiment not inserted: ${outcome.kind}`);
+  const experiment = await db.experiment.findUniqueOrThrow({ where: { id: plan.id } });
+  const runs = await db.run.findMany({
+    where: { experimentId: plan.id },
+    orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
   });
+  return { experiment, runs };
 }
 
-export interface LogLine {
-  msg: string;
-  level: number;
-  [key: string]: unknown;
+/**
+ * A worker's environment for tests: its database and queue prefix, with the short lock, stall,
+ * poll and reconcile timings that let a lost or killed worker's run move on within seconds.
+ */
+export function quickRecoveryEnv({ databaseUrl, prefix }: { databaseUrl: string; prefix: string }) {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    WORKER_LOCK_DURATION_MS: "2000",
+    WORKER_STALLED_INTERVAL_MS: "1000",
+    CANCEL_POLL_MS: "500",
+    HEARTBEAT_MS: "1000",
+    RECONCILE_INTERVAL_MS: "1000",
+    RECONCILE_STALE_MS: "5000",
+  };
+}
+
+/** SIGKILLs the workers (those still running) and waits until each has exited; empties the list. */
+export async function killWorkers(workers: WorkerProcess[]): Promise<void> {
+  for (const w of workers.splice(0)) {
+    w.kill("SIGKILL");
+    await w.exited;
+  }
 }
 
 export interface WorkerProcess {
@@ -94,12 +106,7 @@ export function spawnWorker({
   const stderr: string[] = [];
   const waiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    let parsed: LogLine;
-    try {
-      parsed = JSON.parse(line) as LogLine;
-    } catch {
-      parsed = { msg: line, level: 30 };
-    }
+    const parsed = parseLogLine(line);
     logs.push(parsed);
     for (const w of [...waiters]) {
       if (w.pred(parsed)) {

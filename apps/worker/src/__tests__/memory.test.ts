@@ -71,7 +71,7 @@ describe("worker memory", () => {
     const store = (runId: string, epoch: number) =>
       storeEpoch(tdb.db, {
         runId,
-        workerId,
+        attempt: 1,
         metrics: metrics(epoch),
         checkpoint: { epoch, weights: new Uint8Array(64), state: { iterations: epoch } },
       });

@@ -20,7 +20,15 @@ import {
   type TestDatabase,
   testPrefix,
 } from "../../../../tests/support/index.js";
-import { insertExperiment, spawnWorker, tinySpec, type WorkerProcess, waitFor } from "./helpers.js";
+import {
+  insertExperiment,
+  killWorkers,
+  quickRecoveryEnv,
+  spawnWorker,
+  tinySpec,
+  type WorkerProcess,
+  waitFor,
+} from "./helpers.js";
 
 // Real Postgres, real Redis, real worker processes (from source). Each test: its own database
 // and BullMQ prefix. Short lock/stall timings so crashes are detected in seconds.
@@ -47,10 +55,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const w of workers.splice(0)) {
-    w.kill("SIGKILL");
-    await w.exited;
-  }
+  await killWorkers(workers);
   await producer.close();
   await deletePrefix(redis, prefix);
   await tdb.drop();
@@ -58,18 +63,7 @@ afterEach(async () => {
 
 function startWorker(env: Record<string, string> = {}, args: string[] = []): WorkerProcess {
   const w = spawnWorker({
-    env: {
-      DATABASE_URL: tdb.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      WORKER_LOCK_DURATION_MS: "2000",
-      WORKER_STALLED_INTERVAL_MS: "1000",
-      CANCEL_POLL_MS: "500",
-      HEARTBEAT_MS: "1000",
-      RECONCILE_INTERVAL_MS: "1000",
-      RECONCILE_STALE_MS: "5000",
-      ...env,
-    },
+    env: { ...quickRecoveryEnv({ databaseUrl: tdb.url, prefix }), ...env },
     args,
   });
   workers.push(w);

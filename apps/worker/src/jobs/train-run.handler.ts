@@ -42,7 +42,7 @@ export type TrainRunOutcome = { outcome: "succeeded" | "canceled" | "skipped"; r
 const PERMANENT_TRAINER_CODES = new Set(["DATASET_UNAVAILABLE"]);
 
 /**
- * The training job's handler (notes/LIFECYCLE.md steps 2–5): re-validate the payload and the
+ * The training job's handler (docs/lifecycle.md): re-validate the payload and the
  * stored spec, mark the run running, train it (runTrainingSession), then finish it as
  * succeeded, canceled, handed back (shutdown) or failed.
  */
@@ -82,6 +82,8 @@ export async function handleTrainRun(
 
   const started = await markRunning(ctx.db, { runId, workerId: ctx.workerId, backend: ctx.backend });
   if (!started) return { outcome: "skipped", reason: "run finished meanwhile" };
+  // From here on every write of the run carries this attempt (fencing, docs/lifecycle.md).
+  const held = { ...ids, attempt: started.attempts };
   const resumedFromEpoch = run.checkpoint?.epoch ?? 0;
   await updateExperimentStatus(deps, experimentId);
   await emitEvent(deps, experimentId, {
@@ -109,6 +111,7 @@ export async function handleTrainRun(
       ctx,
       deps,
       run,
+      attempt: started.attempts,
       spec: spec.data,
       variant: variant.data,
       log,
@@ -117,26 +120,26 @@ export async function handleTrainRun(
     const stopped = { epochsCompleted: result.epochsCompleted, ...position };
     if (result.outcome === "canceled") {
       log.info(stopped, "run stopped by cancel");
-      await finishCanceled(deps, ids);
+      await finishCanceled(deps, held);
       ctx.metrics.runsFinished.inc({ outcome: "canceled" });
       return { outcome: "canceled" };
     }
     if (result.outcome === "shutdown") {
       log.info(stopped, "run stopped for shutdown");
       ctx.metrics.runsFinished.inc({ outcome: "handed_back" });
-      return await handBack(deps, { ...ids, job, token });
+      return await handBack(deps, { ...held, job, token });
     }
     const { artifact, testAccuracy, testLoss } = result;
     if (!artifact || testAccuracy === null || testLoss === null) {
       throw new Error("trainer completed without a model artifact");
     }
-    const { seconds } = await finishSucceeded(deps, { ...ids, artifact, testAccuracy, testLoss });
+    const { seconds } = await finishSucceeded(deps, { ...held, artifact, testAccuracy, testLoss });
     ctx.metrics.runsFinished.inc({ outcome: "succeeded" });
     log.info({ testAccuracy, testLoss, seconds }, "run succeeded");
     return { outcome: "succeeded" };
   } catch (err) {
     if (err instanceof WaitingError) throw err;
-    return await handleFailure(err as Error, { job, ctx, deps, runId, experimentId });
+    return await handleFailure(err as Error, { job, ctx, deps, ...held });
   }
 }
 
@@ -153,7 +156,15 @@ async function handleFailure(
     deps,
     runId,
     experimentId,
-  }: { job: Job; ctx: TrainRunContext; deps: RunStoreDeps; runId: string; experimentId: string },
+    attempt: runAttempt,
+  }: {
+    job: Job;
+    ctx: TrainRunContext;
+    deps: RunStoreDeps;
+    runId: string;
+    experimentId: string;
+    attempt: number;
+  },
 ): Promise<TrainRunOutcome> {
   const log = deps.logger;
   if (err instanceof RunNotHeldError) {
@@ -171,7 +182,7 @@ async function handleFailure(
   if (permanent || attempt >= (job.opts.attempts ?? 1)) {
     const error = permanent ? err.message : `training failed after ${attempt} attempts: ${err.message}`;
     log.error({ err, permanent }, "run failed");
-    await finishFailed(deps, { runId, experimentId, error });
+    await finishFailed(deps, { runId, experimentId, error, attempt: runAttempt });
     ctx.metrics.runsFinished.inc({ outcome: "failed" });
     if (permanent) throw new UnrecoverableError(error);
     throw err;

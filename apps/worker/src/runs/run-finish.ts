@@ -1,74 +1,62 @@
-import type { TModelArtifact } from "@actlab/trainer";
-import { type Job, WaitingError } from "bullmq";
 import {
-  emitEvent,
-  markCanceled,
-  markFailed,
-  markHandedBack,
-  markSucceeded,
-  type RunStoreDeps,
-  updateExperimentStatus,
-} from "./run-store.js";
+  finishCanceled as cancelInLifecycle,
+  finishFailed as failInLifecycle,
+  type RunArtifact,
+  finishSucceeded as succeedInLifecycle,
+} from "@actlab/db";
+import { type Job, WaitingError } from "bullmq";
+import { lifecycleOf, markHandedBack, type RunStoreDeps, updateExperimentStatus } from "./run-store.js";
 
 /**
- * The ways a run stops on this worker (notes/LIFECYCLE.md steps 4–5): each changes the run,
- * stores + publishes its event, and recomputes the experiment status (announcing its end once).
+ * The ways a run stops on this worker (docs/lifecycle.md): each changes the run, stores +
+ * publishes its event, and recomputes the experiment status (announcing its end once). After
+ * the run started here, each carries the attempt it started as, so a worker that lost the run
+ * changes nothing.
  */
+
+interface RunRef {
+  runId: string;
+  experimentId: string;
+}
 
 export async function finishSucceeded(
   deps: RunStoreDeps,
-  {
-    runId,
-    experimentId,
-    workerId,
-    artifact,
-    testAccuracy,
-    testLoss,
-  }: {
-    runId: string;
-    experimentId: string;
-    workerId: string;
-    artifact: TModelArtifact;
-    testAccuracy: number;
-    testLoss: number;
-  },
+  args: RunRef & { attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
 ): Promise<{ seconds: number }> {
-  const { seconds } = await markSucceeded(deps.db, { runId, workerId, artifact, testAccuracy, testLoss });
-  await emitEvent(deps, experimentId, {
-    type: "run.finished",
-    data: { experimentId, runId, testAccuracy, testLoss, seconds },
-  });
-  await updateExperimentStatus(deps, experimentId);
-  return { seconds };
+  return succeedInLifecycle(lifecycleOf(deps), args);
 }
 
+/** Without `attempt`: the run had not started here (a cancel found when the job arrived). */
 export async function finishCanceled(
   deps: RunStoreDeps,
-  { runId, experimentId }: { runId: string; experimentId: string },
+  { runId, experimentId, attempt }: RunRef & { attempt?: number },
 ) {
-  if (await markCanceled(deps.db, { runId })) {
-    await deps.db.checkpoint.deleteMany({ where: { runId } }).catch(() => {});
-    await emitEvent(deps, experimentId, { type: "run.canceled", data: { experimentId, runId } });
-    deps.logger.info("run canceled");
-  }
-  await updateExperimentStatus(deps, experimentId);
+  const canceled = await cancelInLifecycle(lifecycleOf(deps), {
+    runId,
+    experimentId,
+    ...(attempt !== undefined ? { attempt } : {}),
+  });
+  if (canceled) deps.logger.info("run canceled");
 }
 
+/** Without `attempt`: the run had not started here (its stored spec is invalid). */
 export async function finishFailed(
   deps: RunStoreDeps,
-  { runId, experimentId, error }: { runId: string; experimentId: string; error: string },
+  { runId, experimentId, error, attempt }: RunRef & { error: string; attempt?: number },
 ) {
-  if (await markFailed(deps.db, { runId, error })) {
-    await emitEvent(deps, experimentId, { type: "run.failed", data: { experimentId, runId, error } });
-  }
-  await updateExperimentStatus(deps, experimentId);
+  await failInLifecycle(lifecycleOf(deps), {
+    runId,
+    experimentId,
+    error,
+    ...(attempt !== undefined ? { attempt } : {}),
+  });
 }
 
 /**
- * Shutdown: the last completed epoch is already checkpointed; mark the run queued again and put
- * the job back in the wait list (BullMQ's documented "manual retrying": moveToWait with the
- * lock token, then WaitingError, which is not counted as an attempt) so another worker takes
- * it at once.
+ * Shutdown: the last completed epoch is already checkpointed; mark the run queued again (if this
+ * attempt holds it: without `attempt` it never started here) and put the job back in the wait
+ * list (BullMQ's documented "manual retrying": moveToWait with the lock token, then WaitingError,
+ * which is not counted as an attempt) so another worker takes it at once.
  */
 export async function handBack(
   deps: RunStoreDeps,
@@ -77,10 +65,10 @@ export async function handBack(
     token,
     runId,
     experimentId,
-    workerId,
-  }: { job: Job; token: string | undefined; runId: string; experimentId: string; workerId: string },
+    attempt,
+  }: RunRef & { job: Job; token: string | undefined; attempt?: number },
 ): Promise<never> {
-  await markHandedBack(deps.db, { runId, workerId });
+  if (attempt !== undefined) await markHandedBack(deps.db, { runId, attempt });
   await updateExperimentStatus(deps, experimentId);
   await job.moveToWait(token);
   deps.logger.info("shutting down: run checkpointed and handed back to the queue");

@@ -1,8 +1,8 @@
 import type { TExperimentSpec, TVariant } from "@actlab/contracts";
+import { resolveWithin } from "@actlab/queue";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
 import type { TrainRunContext } from "../jobs/train-run.handler.js";
-import { withTimeout } from "../retry.js";
 import type { ThreadTrainResult } from "../trainer/messages.js";
 import { emitEvent, type LoadedRun, pollRun, type RunStoreDeps, storeEpoch } from "./run-store.js";
 
@@ -15,7 +15,7 @@ export interface SessionResult {
 }
 
 /**
- * Trains a run this worker holds (status running, workerId = ours) in the training thread and
+ * Trains a run this worker holds (status running as `attempt`) in the training thread and
  * stores every epoch as it arrives — in the protocol's order: metrics → run progress →
  * checkpoint (one transaction), then the event, then job.updateProgress. Meanwhile the run is
  * stopped before its next batch by a cancel (pub/sub, or the flag read every cancelPollMs and
@@ -27,6 +27,7 @@ export async function runTrainingSession({
   ctx,
   deps,
   run,
+  attempt,
   spec,
   variant,
   log,
@@ -35,6 +36,8 @@ export async function runTrainingSession({
   ctx: TrainRunContext;
   deps: RunStoreDeps;
   run: LoadedRun;
+  /** The attempt this worker started the run as: every write carries it (fencing). */
+  attempt: number;
   spec: TExperimentSpec;
   variant: TVariant;
   log: Logger;
@@ -62,7 +65,7 @@ export async function runTrainingSession({
       const t0 = performance.now();
       const { cancelRequested } = await storeEpoch(ctx.db, {
         runId,
-        workerId: ctx.workerId,
+        attempt,
         metrics,
         checkpoint,
       });
@@ -70,7 +73,7 @@ export async function runTrainingSession({
         type: "run.epoch",
         data: { experimentId, runId, epochs: run.epochs, metrics },
       });
-      await withTimeout(
+      await resolveWithin(
         job.updateProgress({ epoch: metrics.epoch, epochs: run.epochs }).catch((err: Error) => {
           log.warn({ err: err.message }, "job progress not updated");
         }),
@@ -107,7 +110,7 @@ export async function runTrainingSession({
   const touchEvery = Math.max(1, Math.round(ctx.heartbeatMs / ctx.cancelPollMs));
   const poller = setInterval(() => {
     polls++;
-    pollRun(ctx.db, { runId, workerId: ctx.workerId, touch: polls % touchEvery === 0 })
+    pollRun(ctx.db, { runId, attempt, touch: polls % touchEvery === 0 })
       .then(({ cancelRequested, held }) => {
         if (cancelRequested) requestStop("cancel", "poll");
         if (!held) {

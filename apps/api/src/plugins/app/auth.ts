@@ -1,6 +1,9 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
+import fastifyRateLimit from "@fastify/rate-limit";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
 import { AppError } from "../../errors.js";
-import type { AuthFailureLimiter } from "./auth-failures.js";
+import { AuthFailureLimiter } from "../../services/auth-failures.js";
+import { batchedRedisStore } from "../../services/rate-limit-store.js";
 
 function presentedKey(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -29,7 +32,7 @@ function presentedKey(request: FastifyRequest): string | null {
  * it from a made-up one without the very lookup the limit exists to avoid. Requests without any
  * key are not counted: they cost no lookup.
  */
-export function requireApiKey(failures: AuthFailureLimiter) {
+function requireApiKey(failures: AuthFailureLimiter) {
   return async function requireApiKey(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const key = presentedKey(request);
     const challenge = { "www-authenticate": 'Bearer realm="actlab"' };
@@ -64,3 +67,27 @@ export function requireApiKey(failures: AuthFailureLimiter) {
     reply.header("cache-control", "private, no-store");
   };
 }
+
+/**
+ * For the routes registered after it in the same scope (everything under /v1): the API key first
+ * (with the per-client limit on failed attempts), then the per-key rate limit, both counted in
+ * Redis so every API process shares them.
+ */
+async function auth(app: FastifyInstance) {
+  const failures = new AuthFailureLimiter(app.redis, {
+    prefix: app.config.QUEUE_PREFIX,
+    limit: app.config.AUTH_FAILURE_LIMIT,
+    windowMs: app.config.AUTH_FAILURE_WINDOW_MS,
+  });
+  app.addHook("onRequest", requireApiKey(failures));
+  await app.register(fastifyRateLimit, {
+    max: app.config.RATE_LIMIT_MAX,
+    timeWindow: app.config.RATE_LIMIT_WINDOW_MS,
+    store: batchedRedisStore({ redis: app.redis, prefix: `${app.config.QUEUE_PREFIX}:ratelimit:` }),
+    // Redis down: serve rather than fail every request (the queue path answers 503/202 by itself).
+    skipOnError: true,
+    keyGenerator: (request) => request.auth?.keyId ?? request.ip,
+  });
+}
+
+export default fp(auth, { name: "actlab-auth", dependencies: ["actlab-infra"] });

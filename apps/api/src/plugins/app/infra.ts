@@ -2,7 +2,6 @@ import { createDb } from "@actlab/db";
 import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import pg from "pg";
 import { ApiKeyVerifier, ensureBootstrapKey } from "../../services/api-keys.js";
 import { EventHub } from "../../services/event-hub.js";
 import { ModelCache } from "../../services/models.js";
@@ -20,7 +19,7 @@ function waitReady(redis: { status: string; once(e: string, f: () => void): unkn
 }
 
 /**
- * Connections and services every route uses: Postgres (Prisma), Redis for commands and one
+ * Connections and services every route uses: Postgres (one pool), Redis for commands and one
  * for subscriptions, the BullMQ producer, the SSE fan-out, API-key verification, model cache.
  */
 async function infra(app: FastifyInstance) {
@@ -31,23 +30,15 @@ async function infra(app: FastifyInstance) {
     connectionTimeoutMillis: 5_000,
     // A Postgres that stops answering must become a 503, not a request that hangs.
     queryTimeoutMillis: 15_000,
+    onIdleError: (err) => app.log.warn({ err }, "idle postgres connection failed"),
   });
-  // node-postgres for the two hot paths (see services/experiments.ts); same size as Prisma's pool.
-  const sql = new pg.Pool({
-    connectionString: config.DATABASE_URL,
-    max: config.DB_POOL_SIZE,
-    connectionTimeoutMillis: 5_000,
-    query_timeout: 15_000,
-  });
-  sql.on("error", (err) => app.log.warn({ err }, "idle postgres connection failed"));
   const redis = createRedis(config.REDIS_URL, { role: "producer" });
   const sub = createRedis(config.REDIS_URL, { role: "subscriber" });
   const producer = createTrainingProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
   const hub = new EventHub(sub);
-  const apiKeys = new ApiKeyVerifier(db, { sql });
+  const apiKeys = new ApiKeyVerifier(db);
 
   app.decorate("db", db);
-  app.decorate("sql", sql);
   app.decorate("redis", redis);
   app.decorate("producer", producer);
   app.decorate("hub", hub);
@@ -80,8 +71,7 @@ async function infra(app: FastifyInstance) {
     await producer.close().catch(() => {});
     redis.disconnect();
     sub.disconnect();
-    await db.$disconnect();
-    await sql.end();
+    await db.close();
   });
 }
 

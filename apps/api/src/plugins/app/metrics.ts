@@ -1,20 +1,11 @@
+import { countRunsByStatus } from "@actlab/db";
+import { resolveWithin } from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export interface AppMetrics {
   registry: Registry;
-}
-
-/** Resolves to the fallback if the promise takes longer than `ms` (a scrape must not hang on an outage). */
-function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.catch(() => fallback),
-    new Promise<T>((resolve) => {
-      timer = setTimeout(() => resolve(fallback), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -41,10 +32,10 @@ async function metrics(app: FastifyInstance) {
     async collect() {
       this.reset();
       for (const [name, queue] of Object.entries(app.producer.queues)) {
-        const counts = await within(
-          queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed"),
+        // A scrape must not hang on an outage: a queue that does not answer is left out.
+        const counts = await resolveWithin(
+          queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed").catch(() => undefined),
           500,
-          null,
         );
         for (const [state, n] of Object.entries(counts ?? {})) this.set({ queue: name, state }, n);
       }
@@ -58,12 +49,11 @@ async function metrics(app: FastifyInstance) {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await within(
-        app.db.run.groupBy({ by: ["status"], _count: { _all: true } }),
+      const rows = await resolveWithin(
+        countRunsByStatus(app.db).catch(() => undefined),
         1_000,
-        [] as Array<{ status: string; _count: { _all: number } }>,
       );
-      for (const r of rows) this.set({ status: r.status }, r._count._all);
+      for (const r of rows ?? []) this.set({ status: r.status }, r.count);
     },
   });
 

@@ -1,13 +1,9 @@
 import { LIMITS, ZProblem } from "@actlab/contracts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { describe, expect, it } from "vitest";
+import { bearer, SMALL_SPEC, startTestApi, testApiForFile } from "../../__tests__/helpers.js";
 import { isUnavailable } from "./problems.js";
 
-let t: TestApi;
-beforeAll(async () => {
-  t = await startTestApi("problems", { RATE_LIMIT_MAX: "1000" });
-});
-afterAll(async () => t?.close());
+const t = testApiForFile("problems", { RATE_LIMIT_MAX: "1000" });
 
 function expectProblem(
   res: { statusCode: number; headers: Record<string, unknown>; json(): unknown; body: string },

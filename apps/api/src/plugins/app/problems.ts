@@ -1,7 +1,14 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from "fastify";
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AppError, buildProblem, type FieldError, type ProblemKind } from "../../errors.js";
+import { SECURITY_HEADERS } from "./security-headers.js";
 
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
@@ -144,3 +151,22 @@ async function problems(app: FastifyInstance) {
 }
 
 export default fp(problems, { name: "actlab-problems" });
+
+/**
+ * Fastify answers a path that is not valid percent-encoding (FST_ERR_BAD_URL) or has a parameter
+ * over maxParamLength (FST_ERR_MAX_PARAM_LENGTH) before routing, so neither the error handler
+ * nor any hook sees them; by default that is a plain JSON body echoing the URL. Given to Fastify
+ * as its `frameworkErrors` option (found by the reliability fuzz, tests/reliability): they become
+ * problem+json with the security headers, like every other answer.
+ */
+function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
+  const problem = buildProblem("badRequest", {
+    status: tooLong ? 414 : 400,
+    detail: tooLong
+      ? "a path parameter is too long (ids are UUIDs)"
+      : "the URL path is not valid percent-encoding",
+  });
+  void reply.code(problem.status).headers(SECURITY_HEADERS).type("application/problem+json").send(problem);
+}
+export const frameworkErrors = answerFrameworkError as FastifyServerOptions["frameworkErrors"];

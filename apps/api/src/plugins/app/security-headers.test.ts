@@ -1,14 +1,10 @@
 import fastifyHelmet from "@fastify/helmet";
 import Fastify from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { describe, expect, it } from "vitest";
+import { bearer, testApiForFile } from "../../__tests__/helpers.js";
 import { HELMET_OPTIONS, SECURITY_HEADERS } from "./security-headers.js";
 
-let t: TestApi;
-beforeAll(async () => {
-  t = await startTestApi("headers");
-});
-afterAll(async () => t?.close());
+const t = testApiForFile("headers");
 
 describe("security headers", () => {
   it("are exactly what helmet sends with actlab's options", async () => {

@@ -1,10 +1,10 @@
 import { LIMITS, ZExperiment, ZExperimentList, ZMetricsResponse, ZProblem } from "@actlab/contracts";
+import { tenantLockKey } from "@actlab/db";
 import { createRedis, subscribeWhenReady, TRAINING_QUEUE } from "@actlab/queue";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL } from "../../../../../tests/support/index.js";
 import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
-import { tenantLockKey } from "../../services/experiments.js";
 
 let t: TestApi;
 beforeAll(async () => {

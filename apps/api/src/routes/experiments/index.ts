@@ -15,8 +15,9 @@ import { type FastifyPluginAsyncZod, validatorCompiler } from "fastify-type-prov
 import { z } from "zod";
 import { AppError } from "../../errors.js";
 import { cancelExperiment, deleteExperiment } from "../../services/cancel.js";
+import { createExperiment } from "../../services/experiment-create.js";
 import { listExperiments } from "../../services/experiment-list.js";
-import { assertExperimentVisible, createExperiment, getExperiment } from "../../services/experiments.js";
+import { assertExperimentVisible, getExperiment } from "../../services/experiment-read.js";
 import { experimentMetrics } from "../../services/metrics-series.js";
 import { parseLastEventId, streamEvents } from "../../services/sse.js";
 import { TenantTurns } from "../../services/tenant-turns.js";
@@ -88,7 +89,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { experiment, replayed } = await createExperiment({
-        sql: app.sql,
+        db: app.db,
         producer: app.producer,
         turns,
         log: request.log,
@@ -134,8 +135,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         response: { 200: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404) },
       },
     },
-    async (request) =>
-      getExperiment({ sql: app.sql, tenantId: request.auth!.tenantId, id: request.params.id }),
+    async (request) => getExperiment({ db: app.db, tenantId: request.auth!.tenantId, id: request.params.id }),
   );
 
   app.get(
@@ -220,7 +220,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
         id,
       );
-      return reply.code(202).send(await getExperiment({ sql: app.sql, tenantId, id }));
+      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
     },
   );
 

@@ -1,22 +1,15 @@
 import { ZHealth, ZReady } from "@actlab/contracts";
+import { pingDatabase } from "@actlab/db";
+import { rejectAfter, TimeoutError } from "@actlab/queue";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 
+/** null if `check` answers within `ms`, else a short reason (driver messages can carry hostnames and users). */
 async function probe(check: () => Promise<unknown>, ms: number): Promise<string | null> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
+    await rejectAfter(check(), ms, "the check");
     return null;
   } catch (err) {
-    // Only a short reason: driver messages can carry hostnames and users.
-    const msg = (err as Error).message ?? "";
-    return /within \d+ ms/.test(msg) ? msg : "not reachable";
-  } finally {
-    clearTimeout(timer);
+    return err instanceof TimeoutError ? `no answer within ${ms} ms` : "not reachable";
   }
 }
 
@@ -45,7 +38,7 @@ const health: FastifyPluginAsyncZod = async (app) => {
     },
     async (_request, reply) => {
       const [pg, redis] = await Promise.all([
-        probe(() => app.db.$queryRaw`SELECT 1`, 1_500),
+        probe(() => pingDatabase(app.db), 1_500),
         probe(() => app.redis.ping(), 1_500),
       ]);
       const checks = { postgres: pg ? `down: ${pg}` : "ok", redis: redis ? `down: ${redis}` : "ok" };

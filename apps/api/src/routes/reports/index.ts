@@ -2,15 +2,11 @@ import { ZReport } from "@actlab/contracts";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { notFound } from "../../errors.js";
-import { assertExperimentVisible } from "../../services/experiments.js";
+import { assertExperimentVisible } from "../../services/experiment-read.js";
+import { buildReport } from "../../services/reports/build.js";
+import { loadReportInput } from "../../services/reports/load.js";
+import { renderReportMarkdown } from "../../services/reports/markdown.js";
 import { BEARER, COMMON_ERRORS, problemResponses, ZIdParams } from "../schemas.js";
-import { buildReport } from "./build.js";
-import { loadReportInput } from "./load.js";
-import { renderReportMarkdown } from "./markdown.js";
-
-export { buildReport, type ReportInput } from "./build.js";
-export { loadReportInput } from "./load.js";
-export { renderReportMarkdown } from "./markdown.js";
 
 /** Markdown when the client asks for it (Accept: text/markdown, or ?format=markdown from a browser). */
 function wantsMarkdown(accept: string | undefined, format: string | undefined): boolean {

@@ -1,25 +1,23 @@
 import { ZModelJson, ZPredictBody, ZPrediction, ZRun } from "@actlab/contracts";
-import type { Db } from "@actlab/db";
+import { type Db, findModelArtifactOfTenant, findRunOfTenant } from "@actlab/db";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { notFound } from "../../errors.js";
-import { RUN_COLUMNS, toRunDto } from "../../services/experiment-view.js";
-import { isUuid } from "../../services/experiments.js";
+import { toRunDto } from "../../services/experiment-view.js";
 import { flattenInput, modelJson, predictWithRun, WEIGHTS_FILE } from "../../services/models.js";
+import { isUuid } from "../../services/uuid.js";
 import { BEARER, COMMON_ERRORS, problemResponses, ZIdParams } from "../schemas.js";
 
 async function findRun(db: Db, tenantId: string, id: string) {
   if (!isUuid(id)) throw notFound("run", id);
-  const run = await db.run.findFirst({ where: { id, experiment: { tenantId } }, select: RUN_COLUMNS });
+  const run = await findRunOfTenant(db, { runId: id, tenantId });
   if (!run) throw notFound("run", id);
   return run;
 }
 
 async function findArtifact(db: Db, tenantId: string, id: string) {
   if (!isUuid(id)) throw notFound("run", id);
-  const artifact = await db.modelArtifact.findFirst({
-    where: { runId: id, run: { experiment: { tenantId } } },
-  });
+  const artifact = await findModelArtifactOfTenant(db, { runId: id, tenantId });
   if (!artifact) throw notFound("model of run", id);
   return artifact;
 }
@@ -104,12 +102,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const tenantId = request.auth!.tenantId;
       const run = await findRun(app.db, tenantId, request.params.id);
-      const exp = await app.db.experiment.findUnique({
-        where: { id: run.experimentId },
-        select: { spec: true },
-      });
-      const trainedScale =
-        (exp?.spec as { dataset?: { pixelScale?: string } })?.dataset?.pixelScale ?? "unit";
+      const trainedScale = (run.spec as { dataset?: { pixelScale?: string } })?.dataset?.pixelScale ?? "unit";
       const given = request.body.pixelScale ?? trainedScale;
       const factor = given === trainedScale ? 1 : given === "raw" ? 1 / 255 : 255;
       const inputs = request.body.inputs.map((x) => {

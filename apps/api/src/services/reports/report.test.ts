@@ -36,62 +36,25 @@ interface FakeRun {
  * sigmoid: stuck near chance, first-layer gradient 10⁻³ of the last. relu: 0.80 → 0.91 → 0.93
  * and 0.85 → 0.95 → 0.95 (90% at epochs 2 and 2), 10% dead units. tanh: one run still running.
  */
-const FAKE: FakeRun[] = [
-  {
-    variantIndex: 0,
-    repeat: 0,
-    status: "succeeded",
-    accuracy: [0.1, 0.11, 0.11],
-    gradNorms: [1e-3, 1e-2, 0.1, 0.5, 1],
-    dead: [0, 0, 0, 0],
-    seconds: 30,
-  },
-  {
-    variantIndex: 0,
-    repeat: 1,
-    status: "succeeded",
-    accuracy: [0.1, 0.12, 0.13],
-    gradNorms: [2e-3, 1e-2, 0.1, 0.5, 2],
-    dead: [0, 0, 0, 0],
-    seconds: 34,
-  },
-  {
-    variantIndex: 1,
-    repeat: 0,
-    status: "succeeded",
-    accuracy: [0.8, 0.91, 0.93],
-    gradNorms: [0.5, 0.6, 0.7, 0.8, 1],
-    dead: [0.1, 0.1, 0.1, 0.1],
-    seconds: 20,
-  },
-  {
-    variantIndex: 1,
-    repeat: 1,
-    status: "succeeded",
-    accuracy: [0.85, 0.95, 0.95],
-    gradNorms: [0.5, 0.6, 0.7, 0.8, 1],
-    dead: [0.1, 0.1, 0.1, 0.1],
-    seconds: 22,
-  },
-  {
-    variantIndex: 2,
-    repeat: 0,
-    status: "succeeded",
-    accuracy: [0.7, 0.8, 0.88],
-    gradNorms: [0.3, 0.4, 0.5, 0.8, 1],
-    dead: [0, 0, 0, 0],
-    seconds: 25,
-  },
-  {
-    variantIndex: 2,
-    repeat: 1,
-    status: "running",
-    accuracy: [0.72],
-    gradNorms: [0.3, 0.4, 0.5, 0.8, 1],
-    dead: [0, 0, 0, 0],
-    seconds: 9,
-  },
-];
+// variantIndex, repeat, status, accuracy per epoch, grad norms, dead fractions, seconds
+const FAKE: FakeRun[] = (
+  [
+    [0, 0, "succeeded", [0.1, 0.11, 0.11], [1e-3, 1e-2, 0.1, 0.5, 1], [0, 0, 0, 0], 30],
+    [0, 1, "succeeded", [0.1, 0.12, 0.13], [2e-3, 1e-2, 0.1, 0.5, 2], [0, 0, 0, 0], 34],
+    [1, 0, "succeeded", [0.8, 0.91, 0.93], [0.5, 0.6, 0.7, 0.8, 1], [0.1, 0.1, 0.1, 0.1], 20],
+    [1, 1, "succeeded", [0.85, 0.95, 0.95], [0.5, 0.6, 0.7, 0.8, 1], [0.1, 0.1, 0.1, 0.1], 22],
+    [2, 0, "succeeded", [0.7, 0.8, 0.88], [0.3, 0.4, 0.5, 0.8, 1], [0, 0, 0, 0], 25],
+    [2, 1, "running", [0.72], [0.3, 0.4, 0.5, 0.8, 1], [0, 0, 0, 0], 9],
+  ] as const
+).map(([variantIndex, repeat, status, accuracy, gradNorms, dead, seconds]) => ({
+  variantIndex,
+  repeat,
+  status,
+  accuracy: [...accuracy],
+  gradNorms: [...gradNorms],
+  dead: [...dead],
+  seconds,
+}));
 
 function fakeInput(): ReportInput {
   const t0 = new Date("2026-11-28T01:00:00Z");

@@ -1,24 +1,26 @@
 import { createRedis } from "@actlab/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testPrefix } from "../../../../../tests/support/index.js";
-import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
-import { buildApp } from "../../app.js";
-import { createApiKey, generateApiKey } from "../../services/api-keys.js";
+import { testPrefix } from "../../../../tests/support/index.js";
+import { bearer, startTestApi, type TestApi } from "../__tests__/helpers.js";
+import { buildApp } from "../app.js";
+import { createApiKey, generateApiKey } from "./api-keys.js";
 import { AuthFailureLimiter, clientKey } from "./auth-failures.js";
 
 const LIMIT = 5;
 let t: TestApi;
-/** Key lookups that reached Postgres (the verifier's named statement on the app's pg pool). */
+/** Key lookups that reached Postgres (the verifier's query through the app's Kysely). */
 let lookups = 0;
 
 beforeAll(async () => {
   t = await startTestApi("authfail", { AUTH_FAILURE_LIMIT: String(LIMIT), AUTH_FAILURE_WINDOW_MS: "60000" });
-  // Counts the statements and passes each on to the real pool.
-  const query = t.app.sql.query.bind(t.app.sql) as (...args: unknown[]) => unknown;
-  (t.app.sql as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
-    if ((args[0] as { name?: string } | undefined)?.name === "actlab-load-api-key") lookups++;
-    return query(...args);
-  };
+  // Counts the key lookups and passes every query on.
+  const { kysely } = t.app.db;
+  const execute = kysely.executeQuery.bind(kysely);
+  kysely.executeQuery = ((query) => {
+    const { sql } = "sql" in query ? query : query.compile();
+    if (/from "api_keys" where "prefix" =/.test(sql)) lookups++;
+    return execute(query);
+  }) as typeof kysely.executeQuery;
 }, 60_000);
 afterAll(async () => t?.close());
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createRedis } from "@actlab/queue";
 import { afterAll, describe, expect, it } from "vitest";
-import { deletePrefix, TEST_REDIS_URL } from "../../../../../tests/support/index.js";
+import { deletePrefix, TEST_REDIS_URL } from "../../../../tests/support/index.js";
 import { batchedRedisStore } from "./rate-limit-store.js";
 
 const redis = createRedis(TEST_REDIS_URL, { role: "subscriber" });

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
+import { rejectAfter } from "@actlab/queue";
 import type { Redis } from "ioredis";
-import { withTimeout } from "../../services/timeout.js";
 
 // One fixed window per client: the first increment sets its expiry. Returns {count, ms left}.
 const TAKE = `
@@ -100,7 +100,7 @@ export class AuthFailureLimiter {
     let count: number;
     let ttl: number;
     try {
-      [count, ttl] = await withTimeout(
+      [count, ttl] = await rejectAfter(
         this.redis.actlabAuthFailTake(this.key(client), this.opts.windowMs),
         this.opts.redisTimeoutMs ?? 1_000,
         "counting a failed API-key attempt",

@@ -1,17 +1,20 @@
 import type { Db } from "@actlab/db";
 import { createRedis, createTrainingProducer } from "@actlab/queue";
 import { afterAll, describe, expect, it } from "vitest";
-import { startRedis, stopRedis } from "../../../../tests/reliability/support/services.js";
 import {
-  createTestDatabase,
-  deletePrefix,
-  TEST_REDIS_URL,
-  testPrefix,
-} from "../../../../tests/support/index.js";
-import { insertExperiment, spawnWorker, tinySpec, type WorkerProcess, waitFor } from "./helpers.js";
+  insertExperiment,
+  killWorkers,
+  quickRecoveryEnv,
+  spawnWorker,
+  tinySpec,
+  type WorkerProcess,
+  waitFor,
+} from "../../../apps/worker/src/__tests__/helpers.js";
+import { createTestDatabase, deletePrefix, TEST_REDIS_URL, testPrefix } from "../../support/index.js";
+import { startRedis, stopRedis } from "../support/services.js";
 
 // Restarts the machine's Redis (without persistence, so every queued job is lost) while an
-// experiment trains. Serialized: run alone with apps/worker/vitest.reliability.config.ts.
+// experiment trains, so it runs in `npm run test:reliability` (one file at a time), not in `npm test`.
 
 async function restartRedis(): Promise<void> {
   await stopRedis();
@@ -23,10 +26,7 @@ const workers: WorkerProcess[] = [];
 afterAll(async () => {
   // Whatever happened, leave the machine's Redis running.
   await startRedis();
-  for (const w of workers) {
-    w.kill("SIGKILL");
-    await w.exited;
-  }
+  await killWorkers(workers);
 });
 
 describe("the machine's Redis (serialized: these tests change or restart it)", () => {
@@ -46,18 +46,7 @@ describe("the machine's Redis (serialized: these tests change or restart it)", (
         },
       });
       const { experiment, runs } = await insertExperiment(db, spec);
-      const env = {
-        DATABASE_URL: tdb.url,
-        REDIS_URL: TEST_REDIS_URL,
-        QUEUE_PREFIX: prefix,
-        WORKER_LOCK_DURATION_MS: "2000",
-        WORKER_STALLED_INTERVAL_MS: "1000",
-        CANCEL_POLL_MS: "500",
-        HEARTBEAT_MS: "1000",
-        RECONCILE_INTERVAL_MS: "1000",
-        RECONCILE_GRACE_MS: "2000",
-        RECONCILE_STALE_MS: "5000",
-      };
+      const env = { ...quickRecoveryEnv({ databaseUrl: tdb.url, prefix }), RECONCILE_GRACE_MS: "2000" };
       for (let i = 0; i < 2; i++) workers.push(spawnWorker({ env }));
       await Promise.all(workers.map((w) => w.waitForLog((l) => l.msg === "worker started")));
 
@@ -94,10 +83,7 @@ describe("the machine's Redis (serialized: these tests change or restart it)", (
       cleanup.disconnect();
     } finally {
       await startRedis();
-      for (const w of workers.splice(0)) {
-        w.kill("SIGKILL");
-        await w.exited;
-      }
+      await killWorkers(workers);
       await tdb.drop();
     }
   });
@@ -118,10 +104,7 @@ describe("the machine's Redis (serialized: these tests change or restart it)", (
     } finally {
       await admin.config("SET", "maxmemory-policy", before);
       admin.disconnect();
-      for (const w of workers.splice(0)) {
-        w.kill("SIGKILL");
-        await w.exited;
-      }
+      await killWorkers(workers);
       await tdb.drop();
     }
   });

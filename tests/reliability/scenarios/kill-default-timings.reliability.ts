@@ -1,12 +1,13 @@
 import { createRedis, createTrainingProducer } from "@actlab/queue";
 import { describe, expect, it } from "vitest";
 import {
-  createTestDatabase,
-  deletePrefix,
-  TEST_REDIS_URL,
-  testPrefix,
-} from "../../../../tests/support/index.js";
-import { insertExperiment, spawnWorker, tinySpec, type WorkerProcess } from "./helpers.js";
+  insertExperiment,
+  killWorkers,
+  spawnWorker,
+  tinySpec,
+  type WorkerProcess,
+} from "../../../apps/worker/src/__tests__/helpers.js";
+import { createTestDatabase, deletePrefix, TEST_REDIS_URL, testPrefix } from "../../support/index.js";
 
 // Slow (up to a minute): checks the documented promise with the production lock and stall
 // settings (env.ts defaults), not the short ones the other tests use.
@@ -51,10 +52,7 @@ describe("default stalled-job settings", () => {
       expect(restartMs).toBeLessThan(60_000);
       process.stdout.write(`SIGKILL → resumed on another worker after ${restartMs} ms\n`);
     } finally {
-      for (const w of workers) {
-        w.kill("SIGKILL");
-        await w.exited;
-      }
+      await killWorkers(workers);
       await deletePrefix(redis, prefix);
       redis.disconnect();
       await tdb.drop();

@@ -1,0 +1,134 @@
+import { createHash } from "node:crypto";
+import { LIMITS, type TExperiment, type TExperimentSpec } from "@actlab/contracts";
+import { type Db, insertExperiment, type NewExperiment, planExperiment, type RunView } from "@actlab/db";
+import { rejectAfter, type TrainingProducer } from "@actlab/queue";
+import { AppError } from "../errors.js";
+import { getExperiment } from "./experiment-read.js";
+import { toExperimentDto } from "./experiment-view.js";
+import type { TenantTurns } from "./tenant-turns.js";
+
+/** How long enqueueing may hold a creation (BullMQ waits for Redis indefinitely). */
+export const QUEUE_TIMEOUT_MS = 2_000;
+
+/** JSON with sorted keys, so the same body always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The hash of the *resolved* spec: bodies that mean the same experiment count as the same body. */
+export function requestHash(spec: TExperimentSpec): string {
+  return createHash("sha256").update(canonicalJson(spec)).digest("hex");
+}
+
+interface Logger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface CreateResult {
+  experiment: TExperiment;
+  /** True when an earlier request with the same Idempotency-Key created it. */
+  replayed: boolean;
+}
+
+/**
+ * Stores the experiment and its queued runs (or finds the one an earlier request with the same
+ * Idempotency-Key made), then enqueues one job per run. Enqueueing is best effort: the rows are
+ * the record, and the worker's reconciler enqueues queued runs that have no job.
+ */
+export async function createExperiment({
+  db,
+  producer,
+  turns,
+  log,
+  tenantId,
+  spec,
+  idempotencyKey,
+}: {
+  db: Db;
+  producer: TrainingProducer;
+  /** Serializes this tenant's creations in this process before a connection is taken. */
+  turns: TenantTurns;
+  log: Logger;
+  tenantId: string;
+  spec: TExperimentSpec;
+  idempotencyKey?: string | undefined;
+}): Promise<CreateResult> {
+  const plan = planExperiment({
+    tenantId,
+    spec,
+    idempotencyKey: idempotencyKey ?? null,
+    requestHash: idempotencyKey ? requestHash(spec) : null,
+  });
+  const outcome = await turns.run(tenantId, () =>
+    insertExperiment(db, plan, { maxActiveRuns: LIMITS.maxActiveRunsPerTenant }),
+  );
+  if (outcome.kind === "existing") {
+    if (outcome.requestHash !== plan.requestHash) {
+      throw new AppError(
+        "idempotencyConflict",
+        "this Idempotency-Key was already used with a different request body; use a new key for a new experiment",
+      );
+    }
+    return { experiment: await getExperiment({ db, tenantId, id: outcome.id }), replayed: true };
+  }
+  if (outcome.kind === "limited") {
+    throw new AppError(
+      "activeRunsLimit",
+      `this tenant has ${outcome.active} queued or running runs and the experiment adds ${plan.runs.length}; ` +
+        `at most ${LIMITS.maxActiveRunsPerTenant} may be active at once. Wait for some to finish or cancel some.`,
+      { headers: { "retry-after": "60" } },
+    );
+  }
+
+  try {
+    await rejectAfter(
+      producer.enqueueRuns(plan.runs.map((r) => ({ id: r.id, experimentId: plan.id, device: spec.device }))),
+      QUEUE_TIMEOUT_MS,
+      "enqueueing runs",
+    );
+  } catch (err) {
+    log.warn(
+      { err, experimentId: plan.id },
+      "could not enqueue runs (Redis unavailable?); the reconciler will",
+    );
+  }
+  return { experiment: createdDto(plan), replayed: false };
+}
+
+/** The new experiment as GET would show it, built from its rows without reading them back. */
+function createdDto(plan: NewExperiment): TExperiment {
+  const { spec } = plan;
+  const runs: RunView[] = plan.runs.map((r) => ({
+    ...r,
+    experimentId: plan.id,
+    status: "queued",
+    device: spec.device,
+    backend: null,
+    attempts: 0,
+    epochs: spec.training.epochs,
+    epochsCompleted: 0,
+    testAccuracy: null,
+    testLoss: null,
+    seconds: null,
+    error: null,
+  }));
+  return toExperimentDto(
+    {
+      id: plan.id,
+      name: spec.name,
+      status: "queued",
+      spec,
+      createdAt: plan.createdAt,
+      startedAt: null,
+      finishedAt: null,
+    },
+    runs,
+  );
+}

@@ -1,0 +1,97 @@
+import type { TExperimentStatus, TRunStatus } from "@actlab/contracts";
+import type { Db } from "../client.js";
+import type { EpochMetric } from "../generated/prisma/client.js";
+
+export type EpochMetricRow = Omit<EpochMetric, "createdAt">;
+
+/**
+ * The experiment's runs (all, or those of `runIds`), by variant then repeat, with their epochs
+ * after `afterEpoch`, ascending.
+ */
+export async function findRunsWithEpochs(
+  db: Db,
+  {
+    experimentId,
+    runIds,
+    afterEpoch = 0,
+  }: { experimentId: string; runIds?: readonly string[] | undefined; afterEpoch?: number },
+): Promise<
+  Array<{ id: string; variant: unknown; repeat: number; status: TRunStatus; epochs: EpochMetricRow[] }>
+> {
+  const runs = await db.run.findMany({
+    where: { experimentId, ...(runIds?.length ? { id: { in: [...runIds] } } : {}) },
+    orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
+    select: { id: true, variant: true, repeat: true, status: true },
+  });
+  const rows = runs.length
+    ? await db.epochMetric.findMany({
+        where: { runId: { in: runs.map((r) => r.id) }, epoch: { gt: afterEpoch } },
+        orderBy: [{ runId: "asc" }, { epoch: "asc" }],
+        omit: { createdAt: true },
+      })
+    : [];
+  const byRun = new Map<string, EpochMetricRow[]>();
+  for (const row of rows) {
+    const list = byRun.get(row.runId);
+    if (list) list.push(row);
+    else byRun.set(row.runId, [row]);
+  }
+  return runs.map((r) => ({ ...r, status: r.status as TRunStatus, epochs: byRun.get(r.id) ?? [] }));
+}
+
+/**
+ * What a report is computed from: the experiment, its runs by variant then repeat, and the
+ * epochs' accuracy and per-layer statistics. `tenantId` scopes the lookup (another tenant's
+ * experiment is undefined, as one that does not exist); null reads any experiment by id.
+ */
+export async function findReportRows(db: Db, { id, tenantId }: { id: string; tenantId: string | null }) {
+  const experiment = await db.experiment.findFirst({
+    where: { id, ...(tenantId ? { tenantId } : {}) },
+    select: {
+      id: true,
+      name: true,
+      status: true,
+      spec: true,
+      createdAt: true,
+      startedAt: true,
+      finishedAt: true,
+    },
+  });
+  if (!experiment) return undefined;
+  const runs = await db.run.findMany({
+    where: { experimentId: id },
+    orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
+    select: {
+      id: true,
+      variantIndex: true,
+      repeat: true,
+      status: true,
+      backend: true,
+      epochsCompleted: true,
+      testAccuracy: true,
+      testLoss: true,
+      seconds: true,
+      startedAt: true,
+      finishedAt: true,
+    },
+  });
+  const metrics = runs.length
+    ? await db.epochMetric.findMany({
+        where: { runId: { in: runs.map((r) => r.id) } },
+        orderBy: [{ runId: "asc" }, { epoch: "asc" }],
+        select: {
+          runId: true,
+          epoch: true,
+          testAccuracy: true,
+          gradNorms: true,
+          deadFraction: true,
+          saturatedFraction: true,
+        },
+      })
+    : [];
+  return {
+    experiment: { ...experiment, status: experiment.status as TExperimentStatus },
+    runs: runs.map((r) => ({ ...r, status: r.status as TRunStatus })),
+    metrics,
+  };
+}
