@@ -17,7 +17,7 @@ import {
   updateExperimentStatus,
 } from "../runs/run-store.js";
 import { runTrainingSession } from "../runs/training-session.js";
-import type { TrainerThread, TrainHandle } from "../trainer/trainer-thread.js";
+import type { TrainerThread, TrainHandle } from "../training-thread/trainer-thread.js";
 import { trainRunJob } from "./train-run.definition.js";
 
 export interface TrainRunContext {
@@ -32,6 +32,9 @@ export interface TrainRunContext {
   backend: string;
   cancelPollMs: number;
   heartbeatMs: number;
+  checkpointIntervalMs: number;
+  /** At most one live epoch event (SSE, job progress) per run this often. */
+  liveEventMs: number;
   /** SIGTERM sets `requested` and stops `current`, the run in training. */
   shutdown: { requested: boolean; current: TrainHandle | null };
 }
