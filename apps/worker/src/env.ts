@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { ZBackendName } from "@actlab/contracts";
 import { EnvError, parseEnvWith, ZBaseEnv } from "@actlab/contracts/env";
-import { BACKEND_NAMES } from "@actlab/trainer";
 import { z } from "zod";
 
 export { EnvError };
@@ -30,7 +30,7 @@ export const ZEnv = z
     REDIS_URL,
     QUEUE_PREFIX,
     /** Forces one backend (`native` is the OpenBLAS engine) instead of the best available one. */
-    ACTLAB_BACKEND: z.enum(BACKEND_NAMES).optional(),
+    ACTLAB_BACKEND: ZBackendName.optional(),
     /** Where the native engine's addon is (default: the one npm built in packages/native). */
     ACTLAB_NATIVE_ADDON: z.string().min(1).optional(),
     /** A running run's weights and optimizer state are checkpointed this often (and at the end, on stop). */

@@ -1,16 +1,10 @@
+import type { TBackendName } from "@actlab/contracts";
 import { type BlasInfo, loadNative } from "@actlab/native";
 import * as tf from "@tensorflow/tfjs";
 import { BackendUnavailableError, GpuUnavailableError } from "./errors.js";
 
 /** `native` is @actlab/native (OpenBLAS) training, with TF.js on its CPU backend for building and export. */
-export type BackendName = "native" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
-export const BACKEND_NAMES = [
-  "native",
-  "tensorflow-gpu",
-  "tensorflow",
-  "wasm",
-  "cpu",
-] as const satisfies readonly BackendName[];
+export type BackendName = TBackendName;
 
 let blas: BlasInfo | null = null;
 

@@ -11,7 +11,7 @@ export {
   sampleActivation,
 } from "./activations.js";
 export { loadArtifactModel, predict, type TModelArtifact } from "./artifact.js";
-export { activeBackend, BACKEND_NAMES, type BackendName, initBackend, nativeBlasInfo } from "./backend.js";
+export { activeBackend, type BackendName, initBackend, nativeBlasInfo } from "./backend.js";
 export type { TrainCheckpoint } from "./checkpoint.js";
 export {
   configureDatasets,
