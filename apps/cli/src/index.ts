@@ -1,1 +1,2 @@
-export {};
+export { type TCliEnv, ZCliEnv } from "./env.js";
+export { runCli } from "./program.js";
