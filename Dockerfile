@@ -1,5 +1,5 @@
 # One image for the API, the CPU workers and the one-shot migration.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production CHECKPOINT_DISABLE=1
 COPY package.json package-lock.json ./
