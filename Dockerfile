@@ -11,6 +11,8 @@ COPY packages/db/package.json packages/db/
 COPY packages/queue/package.json packages/queue/
 COPY packages/trainer/package.json packages/trainer/
 COPY packages/stats/package.json packages/stats/
+COPY packages/client/package.json packages/client/
+COPY apps/cli/package.json apps/cli/
 COPY prisma prisma
 COPY prisma.config.ts ./
 COPY scripts scripts
