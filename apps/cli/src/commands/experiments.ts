@@ -1,5 +1,12 @@
 import { expectBody, expectOk } from "@actlab/client";
-import { type TExperiment, ZExperiment, ZExperimentList, ZPresetList, ZReport } from "@actlab/contracts";
+import {
+  type TExperiment,
+  type TExperimentStatus,
+  ZExperiment,
+  ZExperimentList,
+  ZPresetList,
+  ZReport,
+} from "@actlab/contracts";
 import type { Context } from "../context.js";
 import { EXIT, printJson, table, UsageError } from "../output.js";
 import { experimentDetail, experimentList, isFinished } from "../render.js";
@@ -20,7 +27,7 @@ export async function listCommand(ctx: Context, opts: { status?: string; limit?:
     ctx.client().GET("/v1/experiments", {
       params: {
         query: {
-          ...(opts.status ? { status: opts.status as never } : {}),
+          ...(opts.status ? { status: opts.status.split(",") as TExperimentStatus[] } : {}),
           ...(limit !== undefined ? { limit } : {}),
           ...(opts.cursor ? { cursor: opts.cursor } : {}),
         },
