@@ -1,6 +1,7 @@
 import type { TRun } from "@actlab/contracts";
+import { ZModelJson } from "@actlab/contracts";
 import { useState } from "react";
-import { apiFetch } from "../../api/client.js";
+import { apiClient, expectOk } from "../../api/client.js";
 import { useApiKey } from "../../lib/auth.js";
 import { downloadBlob } from "../experiment/SummaryTable.js";
 import { errorMessage } from "../ui.js";
@@ -13,9 +14,11 @@ export function ModelDownload({ run }: { run: TRun }) {
   const download = async () => {
     setState("Downloading…");
     try {
-      const model = (await apiFetch(apiKey, `${base}model.json`)) as {
-        weightsManifest?: { paths?: string[] }[];
-      };
+      const model = await expectOk(
+        apiClient(apiKey).GET("/v1/runs/{id}/model/model.json", { params: { path: { id: run.id } } }),
+        ZModelJson,
+        "model.json",
+      );
       downloadBlob("model.json", JSON.stringify(model), "application/json");
       const paths = (model.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
       for (const p of paths) {
