@@ -125,6 +125,21 @@ describe("POST /v1/experiments", () => {
     expect(res.json().errors).toEqual([expect.objectContaining({ path: "training.repeats" })]);
   });
 
+  it("refuses more samples than the dataset has at submit, naming the field and the available count", async () => {
+    const before = await t.database.db.experiment.count();
+    const res = await create(t.keyA, { ...SMALL_SPEC, dataset: { name: "mnist", samples: 20_000 } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const p = ZProblem.parse(res.json());
+    expect(p.errors).toEqual([
+      { path: "dataset.samples", message: expect.stringMatching(/^at most 10,000: .*has 10,000 samples/) },
+    ]);
+    expect(await t.database.db.experiment.count()).toBe(before); // nothing stored
+    // Exactly the available count is fine.
+    const ok = await create(t.keyA, { ...SMALL_SPEC, dataset: { name: "mnist", samples: 10_000 } });
+    expect(ok.statusCode).toBe(202);
+  });
+
   it("Idempotency-Key: the same key and body give the same experiment; another body is a 409", async () => {
     const key = { "idempotency-key": "same-key-1" };
     const first = await create(t.keyA, SMALL_SPEC, key);

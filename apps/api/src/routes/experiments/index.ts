@@ -88,13 +88,15 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
+      const spec = request.body as TExperimentSpec;
+      await app.datasets.assertFits(spec);
       const { experiment, replayed } = await createExperiment({
         db: app.db,
         producer: app.producer,
         turns,
         log: request.log,
         tenantId: request.auth!.tenantId,
-        spec: request.body as TExperimentSpec,
+        spec,
         idempotencyKey: request.headers["idempotency-key"],
       });
       if (replayed) reply.header("idempotent-replayed", "true");
