@@ -137,7 +137,13 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         response: { 200: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404) },
       },
     },
-    async (request) => getExperiment({ db: app.db, tenantId: request.auth!.tenantId, id: request.params.id }),
+    async (request) =>
+      getExperiment({
+        db: app.db,
+        tenantId: request.auth!.tenantId,
+        id: request.params.id,
+        staleAfterMs: app.config.RUN_STALE_AFTER_MS,
+      }),
   );
 
   app.get(
@@ -222,7 +228,8 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
         id,
       );
-      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
+      const staleAfterMs = app.config.RUN_STALE_AFTER_MS;
+      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id, staleAfterMs }));
     },
   );
 

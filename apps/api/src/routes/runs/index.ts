@@ -40,7 +40,11 @@ const runs: FastifyPluginAsyncZod = async (app) => {
         response: { 200: ZRun, ...problemResponses(...COMMON_ERRORS, 404) },
       },
     },
-    async (request) => toRunDto(await findRun(app.db, request.auth!.tenantId, request.params.id)),
+    async (request) =>
+      toRunDto(await findRun(app.db, request.auth!.tenantId, request.params.id), {
+        staleAfterMs: app.config.RUN_STALE_AFTER_MS,
+        now: Date.now(),
+      }),
   );
 
   app.get(
