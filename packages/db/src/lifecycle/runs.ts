@@ -70,7 +70,10 @@ export async function startRun(
       error: null,
       // What the worker resumes from: the checkpoint's epoch, 0 without one (shown as "resumed from epoch k").
       resumedFromEpoch: eb.fn.coalesce(
-        eb.selectFrom("checkpoints").select("checkpoints.epoch").whereRef("checkpoints.runId", "=", "runs.id"),
+        eb
+          .selectFrom("checkpoints")
+          .select("checkpoints.epoch")
+          .whereRef("checkpoints.runId", "=", "runs.id"),
         eb.lit(0),
       ),
       updatedAt: at,
