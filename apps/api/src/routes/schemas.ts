@@ -1,10 +1,21 @@
 import { ZProblem } from "@actlab/contracts";
 import type { FastifySerializerCompiler } from "fastify";
 import { z } from "zod";
+import { buildProblem, PROBLEMS, type ProblemKind } from "../errors.js";
 
-/** Every error response, in the OpenAPI document and on the wire. */
+/** The first problem type of the table with this status: what the docs show as its example. */
+function exampleProblem(status: number) {
+  const kind = (Object.keys(PROBLEMS) as ProblemKind[]).find((k) => PROBLEMS[k].status === status);
+  return kind
+    ? buildProblem(kind, { detail: PROBLEMS[kind].title })
+    : { type: "about:blank", title: "Error", status };
+}
+
+/** Every error response, in the OpenAPI document (with an example of its own status) and on the wire. */
 export const problemResponses = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, ZProblem.describe("RFC 9457 problem details")]));
+  Object.fromEntries(
+    codes.map((c) => [c, ZProblem.describe("RFC 9457 problem details").meta({ example: exampleProblem(c) })]),
+  );
 
 /** Responses every authenticated route can give. */
 export const COMMON_ERRORS = [400, 401, 429, 500, 503] as const;
