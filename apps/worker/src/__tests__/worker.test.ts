@@ -482,6 +482,21 @@ describe("worker processes", () => {
     expect((await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } })).status).toBe("failed");
   });
 
+  it("fails a run asking for more samples than the dataset has at once, naming the field and the count", async () => {
+    // The API refuses this at submit; a spec stored by an older API still reaches a worker.
+    const { runs } = await insertExperiment(db, tinySpec({ dataset: { name: "mnist", samples: 20_000 } }));
+    const w = startWorker();
+    await ready(w);
+    await enqueue(runs);
+    const run = await waitForRun(runs[0]!.id, ["failed", "succeeded"], 30_000);
+    expect(run.status).toBe("failed");
+    expect(run.attempts).toBe(1);
+    expect(run.error).toMatch(/has 10000 samples.*dataset\.samples asks for 20000/);
+    const job = await producer.queues[TRAINING_QUEUE]!.getJob(run.id);
+    await waitFor(async () => (await job!.getState()) === "failed", { what: "job failed" });
+    expect((await producer.queues[TRAINING_QUEUE]!.getJob(run.id))?.attemptsMade).toBe(1);
+  });
+
   it("fails a run whose stored spec is invalid, and a job with an invalid payload, without retries", async () => {
     const { experiment, runs } = await insertExperiment(db, tinySpec());
     // A spec no current version of the service would accept (e.g. written by an older API).

@@ -41,8 +41,12 @@ export interface TrainRunContext {
 
 export type TrainRunOutcome = { outcome: "succeeded" | "canceled" | "skipped"; reason?: string };
 
-/** Trainer errors retrying cannot fix: the message tells the user what to do. */
-const PERMANENT_TRAINER_CODES = new Set(["DATASET_UNAVAILABLE"]);
+/**
+ * Trainer errors retrying cannot fix, so the run fails at once instead of after every BullMQ
+ * attempt: the data is missing or smaller than asked for, or training diverged (same spec, same
+ * seed, same backend: the same NaN again). The message tells the user what to do.
+ */
+const PERMANENT_TRAINER_CODES = new Set(["DATASET_UNAVAILABLE", "DATASET_TOO_SMALL", "TRAINING_DIVERGED"]);
 
 /**
  * The training job's handler (docs/lifecycle.md): re-validate the payload and the
