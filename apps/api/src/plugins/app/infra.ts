@@ -1,5 +1,10 @@
 import { createDb } from "@actlab/db";
-import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
+import {
+  checkEvictionPolicy,
+  createRedis,
+  createTrainingProducer,
+  type RedisConnection,
+} from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { ApiKeyVerifier, ensureBootstrapKey } from "../../services/api-keys.js";
@@ -39,7 +44,7 @@ async function infra(app: FastifyInstance) {
   const apiKeys = new ApiKeyVerifier(db);
 
   app.decorate("db", db);
-  app.decorate("redis", redis);
+  app.decorate<RedisConnection>("redis", redis);
   app.decorate("producer", producer);
   app.decorate("hub", hub);
   app.decorate("apiKeys", apiKeys);
