@@ -109,21 +109,25 @@ const pendingReady = new WeakMap<RedisConnection, Promise<void>>();
  */
 export function whenReady(redis: RedisConnection): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
-  if (redis.status === "end") return Promise.reject(new Error("the Redis connection is closed"));
+  if (redis.status === "end" || redis.status === "disconnecting")
+    return Promise.reject(new Error("the Redis connection is closed"));
   let p = pendingReady.get(redis);
   if (!p) {
     // One pair of listeners per connection however many callers wait (SSE streams during an outage).
     p = new Promise<void>((resolve, reject) => {
+      // A Cluster closed before any node answered says "disconnecting" and may never say "end".
+      const ends = ["end", "disconnecting"];
       const onReady = () => {
-        redis.off("end", onEnd);
+        for (const e of ends) redis.off(e, onEnd);
         resolve();
       };
       const onEnd = () => {
         redis.off("ready", onReady);
+        for (const e of ends) redis.off(e, onEnd);
         reject(new Error("the Redis connection is closed"));
       };
       redis.once("ready", onReady);
-      redis.once("end", onEnd);
+      for (const e of ends) redis.once(e, onEnd);
     }).finally(() => pendingReady.delete(redis));
     pendingReady.set(redis, p);
   }

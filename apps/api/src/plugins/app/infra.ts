@@ -35,6 +35,8 @@ async function infra(app: FastifyInstance) {
     connectionTimeoutMillis: 5_000,
     // A Postgres that stops answering must become a 503, not a request that hangs.
     queryTimeoutMillis: 15_000,
+    // A replica cut off mid-transaction must not hold a tenant's rows (or advisory lock) for hours.
+    idleInTransactionTimeoutMillis: 15_000,
     onIdleError: (err) => app.log.warn({ err }, "idle postgres connection failed"),
   });
   const redis = createRedis(config.REDIS_URL, { role: "producer" });
