@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZExperimentEvent } from "@actlab/contracts";
 import { createDb, type Db } from "@actlab/db";
+import type { RedisConnection } from "@actlab/queue";
 import {
   createRedis,
   createTrainingProducer,
@@ -10,7 +11,6 @@ import {
   pubsubChannels,
   TRAINING_QUEUE,
 } from "@actlab/queue";
-import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
@@ -33,7 +33,7 @@ import {
 // Real Postgres, real Redis, real worker processes (from source). Each test: its own database
 // and BullMQ prefix. Short lock/stall timings so crashes are detected in seconds.
 
-let redis: Redis;
+let redis: RedisConnection;
 let tdb: TestDatabase;
 let db: Db;
 let prefix: string;

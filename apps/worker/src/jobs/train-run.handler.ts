@@ -1,8 +1,7 @@
 import { ZExperimentSpec, ZVariant } from "@actlab/contracts";
 import type { Db } from "@actlab/db";
-import type { PubSubChannels } from "@actlab/queue";
+import type { PubSubChannels, RedisConnection } from "@actlab/queue";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { CancelWatcher } from "../cancel-watcher.js";
 import type { WorkerMetrics } from "../metrics.js";
@@ -22,7 +21,7 @@ import { trainRunJob } from "./train-run.definition.js";
 
 export interface TrainRunContext {
   db: Db;
-  publisher: Redis;
+  publisher: RedisConnection;
   channels: PubSubChannels;
   logger: Logger;
   trainer: TrainerThread;
