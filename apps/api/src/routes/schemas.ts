@@ -30,7 +30,9 @@ export const problemResponses = (...codes: number[]) =>
   Object.fromEntries(
     codes.map((c) => [
       c,
-      ZProblem.describe(PROBLEM_MEANINGS[c] ?? "RFC 9457 problem details").meta({ example: exampleProblem(c) }),
+      ZProblem.describe(PROBLEM_MEANINGS[c] ?? "RFC 9457 problem details").meta({
+        example: exampleProblem(c),
+      }),
     ]),
   );
 
