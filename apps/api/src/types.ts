@@ -3,6 +3,7 @@ import type { PubSubChannels, RedisConnection, TrainingProducer } from "@actlab/
 import type { TEnv } from "./env.js";
 import type { AppMetrics } from "./plugins/app/metrics.js";
 import type { ApiKeyVerifier, AuthContext } from "./services/api-keys.js";
+import type { DatasetCatalog } from "./services/datasets.js";
 import type { EventHub } from "./services/event-hub.js";
 import type { ModelCache } from "./services/models.js";
 
@@ -18,6 +19,8 @@ declare module "fastify" {
     hub: EventHub;
     apiKeys: ApiKeyVerifier;
     models: ModelCache;
+    /** Datasets of this install and their sizes (cached), for GET /datasets and the submit check. */
+    datasets: DatasetCatalog;
     appMetrics: AppMetrics;
     /** Open SSE streams; each function ends one (used on shutdown). */
     sseStreams: Set<() => void>;

@@ -8,6 +8,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { ApiKeyVerifier, ensureBootstrapKey } from "../../services/api-keys.js";
+import { DatasetCatalog } from "../../services/datasets.js";
 import { EventHub } from "../../services/event-hub.js";
 import { ModelCache } from "../../services/models.js";
 
@@ -25,7 +26,8 @@ function waitReady(redis: { status: string; once(e: string, f: () => void): unkn
 
 /**
  * Connections and services every route uses: Postgres (one pool), Redis for commands and one
- * for subscriptions, the BullMQ producer, the SSE fan-out, API-key verification, model cache.
+ * for subscriptions, the BullMQ producer, the SSE fan-out, API-key verification, model cache,
+ * the dataset list.
  */
 async function infra(app: FastifyInstance) {
   const { config } = app;
@@ -52,6 +54,10 @@ async function infra(app: FastifyInstance) {
   app.decorate("apiKeys", apiKeys);
   app.decorate("models", new ModelCache(config.MODEL_CACHE_SIZE));
   app.decorate("sseStreams", new Set<() => void>());
+  app.decorate(
+    "datasets",
+    new DatasetCatalog({ mnistFullDir: config.DATA_DIR, fashionMnistDir: config.FASHION_MNIST_DIR }),
+  );
 
   // `apikey revoke` in another process: forget the cached row at once.
   hub.listen(app.channels.apiKeyRevoked, (prefix) => apiKeys.forget(prefix));
