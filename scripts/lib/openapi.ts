@@ -26,6 +26,9 @@ export async function servedOpenApiDocument(env: Record<string, string | undefin
   });
   try {
     await app.ready();
+    // Closing the producer's BullMQ queues before they finished connecting makes BullMQ emit an
+    // 'error' nobody listens to any more (a crash); a real server never closes that soon.
+    await Promise.all(Object.values(app.producer.queues).map((q) => q.waitUntilReady()));
     const res = await app.inject({ url: "/openapi.json" });
     if (res.statusCode !== 200) throw new Error(`GET /openapi.json answered ${res.statusCode}`);
     // Stable formatting, so the committed copy diffs line by line.
