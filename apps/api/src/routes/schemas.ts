@@ -1,6 +1,7 @@
 import { ZProblem } from "@actlab/contracts";
 import type { FastifySerializerCompiler } from "fastify";
 import { z } from "zod";
+import { buildProblem, PROBLEMS, type ProblemKind } from "../errors.js";
 
 /** What each error status means here, as the OpenAPI document tells it. */
 const PROBLEM_MEANINGS: Record<number, string> = {
@@ -16,10 +17,23 @@ const PROBLEM_MEANINGS: Record<number, string> = {
   503: "Postgres or Redis unavailable; retry",
 };
 
-/** Every error response, in the OpenAPI document and on the wire: RFC 9457 problem details. */
+/** The first problem type of the table with this status: what the docs show as its example. */
+function exampleProblem(status: number) {
+  const kind = (Object.keys(PROBLEMS) as ProblemKind[]).find((k) => PROBLEMS[k].status === status);
+  return kind
+    ? buildProblem(kind, { detail: PROBLEMS[kind].title })
+    : { type: "about:blank", title: "Error", status };
+}
+
+/** Every error response, in the OpenAPI document (with an example of its own status) and on the wire: RFC 9457 problem details. */
 export const problemResponses = (...codes: number[]) =>
   Object.fromEntries(
-    codes.map((c) => [c, ZProblem.describe(PROBLEM_MEANINGS[c] ?? "RFC 9457 problem details")]),
+    codes.map((c) => [
+      c,
+      ZProblem.describe(PROBLEM_MEANINGS[c] ?? "RFC 9457 problem details").meta({
+        example: exampleProblem(c),
+      }),
+    ]),
   );
 
 /** Responses every authenticated route can give. */

@@ -3,12 +3,9 @@ import {
   activationDef,
   CATALOG_PARAMS,
   describeActivation,
-  LIMITS,
   PRESETS,
   resolveVariant,
   type TActivationName,
-  type TDatasetList,
-  type TDatasetName,
   ZActivationCatalog,
   ZActivationName,
   ZDatasetList,
@@ -60,12 +57,7 @@ function paramsFor(name: TActivationName, given: Record<string, number | undefin
   };
 }
 
-/** Dataset availability changes rarely and counting loads files: cache it for a while. */
-const DATASETS_TTL_MS = 5 * 60_000;
-
 const catalog: FastifyPluginAsyncZod = async (app) => {
-  let datasets: { at: number; value: Promise<TDatasetList> } | null = null;
-
   app.get(
     "/activations",
     {
@@ -119,31 +111,7 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async () => {
-      if (!datasets || datasets.at < Date.now() - DATASETS_TTL_MS) {
-        const value = (async () => {
-          const t = await loadTrainer();
-          const opts: { mnistFullDir?: string; fashionMnistDir?: string } = {};
-          if (app.config.DATA_DIR) opts.mnistFullDir = app.config.DATA_DIR;
-          if (app.config.FASHION_MNIST_DIR) opts.fashionMnistDir = app.config.FASHION_MNIST_DIR;
-          const list = await t.listDatasets(opts);
-          return {
-            datasets: list.map((d) => ({
-              name: d.name as TDatasetName,
-              available: d.available,
-              samples: d.samples,
-              maxSamples: Math.min(d.samples, LIMITS.maxSamples),
-              detail: d.detail,
-            })),
-          };
-        })();
-        datasets = { at: Date.now(), value };
-        value.catch(() => {
-          datasets = null;
-        });
-      }
-      return datasets.value;
-    },
+    async () => app.datasets.list(),
   );
 
   app.get(

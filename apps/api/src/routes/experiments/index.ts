@@ -100,13 +100,15 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
+      const spec = request.body as TExperimentSpec;
+      await app.datasets.assertFits(spec);
       const { experiment, replayed } = await createExperiment({
         db: app.db,
         producer: app.producer,
         turns,
         log: request.log,
         tenantId: request.auth!.tenantId,
-        spec: request.body as TExperimentSpec,
+        spec,
         idempotencyKey: request.headers["idempotency-key"],
       });
       if (replayed) reply.header("idempotent-replayed", "true");
@@ -155,7 +157,13 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) => getExperiment({ db: app.db, tenantId: request.auth!.tenantId, id: request.params.id }),
+    async (request) =>
+      getExperiment({
+        db: app.db,
+        tenantId: request.auth!.tenantId,
+        id: request.params.id,
+        staleAfterMs: app.config.RUN_STALE_AFTER_MS,
+      }),
   );
 
   app.get(
@@ -253,7 +261,8 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
         id,
       );
-      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
+      const staleAfterMs = app.config.RUN_STALE_AFTER_MS;
+      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id, staleAfterMs }));
     },
   );
 

@@ -44,7 +44,11 @@ const runs: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) => toRunDto(await findRun(app.db, request.auth!.tenantId, request.params.id)),
+    async (request) =>
+      toRunDto(await findRun(app.db, request.auth!.tenantId, request.params.id), {
+        staleAfterMs: app.config.RUN_STALE_AFTER_MS,
+        now: Date.now(),
+      }),
   );
 
   app.get(
