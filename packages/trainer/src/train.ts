@@ -1,4 +1,4 @@
-import type { TEpochMetrics, TExperimentSpec, TVariant } from "@actlab/contracts";
+import { DEFAULT_MOMENTUM, type TEpochMetrics, type TExperimentSpec, type TVariant } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { getActivation } from "./activations.js";
 import { exportModel, type TModelArtifact } from "./artifact.js";
@@ -54,7 +54,7 @@ function makeOptimizer(o: TExperimentSpec["training"]["optimizer"]): tf.Optimize
     case "sgd":
       return tf.train.sgd(o.learningRate);
     case "momentum":
-      return tf.train.momentum(o.learningRate, o.momentum);
+      return tf.train.momentum(o.learningRate, o.momentum ?? DEFAULT_MOMENTUM);
     case "adam":
       return tf.train.adam(o.learningRate);
   }
