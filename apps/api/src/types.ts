@@ -1,6 +1,5 @@
 import type { Db } from "@actlab/db";
-import type { PubSubChannels, TrainingProducer } from "@actlab/queue";
-import type { Redis } from "ioredis";
+import type { PubSubChannels, RedisConnection, TrainingProducer } from "@actlab/queue";
 import type { TEnv } from "./env.js";
 import type { AppMetrics } from "./plugins/app/metrics.js";
 import type { ApiKeyVerifier, AuthContext } from "./services/api-keys.js";
@@ -13,7 +12,7 @@ declare module "fastify" {
     config: TEnv;
     db: Db;
     /** Commands (queue, publish, rate limit); fails fast while Redis is down. */
-    redis: Redis;
+    redis: RedisConnection;
     producer: TrainingProducer;
     /** Pub/sub channel names under QUEUE_PREFIX (live events, cancel, key revocation). */
     channels: PubSubChannels;

@@ -1,8 +1,7 @@
 import { ZExperimentSpec, ZVariant } from "@actlab/contracts";
 import type { Db } from "@actlab/db";
-import type { PubSubChannels } from "@actlab/queue";
+import type { PubSubChannels, RedisConnection } from "@actlab/queue";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { CancelWatcher } from "../cancel-watcher.js";
 import type { WorkerMetrics } from "../metrics.js";
@@ -17,12 +16,12 @@ import {
   updateExperimentStatus,
 } from "../runs/run-store.js";
 import { runTrainingSession } from "../runs/training-session.js";
-import type { TrainerThread, TrainHandle } from "../trainer/trainer-thread.js";
+import type { TrainerThread, TrainHandle } from "../training-thread/trainer-thread.js";
 import { trainRunJob } from "./train-run.definition.js";
 
 export interface TrainRunContext {
   db: Db;
-  publisher: Redis;
+  publisher: RedisConnection;
   channels: PubSubChannels;
   logger: Logger;
   trainer: TrainerThread;
@@ -32,6 +31,9 @@ export interface TrainRunContext {
   backend: string;
   cancelPollMs: number;
   heartbeatMs: number;
+  checkpointIntervalMs: number;
+  /** At most one live epoch event (SSE, job progress) per run this often. */
+  liveEventMs: number;
   /** SIGTERM sets `requested` and stops `current`, the run in training. */
   shutdown: { requested: boolean; current: TrainHandle | null };
 }

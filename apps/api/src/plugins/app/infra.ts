@@ -1,5 +1,10 @@
 import { createDb } from "@actlab/db";
-import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
+import {
+  checkEvictionPolicy,
+  createRedis,
+  createTrainingProducer,
+  type RedisConnection,
+} from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { ApiKeyVerifier, ensureBootstrapKey } from "../../services/api-keys.js";
@@ -32,6 +37,8 @@ async function infra(app: FastifyInstance) {
     connectionTimeoutMillis: 5_000,
     // A Postgres that stops answering must become a 503, not a request that hangs.
     queryTimeoutMillis: 15_000,
+    // A replica cut off mid-transaction must not hold a tenant's rows (or advisory lock) for hours.
+    idleInTransactionTimeoutMillis: 15_000,
     onIdleError: (err) => app.log.warn({ err }, "idle postgres connection failed"),
   });
   const redis = createRedis(config.REDIS_URL, { role: "producer" });
@@ -41,7 +48,7 @@ async function infra(app: FastifyInstance) {
   const apiKeys = new ApiKeyVerifier(db);
 
   app.decorate("db", db);
-  app.decorate("redis", redis);
+  app.decorate<RedisConnection>("redis", redis);
   app.decorate("producer", producer);
   app.decorate("hub", hub);
   app.decorate("apiKeys", apiKeys);

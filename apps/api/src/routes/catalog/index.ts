@@ -62,11 +62,15 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
     "/activations",
     {
       schema: {
+        operationId: "listActivations",
         summary: "The activation catalog: formulas, parameters, sampled f and f′ for plots",
         tags: ["catalog"],
         security: BEARER,
         querystring: ZActivationsQuery,
-        response: { 200: ZActivationCatalog, ...problemResponses(...COMMON_ERRORS) },
+        response: {
+          200: ZActivationCatalog.describe("every activation (or the one asked for) with sampled curves"),
+          ...problemResponses(...COMMON_ERRORS),
+        },
       },
     },
     async (request) => {
@@ -97,10 +101,14 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
     "/datasets",
     {
       schema: {
+        operationId: "listDatasets",
         summary: "Datasets this install can train on, and their sizes",
         tags: ["catalog"],
         security: BEARER,
-        response: { 200: ZDatasetList, ...problemResponses(...COMMON_ERRORS) },
+        response: {
+          200: ZDatasetList.describe("each dataset, whether it is available, and its size"),
+          ...problemResponses(...COMMON_ERRORS),
+        },
       },
     },
     async () => app.datasets.list(),
@@ -110,10 +118,14 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
     "/presets",
     {
       schema: {
+        operationId: "listPresets",
         summary: "Ready-made experiments, including the textbook chapter's",
         tags: ["catalog"],
         security: BEARER,
-        response: { 200: ZPresetList, ...problemResponses(...COMMON_ERRORS) },
+        response: {
+          200: ZPresetList.describe("the presets with their full specs"),
+          ...problemResponses(...COMMON_ERRORS),
+        },
       },
     },
     async () => ({ presets: PRESETS.map((p) => ({ ...p, spec: p.spec as Record<string, unknown> })) }),

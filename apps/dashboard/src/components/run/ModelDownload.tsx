@@ -1,6 +1,6 @@
-import { type TRun, variantLabel } from "@actlab/contracts";
+import { type TRun, variantLabel, ZModelJson } from "@actlab/contracts";
 import { useState } from "react";
-import { apiFetch } from "../../api/client.js";
+import { apiClient, expectOk } from "../../api/client.js";
 import { useApiKey } from "../../lib/auth.js";
 import { count } from "../../lib/progress.js";
 import { downloadBlob } from "../experiment/SummaryTable.js";
@@ -27,9 +27,11 @@ export function ModelDownload({ run }: { run: TRun }) {
   const download = async () => {
     setState("Downloading…");
     try {
-      const model = (await apiFetch(apiKey, `${base}model.json`)) as {
-        weightsManifest?: { paths?: string[] }[];
-      };
+      const model = await expectOk(
+        apiClient(apiKey).GET("/v1/runs/{id}/model/model.json", { params: { path: { id: run.id } } }),
+        ZModelJson,
+        "model.json",
+      );
       const name = modelFileBase(run);
       const paths = (model.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
       const savedAs = new Map(
