@@ -20,11 +20,18 @@ export function resolveExperimentRequest(
     candidate = mergeSpec(found.spec, overrides);
   }
   const parsed = ZExperimentSpec.safeParse(candidate);
-  if (parsed.success) return { ok: true, spec: parsed.data };
+  if (parsed.success) return { ok: true, spec: withoutUnusedFields(parsed.data) };
   return {
     ok: false,
     issues: parsed.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })),
   };
+}
+
+/** The spec as stored: settings its choices do not use (a momentum for plain SGD or Adam) are left out. */
+function withoutUnusedFields(spec: TExperimentSpec): TExperimentSpec {
+  const { momentum, ...optimizer } = spec.training.optimizer;
+  if (optimizer.name === "momentum") return spec;
+  return { ...spec, training: { ...spec.training, optimizer } };
 }
 
 /**
