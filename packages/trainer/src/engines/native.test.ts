@@ -124,7 +124,10 @@ describe("native engine against TF.js", () => {
           expect(pn.deadFraction).toEqual(pt.deadFraction);
           expect(pn.saturatedFraction).toEqual(pt.saturatedFraction);
           if (pt.preluAlphaMean) {
-            pn.preluAlphaMean?.forEach((a, i) => expect(a).toBeCloseTo(pt.preluAlphaMean?.[i] as number, 5));
+            expect(pn.preluAlphaMean).toHaveLength(pt.preluAlphaMean.length);
+            pn.preluAlphaMean?.forEach((a, i) => {
+              expect(a).toBeCloseTo(pt.preluAlphaMean?.[i] as number, 5);
+            });
           } else expect(pn.preluAlphaMean).toBeNull();
           const en = e.native.evaluate();
           const et = e.tfjs.evaluate();
