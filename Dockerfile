@@ -28,7 +28,7 @@ RUN npm ci --include=dev --no-audit --no-fund
 COPY . .
 RUN npm run build && test -f packages/native/build/Release/actlab_native.node
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0 \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
