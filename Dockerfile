@@ -1,7 +1,7 @@
 # One image for the API, the CPU workers and the one-shot migration.
 # The build stage compiles the native engine (packages/native: node-gyp with g++, make, python3
 # and OpenBLAS's headers); the runtime stage needs only OpenBLAS itself (libopenblas0).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 libopenblas-dev \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -18,6 +18,8 @@ COPY packages/trainer/package.json packages/trainer/
 COPY packages/native/package.json packages/native/binding.gyp packages/native/
 COPY packages/native/src packages/native/src
 COPY packages/stats/package.json packages/stats/
+COPY packages/client/package.json packages/client/
+COPY apps/cli/package.json apps/cli/
 COPY prisma prisma
 COPY prisma.config.ts ./
 COPY scripts scripts
@@ -26,7 +28,7 @@ RUN npm ci --include=dev --no-audit --no-fund
 COPY . .
 RUN npm run build && test -f packages/native/build/Release/actlab_native.node
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0 \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app

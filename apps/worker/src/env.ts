@@ -71,6 +71,15 @@ export const ZEnv = z
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(8_000),
     DB_POOL_SIZE: positiveInt.max(50).default(4),
     /**
+     * A Postgres connection attempt or query that takes longer fails (and is retried), and
+     * Postgres rolls back a transaction of this worker left open this long. Without them a worker
+     * cut off from Postgres by a partition waits on a silent socket forever while it keeps
+     * renewing its job lock in Redis, and its open transaction holds the run's row, so the run
+     * stops everywhere; with them, the epoch write gives up after its retries, the job goes back
+     * to BullMQ and another worker resumes the run (tests/distributed).
+     */
+    DB_TIMEOUT_MS: positiveInt.min(500).default(15_000),
+    /**
      * The training thread (wasm/cpu backends) is replaced after this many runs: TensorFlow.js
      * keeps every layer name it made (~1.3 KB per run), so its heap would otherwise only grow.
      */

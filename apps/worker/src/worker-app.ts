@@ -66,6 +66,9 @@ export async function startWorkerApp({
   const db = createDb({
     url: env.DATABASE_URL,
     poolSize: env.DB_POOL_SIZE,
+    connectionTimeoutMillis: env.DB_TIMEOUT_MS,
+    queryTimeoutMillis: env.DB_TIMEOUT_MS,
+    idleInTransactionTimeoutMillis: env.DB_TIMEOUT_MS,
     onIdleError: (err) => logger.warn({ err: err.message }, "idle postgres connection failed"),
   });
   const metrics = createWorkerMetrics({ workerId: env.WORKER_ID, device: env.WORKER_DEVICE });

@@ -26,6 +26,7 @@ export type { RemoteFile } from "./data/fetch.js";
 export { encodeIdx, parseIdx } from "./data/idx.js";
 export {
   BackendUnavailableError,
+  DatasetTooSmallError,
   DatasetUnavailableError,
   GpuUnavailableError,
   TrainingDivergedError,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZExperimentEvent } from "@actlab/contracts";
 import { createDb, type Db } from "@actlab/db";
+import type { RedisConnection } from "@actlab/queue";
 import {
   createRedis,
   createTrainingProducer,
@@ -10,7 +11,6 @@ import {
   pubsubChannels,
   TRAINING_QUEUE,
 } from "@actlab/queue";
-import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
@@ -33,7 +33,7 @@ import {
 // Real Postgres, real Redis, real worker processes (from source). Each test: its own database
 // and BullMQ prefix. Short lock/stall timings so crashes are detected in seconds.
 
-let redis: Redis;
+let redis: RedisConnection;
 let tdb: TestDatabase;
 let db: Db;
 let prefix: string;
@@ -480,6 +480,21 @@ describe("worker processes", () => {
     const types = await eventTypes(experiment.id);
     expect(types).toContain("run.failed");
     expect((await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } })).status).toBe("failed");
+  });
+
+  it("fails a run asking for more samples than the dataset has at once, naming the field and the count", async () => {
+    // The API refuses this at submit; a spec stored by an older API still reaches a worker.
+    const { runs } = await insertExperiment(db, tinySpec({ dataset: { name: "mnist", samples: 20_000 } }));
+    const w = startWorker();
+    await ready(w);
+    await enqueue(runs);
+    const run = await waitForRun(runs[0]!.id, ["failed", "succeeded"], 30_000);
+    expect(run.status).toBe("failed");
+    expect(run.attempts).toBe(1);
+    expect(run.error).toMatch(/has 10000 samples.*dataset\.samples asks for 20000/);
+    const job = await producer.queues[TRAINING_QUEUE]!.getJob(run.id);
+    await waitFor(async () => (await job!.getState()) === "failed", { what: "job failed" });
+    expect((await producer.queues[TRAINING_QUEUE]!.getJob(run.id))?.attemptsMade).toBe(1);
   });
 
   it("fails a run whose stored spec is invalid, and a job with an invalid payload, without retries", async () => {

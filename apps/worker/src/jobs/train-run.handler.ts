@@ -1,8 +1,7 @@
 import { ZExperimentSpec, ZVariant } from "@actlab/contracts";
 import type { Db } from "@actlab/db";
-import type { PubSubChannels } from "@actlab/queue";
+import type { PubSubChannels, RedisConnection } from "@actlab/queue";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { CancelWatcher } from "../cancel-watcher.js";
 import type { WorkerMetrics } from "../metrics.js";
@@ -22,7 +21,7 @@ import { trainRunJob } from "./train-run.definition.js";
 
 export interface TrainRunContext {
   db: Db;
-  publisher: Redis;
+  publisher: RedisConnection;
   channels: PubSubChannels;
   logger: Logger;
   trainer: TrainerThread;
@@ -41,8 +40,12 @@ export interface TrainRunContext {
 
 export type TrainRunOutcome = { outcome: "succeeded" | "canceled" | "skipped"; reason?: string };
 
-/** Trainer errors retrying cannot fix: the message tells the user what to do. */
-const PERMANENT_TRAINER_CODES = new Set(["DATASET_UNAVAILABLE"]);
+/**
+ * Trainer errors retrying cannot fix, so the run fails at once instead of after every BullMQ
+ * attempt: the data is missing or smaller than asked for, or training diverged (same spec, same
+ * seed, same backend: the same NaN again). The message tells the user what to do.
+ */
+const PERMANENT_TRAINER_CODES = new Set(["DATASET_UNAVAILABLE", "DATASET_TOO_SMALL", "TRAINING_DIVERGED"]);
 
 /**
  * The training job's handler (docs/lifecycle.md): re-validate the payload and the
