@@ -42,7 +42,7 @@ async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 9
 describe("honest states in a real browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    buildDashboard();
+    await buildDashboard();
     stack = await startStack({
       workers: 2,
       label: "states",
