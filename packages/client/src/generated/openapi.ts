@@ -59,7 +59,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List experiments, newest first */
+        /** List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day */
         get: operations["listExperiments"];
         put?: never;
         /** Submit an experiment (every variant × repeat becomes a queued run) */
@@ -497,6 +497,16 @@ export interface operations {
             query?: {
                 /** @description comma-separated statuses */
                 status?: ("queued" | "running" | "succeeded" | "failed" | "canceled" | "partial")[];
+                /** @description part of the name, any case */
+                q?: string;
+                /** @description comma-separated activations: experiments with a variant of any of them */
+                activation?: ("sigmoid" | "tanh" | "relu" | "leaky_relu" | "prelu" | "rrelu" | "elu" | "selu" | "gelu" | "silu" | "softplus" | "mish" | "linear")[];
+                /** @description created on or after this day (YYYY-MM-DD, UTC) */
+                createdFrom?: string;
+                /** @description created on or before this day (YYYY-MM-DD, UTC) */
+                createdTo?: string;
+                /** @description newest or oldest first, or by name; a cursor continues the order it came from */
+                sort?: "newest" | "oldest" | "name";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -529,6 +539,59 @@ export interface operations {
                                 epoch: number;
                                 epochs: number;
                             };
+                            best: {
+                                variant: {
+                                    /** @enum {string} */
+                                    activation: "sigmoid";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "tanh";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "relu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "leaky_relu";
+                                    /** @default 0.01 */
+                                    alpha: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "prelu";
+                                    /** @default 0 */
+                                    alphaInit: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "rrelu";
+                                    /** @default 0.125 */
+                                    lower: number;
+                                    /** @default 0.333 */
+                                    upper: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "elu";
+                                    /** @default 1 */
+                                    alpha: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "selu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "gelu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "silu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "softplus";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "mish";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "linear";
+                                };
+                                testAccuracy: number;
+                            } | null;
                             links: {
                                 [key: string]: string;
                             };
@@ -743,7 +806,6 @@ export interface operations {
                             name?: "sgd" | "momentum" | "adam";
                             /** @default 0.01 */
                             learningRate?: number;
-                            /** @default 0.9 */
                             momentum?: number;
                         };
                         /** @default 30 */
@@ -889,8 +951,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
@@ -1319,8 +1380,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
@@ -2166,8 +2226,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
