@@ -1,5 +1,5 @@
 import type { Db } from "@actlab/db";
-import type { PubSubChannels, TrainingProducer } from "@actlab/queue";
+import type { PubSubChannels, TrainingProducer, WebhookProducer } from "@actlab/queue";
 import type { Redis } from "ioredis";
 import type { TEnv } from "./env.js";
 import type { AppMetrics } from "./plugins/app/metrics.js";
@@ -14,6 +14,8 @@ declare module "fastify" {
     /** Commands (queue, publish, rate limit); fails fast while Redis is down. */
     redis: Redis;
     producer: TrainingProducer;
+    /** Enqueues webhook deliveries of the events the API stores (a cancel can finish an experiment). */
+    webhookProducer: WebhookProducer;
     /** Pub/sub channel names under QUEUE_PREFIX (live events, cancel, key revocation). */
     channels: PubSubChannels;
     hub: EventHub;

@@ -1,3 +1,4 @@
+import type { TProvenance } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { BackendUnavailableError, GpuUnavailableError } from "./errors.js";
 
@@ -84,4 +85,43 @@ export async function initBackend(opts: {
     failures.push(`${name}: ${why}`);
   }
   throw new BackendUnavailableError(`no TensorFlow.js backend could be initialised (${failures.join("; ")})`);
+}
+
+/** The engine a run is trained with, as its provenance records it (contracts' ZProvenance.backend). */
+export type BackendDescription = TProvenance["backend"];
+
+/**
+ * The active backend with its version: @tensorflow/tfjs's release (its packages share one
+ * version), tfjs-node's and the TensorFlow C library's for the native TensorFlow backends.
+ * Each lookup is best-effort: an unknown version is null, never an error.
+ */
+export async function describeBackend(): Promise<BackendDescription> {
+  const name = active ?? (tf.getBackend() as BackendName);
+  const libraries: BackendDescription["libraries"] = [];
+  let version: string | null = tf.version.tfjs ?? null;
+  if (name === "tensorflow" || name === "tensorflow-gpu") {
+    try {
+      const node = (await import(name === "tensorflow" ? TFJS_NODE : TFJS_NODE_GPU)) as {
+        version?: Record<string, string>;
+      };
+      version = node.version?.["tfjs-node"] ?? node.version?.["tfjs-node-gpu"] ?? version;
+      const binding = (tf.backend() as { binding?: { TF_Version?: string } }).binding;
+      libraries.push({
+        name: "libtensorflow",
+        version: binding?.TF_Version ?? null,
+        core: null,
+        threads: null,
+      });
+    } catch {
+      // The backend is active, so its package loaded; without a version it is still recorded.
+    }
+  } else if (name === "wasm") {
+    try {
+      const wasm = (await import("@tensorflow/tfjs-backend-wasm")) as { version_wasm?: string };
+      version = wasm.version_wasm ?? version;
+    } catch {
+      // As above.
+    }
+  }
+  return { name, version, libraries };
 }

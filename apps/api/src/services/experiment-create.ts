@@ -118,6 +118,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     testLoss: null,
     seconds: null,
     error: null,
+    provenance: null,
   }));
   return toExperimentDto(
     {

@@ -1,4 +1,11 @@
-import type { TExperiment, TExperimentSpec, TRun, TVariant, TVariantSummary } from "@actlab/contracts";
+import type {
+  TExperiment,
+  TExperimentSpec,
+  TProvenance,
+  TRun,
+  TVariant,
+  TVariantSummary,
+} from "@actlab/contracts";
 import type { ExperimentView, RunView } from "@actlab/db";
 
 export function toRunDto(run: RunView): TRun {
@@ -17,6 +24,7 @@ export function toRunDto(run: RunView): TRun {
     testLoss: run.testLoss,
     seconds: run.seconds,
     error: run.error,
+    provenance: (run.provenance as TProvenance | null) ?? null,
   };
 }
 

@@ -44,6 +44,7 @@ const experiment: TExperiment = {
       testLoss: null,
       seconds: null,
       error: null,
+      provenance: null,
     },
   ],
   summary: [],

@@ -1,5 +1,5 @@
 import type { TEpochMetrics, TExperimentSpec, TVariant } from "@actlab/contracts";
-import type { BackendName, TModelArtifact, TrainCheckpoint } from "@actlab/trainer";
+import type { BackendDescription, BackendName, TModelArtifact, TrainCheckpoint } from "@actlab/trainer";
 
 /**
  * Messages between the worker's main thread and its training thread. Training is CPU-bound;
@@ -45,7 +45,7 @@ export interface SerializedError {
 }
 
 export type FromThread =
-  | { type: "ready"; backend: BackendName }
+  | { type: "ready"; backend: BackendName; engine: BackendDescription }
   | { type: "init-failed"; error: SerializedError }
   | { type: "epoch"; runId: string; metrics: TEpochMetrics; checkpoint: TrainCheckpoint }
   | { type: "batch"; runId: string; epoch: number; batch: number; batches: number }

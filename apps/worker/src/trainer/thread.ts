@@ -5,7 +5,13 @@
  * before the next one starts (trainRun awaits onEpoch).
  */
 import { parentPort } from "node:worker_threads";
-import { configureDatasets, initBackend, type TrainCheckpoint, trainRun } from "@actlab/trainer";
+import {
+  configureDatasets,
+  describeBackend,
+  initBackend,
+  type TrainCheckpoint,
+  trainRun,
+} from "@actlab/trainer";
 import {
   type EpochAckMessage,
   type FromThread,
@@ -26,7 +32,7 @@ async function init(msg: InitMessage): Promise<void> {
   try {
     const backend = await initBackend({ device: msg.device, ...(msg.force ? { force: msg.force } : {}) });
     configureDatasets(msg.datasets);
-    post({ type: "ready", backend });
+    post({ type: "ready", backend, engine: await describeBackend() });
   } catch (err) {
     post({ type: "init-failed", error: serializeError(err) });
   }

@@ -2,7 +2,7 @@ import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { TEpochMetrics, TExperimentSpec, TVariant } from "@actlab/contracts";
-import type { BackendName, TrainCheckpoint } from "@actlab/trainer";
+import type { BackendDescription, BackendName, TrainCheckpoint } from "@actlab/trainer";
 import {
   type FromThread,
   type SerializedError,
@@ -76,6 +76,8 @@ export class TrainerThread {
   private onExit: ((err: Error) => void) | null = null;
   private closing = false;
   private backend: BackendName | null = null;
+  /** The initialised backend with its versions (provenance); null before start. */
+  engine: BackendDescription | null = null;
   private runsInThread = 0;
   /** Threads retired on purpose: their exit is not a crash. */
   private readonly retired = new WeakSet<Worker>();
@@ -108,6 +110,7 @@ export class TrainerThread {
         if (msg.type === "ready") {
           initialised = true;
           this.backend = msg.backend;
+          this.engine = msg.engine;
           this.runsInThread = 0;
           resolve(msg.backend);
         } else if (msg.type === "init-failed") {

@@ -27,6 +27,7 @@ export const RUN_VIEW_COLUMNS = [
   "testLoss",
   "seconds",
   "error",
+  "provenance",
 ] as const satisfies readonly (keyof Run)[];
 export type RunView = Pick<Selectable<Run>, (typeof RUN_VIEW_COLUMNS)[number]>;
 

@@ -1,5 +1,10 @@
 import { createDb } from "@actlab/db";
-import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
+import {
+  checkEvictionPolicy,
+  createRedis,
+  createTrainingProducer,
+  createWebhookProducer,
+} from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { ApiKeyVerifier, ensureBootstrapKey } from "../../services/api-keys.js";
@@ -20,7 +25,7 @@ function waitReady(redis: { status: string; once(e: string, f: () => void): unkn
 
 /**
  * Connections and services every route uses: Postgres (one pool), Redis for commands and one
- * for subscriptions, the BullMQ producer, the SSE fan-out, API-key verification, model cache.
+ * for subscriptions, the BullMQ producers (training, webhook deliveries), the SSE fan-out, API-key verification, model cache.
  */
 async function infra(app: FastifyInstance) {
   const { config } = app;
@@ -35,12 +40,14 @@ async function infra(app: FastifyInstance) {
   const redis = createRedis(config.REDIS_URL, { role: "producer" });
   const sub = createRedis(config.REDIS_URL, { role: "subscriber" });
   const producer = createTrainingProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
+  const webhookProducer = createWebhookProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
   const hub = new EventHub(sub);
   const apiKeys = new ApiKeyVerifier(db);
 
   app.decorate("db", db);
   app.decorate("redis", redis);
   app.decorate("producer", producer);
+  app.decorate("webhookProducer", webhookProducer);
   app.decorate("hub", hub);
   app.decorate("apiKeys", apiKeys);
   app.decorate("models", new ModelCache(config.MODEL_CACHE_SIZE));
@@ -69,6 +76,7 @@ async function infra(app: FastifyInstance) {
   app.addHook("onClose", async () => {
     app.models.clear();
     await producer.close().catch(() => {});
+    await webhookProducer.close().catch(() => {});
     redis.disconnect();
     sub.disconnect();
     await db.close();

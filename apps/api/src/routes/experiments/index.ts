@@ -217,7 +217,14 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId, id });
       await cancelExperiment(
-        { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
+        {
+          db: app.db,
+          redis: app.redis,
+          channels: app.channels,
+          producer: app.producer,
+          webhooks: app.webhookProducer,
+          log: request.log,
+        },
         id,
       );
       return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
@@ -239,7 +246,14 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId: request.auth!.tenantId, id });
       await deleteExperiment(
-        { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
+        {
+          db: app.db,
+          redis: app.redis,
+          channels: app.channels,
+          producer: app.producer,
+          webhooks: app.webhookProducer,
+          log: request.log,
+        },
         id,
       );
       return reply.code(204).send(null);
