@@ -11,6 +11,7 @@ COPY packages/db/package.json packages/db/
 COPY packages/queue/package.json packages/queue/
 COPY packages/trainer/package.json packages/trainer/
 COPY packages/stats/package.json packages/stats/
+COPY packages/webhooks/package.json packages/webhooks/
 COPY prisma prisma
 COPY prisma.config.ts ./
 COPY scripts scripts
@@ -18,5 +19,9 @@ COPY scripts scripts
 RUN npm ci --include=dev --no-audit --no-fund
 COPY . .
 RUN npm run build
+# The image has no .git: runs record this commit in their provenance
+# (`docker build --build-arg ACTLAB_COMMIT=$(git rev-parse HEAD) .`).
+ARG ACTLAB_COMMIT=
+ENV ACTLAB_COMMIT=${ACTLAB_COMMIT}
 EXPOSE 3000
 CMD ["node", "apps/api/dist/server.js"]

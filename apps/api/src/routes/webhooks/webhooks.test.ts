@@ -141,6 +141,26 @@ describe("POST/GET/DELETE /v1/webhooks", () => {
   });
 });
 
+describe("OpenAPI", () => {
+  it("documents each webhook operation with a verb operationId, bearer security and its 4xx problems", async () => {
+    const doc = (await t.app.inject({ method: "GET", url: "/openapi.json" })).json();
+    const ops = [
+      ["/v1/webhooks", "post", "createWebhook", "201"],
+      ["/v1/webhooks", "get", "listWebhooks", "200"],
+      ["/v1/webhooks/{id}", "delete", "deleteWebhook", "204"],
+      ["/v1/webhooks/{id}/deliveries", "get", "listWebhookDeliveries", "200"],
+    ] as const;
+    for (const [path, method, operationId, ok] of ops) {
+      const op = doc.paths[path][method];
+      expect(op.operationId).toBe(operationId);
+      expect(op.security).toEqual([{ bearerAuth: [] }]);
+      expect(op.tags).toEqual(["webhooks"]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining([ok, "400", "401"]));
+    }
+    expect(Object.keys(doc.paths["/v1/webhooks"].post.responses)).toContain("409");
+  });
+});
+
 describe("deliveries", () => {
   it("an experiment finished by a cancel makes one pending delivery per subscribed webhook, enqueued and logged", async () => {
     const finished = ZCreatedWebhook.parse(
