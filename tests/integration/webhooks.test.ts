@@ -1,14 +1,11 @@
 // A webhook end to end: registered through the API, an experiment trained by a real worker
 // process, its experiment.finished delivered by that worker to a receiver on loopback and
 // verified there with the Standard Webhooks library. Real Postgres, Redis and processes.
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { ZCreatedWebhook, ZWebhookDeliveryList } from "@actlab/contracts";
-import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, startTestApi, type TestApi } from "../../apps/api/src/__tests__/helpers.js";
 import { spawnWorker, type WorkerProcess, waitFor } from "../../apps/worker/src/__tests__/helpers.js";
-import { TEST_REDIS_URL } from "../support/index.js";
+import { startWebhookReceiver, TEST_REDIS_URL, verifyHook, type WebhookReceiver } from "../support/index.js";
 
 // Loopback is refused unless allowed: tests allow it, in the API (which checks the URL) and in
 // the worker (which checks the address it connects to).
@@ -16,19 +13,10 @@ const ALLOWED = { WEBHOOK_ALLOWED_HOSTS: "127.0.0.1" };
 
 let api: TestApi;
 let worker: WorkerProcess;
-let server: Server;
-const received: Array<{ headers: IncomingMessage["headers"]; body: string }> = [];
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  receiver = await startWebhookReceiver();
   api = await startTestApi("webhooks-e2e", ALLOWED);
   worker = spawnWorker({
     env: {
@@ -46,12 +34,12 @@ afterAll(async () => {
   worker?.kill("SIGTERM");
   await worker?.exited;
   await api?.close();
-  await new Promise((r) => server?.close(r));
+  await receiver?.close();
 });
 
 describe("webhooks", () => {
   it("delivers experiment.finished to a registered receiver, signed so the Standard Webhooks library verifies it", async () => {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/actlab`;
+    const { url, received } = receiver;
     const made = await api.app.inject({
       method: "POST",
       url: "/v1/webhooks",
@@ -81,12 +69,8 @@ describe("webhooks", () => {
       what: "the webhook delivery",
     });
     expect(received).toHaveLength(1);
-    const [{ headers, body }] = received as [(typeof received)[number]];
-    const message = new Webhook(hook.secret).verify(body, {
-      "webhook-id": String(headers["webhook-id"]),
-      "webhook-timestamp": String(headers["webhook-timestamp"]),
-      "webhook-signature": String(headers["webhook-signature"]),
-    });
+    const hit = received[0]!;
+    const message = verifyHook(hook.secret, hit);
     expect(message).toEqual({
       type: "experiment.finished",
       timestamp: expect.any(String),
@@ -105,7 +89,11 @@ describe("webhooks", () => {
       { timeoutMs: 10_000, what: "the delivery to be logged" },
     );
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatchObject({ id: headers["webhook-id"], eventType: "experiment.finished", message });
+    expect(log[0]).toMatchObject({
+      id: hit.headers["webhook-id"],
+      eventType: "experiment.finished",
+      message,
+    });
     expect(log[0]!.attempts).toEqual([
       { at: expect.any(String), statusCode: 204, error: null, durationMs: expect.any(Number) },
     ]);

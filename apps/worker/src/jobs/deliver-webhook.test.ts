@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { resolveExperimentRequest, type TWebhookEventType } from "@actlab/contracts";
 import {
   finishFailed,
@@ -13,14 +11,16 @@ import { createRedis, createTrainingProducer, createWebhookProducer } from "@act
 import { createSecret } from "@actlab/webhooks";
 import { Worker } from "bullmq";
 import { pino } from "pino";
-import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
   deletePrefix,
+  startWebhookReceiver,
   TEST_REDIS_URL,
   type TestDatabase,
   testPrefix,
+  verifyHook,
+  type WebhookReceiver,
 } from "../../../../tests/support/index.js";
 import { parseEnv } from "../env.js";
 import { createWorkerMetrics } from "../metrics.js";
@@ -43,7 +43,7 @@ const env = parseEnv({
 let database: TestDatabase;
 let worker: Worker;
 let tenantId: string;
-const servers: Server[] = [];
+const receivers: WebhookReceiver[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase("wh-deliver");
@@ -63,34 +63,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.close();
   await webhooks.close();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(receivers.map((r) => r.close()));
   await deletePrefix(connection, prefix);
   connection.disconnect();
   await database?.drop();
 });
 
-interface Hit {
-  at: number;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
-
-/** A real receiver on loopback; `status(hit, nthOfItsId)` answers each request. */
-async function receiver(status: (n: number) => number) {
-  const hits: Hit[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const hit = { at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
-      hits.push(hit);
-      const n = hits.filter((h) => h.headers["webhook-id"] === req.headers["webhook-id"]).length;
-      res.writeHead(status(n)).end();
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { port: (server.address() as AddressInfo).port, hits };
+/** A real receiver on loopback answering `status(attempt)` (attempt: 1 for a message's first). */
+async function receiver(status: (attempt: number) => number) {
+  const r = await startWebhookReceiver((_, res, attempt) => res.writeHead(status(attempt)).end());
+  receivers.push(r);
+  return { port: r.port, hits: r.received };
 }
 
 async function webhookAt(url: string, events: TWebhookEventType[] = ["experiment.finished", "run.failed"]) {
@@ -141,7 +124,6 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
     }
     expect(r.hits).toHaveLength(6);
 
-    const verifier = new Webhook(hook.secret);
     for (const d of log) {
       const hits = r.hits.filter((h) => h.headers["webhook-id"] === d.id);
       expect(hits).toHaveLength(3);
@@ -150,14 +132,7 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
       // Backoff: 20 ms, then 40 ms (WEBHOOK_RETRY_BASE_MS × 2^n).
       expect(hits[1]!.at - hits[0]!.at).toBeGreaterThanOrEqual(15);
       expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(35);
-      for (const h of hits) {
-        const verified = verifier.verify(h.body, {
-          "webhook-id": String(h.headers["webhook-id"]),
-          "webhook-timestamp": String(h.headers["webhook-timestamp"]),
-          "webhook-signature": String(h.headers["webhook-signature"]),
-        });
-        expect(verified).toEqual(JSON.parse(d.body));
-      }
+      for (const h of hits) expect(verifyHook(hook.secret, h)).toEqual(JSON.parse(d.body));
     }
     const messages = log.map((d) => JSON.parse(d.body));
     expect(messages).toContainEqual({

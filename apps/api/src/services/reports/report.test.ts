@@ -294,6 +294,7 @@ describe("GET /v1/experiments/:id/report", () => {
       await db.run.create({
         data: {
           ...r,
+          provenance: r.provenance ?? undefined,
           experimentId: exp.id,
           variant: exp.spec.variants[r.variantIndex]!,
           seed: r.repeat,
