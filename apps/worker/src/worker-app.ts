@@ -19,7 +19,7 @@ import { handleTrainRun, type TrainRunContext } from "./jobs/train-run.handler.j
 import { createWorkerMetrics, serveMetrics } from "./metrics.js";
 import { collectProvenance } from "./provenance.js";
 import { startReconciler } from "./reconciler.js";
-import { TrainerThread } from "./trainer/trainer-thread.js";
+import { TrainerThread } from "./training-thread/trainer-thread.js";
 
 export interface WorkerApp {
   backend: string;
@@ -45,6 +45,7 @@ export async function startWorkerApp({
   const trainer = new TrainerThread({
     device: env.WORKER_DEVICE,
     ...(env.ACTLAB_BACKEND ? { force: env.ACTLAB_BACKEND } : {}),
+    ...(env.ACTLAB_NATIVE_ADDON ? { nativeAddonPath: env.ACTLAB_NATIVE_ADDON } : {}),
     datasets: {
       ...(env.DATA_DIR ? { mnistFullDir: env.DATA_DIR } : {}),
       ...(env.FASHION_MNIST_DIR ? { fashionMnistDir: env.FASHION_MNIST_DIR } : {}),
@@ -54,12 +55,19 @@ export async function startWorkerApp({
     onReplace: (info) => logger.info(info, "training thread replaced"),
   });
   const backend = await trainer.start();
+  // Said once per process: why a better backend is not used (the native addon not built, …).
+  for (const f of trainer.info?.fallbacks ?? []) {
+    logger.warn(
+      { backend: f.backend, reason: f.reason },
+      `backend ${f.backend} unavailable, using the next one`,
+    );
+  }
   const provenance = await collectProvenance({
-    engine: trainer.engine ?? { name: backend, version: null, libraries: [] },
+    engine: trainer.info?.engine ?? { name: backend, version: null, libraries: [] },
     workerId: env.WORKER_ID,
     ...(env.ACTLAB_COMMIT ? { commit: env.ACTLAB_COMMIT } : {}),
   });
-  logger.info({ backend, provenance }, "training backend ready");
+  logger.info({ backend, blas: trainer.info?.blas ?? undefined, provenance }, "training backend ready");
 
   const connection = createRedis(env.REDIS_URL, { role: "worker" });
   const publisher = createRedis(env.REDIS_URL, { role: "producer" });
@@ -73,6 +81,9 @@ export async function startWorkerApp({
   const db = createDb({
     url: env.DATABASE_URL,
     poolSize: env.DB_POOL_SIZE,
+    connectionTimeoutMillis: env.DB_TIMEOUT_MS,
+    queryTimeoutMillis: env.DB_TIMEOUT_MS,
+    idleInTransactionTimeoutMillis: env.DB_TIMEOUT_MS,
     onIdleError: (err) => logger.warn({ err: err.message }, "idle postgres connection failed"),
   });
   const metrics = createWorkerMetrics({ workerId: env.WORKER_ID, device: env.WORKER_DEVICE });
@@ -109,6 +120,8 @@ export async function startWorkerApp({
     provenance,
     cancelPollMs: env.CANCEL_POLL_MS,
     heartbeatMs: env.HEARTBEAT_MS,
+    checkpointIntervalMs: env.CHECKPOINT_INTERVAL_MS,
+    liveEventMs: env.LIVE_EVENT_INTERVAL_MS,
     shutdown: { requested: false, current: null },
   };
 

@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { z } from "zod";
+import type { RedisConnection } from "./connection.js";
 import { DEFAULT_PREFIX } from "./names.js";
 
 /** Webhook deliveries, consumed by every worker process beside its training. */
@@ -36,7 +36,7 @@ export function createWebhookProducer({
   connection,
   prefix = DEFAULT_PREFIX,
 }: {
-  connection: Redis;
+  connection: RedisConnection;
   prefix?: string;
 }): WebhookProducer {
   const queue = new Queue(WEBHOOK_QUEUE, { connection, prefix });

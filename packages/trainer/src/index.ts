@@ -17,6 +17,7 @@ export {
   type BackendName,
   describeBackend,
   initBackend,
+  nativeBlasInfo,
 } from "./backend.js";
 export type { TrainCheckpoint } from "./checkpoint.js";
 export {
@@ -32,8 +33,16 @@ export type { RemoteFile } from "./data/fetch.js";
 export { encodeIdx, parseIdx } from "./data/idx.js";
 export {
   BackendUnavailableError,
+  DatasetTooSmallError,
   DatasetUnavailableError,
   GpuUnavailableError,
   TrainingDivergedError,
 } from "./errors.js";
-export { PROBE_SIZE, SATURATION_EPSILON, type TrainResult, type TrainRunOptions, trainRun } from "./train.js";
+export {
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  PROBE_SIZE,
+  SATURATION_EPSILON,
+  type TrainResult,
+  type TrainRunOptions,
+  trainRun,
+} from "./train.js";

@@ -7,6 +7,7 @@ import {
   requestCancel,
   settleExperiment,
 } from "@actlab/db";
+import type { RedisConnection } from "@actlab/queue";
 import {
   type PubSubChannels,
   publishCancel,
@@ -15,7 +16,6 @@ import {
   type TrainingProducer,
   type WebhookProducer,
 } from "@actlab/queue";
-import type { Redis } from "ioredis";
 import { QUEUE_TIMEOUT_MS } from "./experiment-create.js";
 
 interface Logger {
@@ -25,7 +25,7 @@ interface Logger {
 
 interface Deps {
   db: Db;
-  redis: Redis;
+  redis: RedisConnection;
   channels: PubSubChannels;
   producer: TrainingProducer;
   webhooks: WebhookProducer;

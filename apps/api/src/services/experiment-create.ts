@@ -112,6 +112,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     device: spec.device,
     backend: null,
     attempts: 0,
+    resumedFromEpoch: null,
     epochs: spec.training.epochs,
     epochsCompleted: 0,
     testAccuracy: null,
@@ -119,6 +120,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     seconds: null,
     error: null,
     provenance: null,
+    updatedAt: plan.createdAt,
   }));
   return toExperimentDto(
     {
