@@ -29,6 +29,24 @@ describe("provenance", () => {
     expect(p.worker).toEqual({ id: "w-1", hostname: hostname() });
   });
 
+  it("names the native engine with the OpenBLAS it loaded: version, the core it chose, threads", async () => {
+    await initBackend({ device: "cpu", force: "native" });
+    const engine = await describeBackend();
+    expect(engine).toEqual({
+      name: "native",
+      version: "0.1.0",
+      libraries: [
+        {
+          name: "OpenBLAS",
+          version: expect.stringMatching(/^\d+\.\d+/),
+          core: expect.stringMatching(/\S/),
+          threads: expect.any(Number),
+        },
+      ],
+    });
+    expect(engine.libraries[0]!.threads).toBeGreaterThanOrEqual(1);
+  });
+
   it("works without a .git directory: the commit is unknown, or ACTLAB_COMMIT's", async () => {
     expect(await readGitState(bare)).toEqual({ commit: null, dirty: null });
     const engine = { name: "wasm", version: "4.22.0", libraries: [] };
