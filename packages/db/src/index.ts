@@ -89,3 +89,17 @@ export {
   RUN_VIEW_COLUMNS,
   type RunView,
 } from "./queries/runs.js";
+export {
+  type DeliveryRow,
+  type DeliveryToSend,
+  deleteWebhook,
+  findDeliveryToSend,
+  findPendingDeliveries,
+  findWebhookOfTenant,
+  type InsertWebhookOutcome,
+  insertWebhook,
+  listWebhookDeliveries,
+  listWebhooks,
+  recordDeliveryAttempt,
+  type WebhookRow,
+} from "./queries/webhooks.js";

@@ -59,7 +59,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day */
+        /** List experiments, newest first */
         get: operations["listExperiments"];
         put?: never;
         /** Submit an experiment (every variant × repeat becomes a queued run) */
@@ -281,22 +281,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's webhooks (without secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Register a URL for experiment.finished / run.failed; the answer shows its signing secret once */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a webhook with its delivery log (pending deliveries are dropped) */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log: each message, its status and every attempt, newest first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: {
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            detail?: string;
-            instance?: string;
-            errors?: {
-                path: string;
-                message: string;
-            }[];
-        };
-    };
+    schemas: never;
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -332,15 +372,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description a path parameter is too long */
@@ -349,14 +391,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "about:blank",
-                     *       "title": "Error",
-                     *       "status": 414
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -393,15 +438,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description a path parameter is too long */
@@ -410,14 +457,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "about:blank",
-                     *       "title": "Error",
-                     *       "status": 414
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis does not answer (named in `detail`) */
@@ -463,15 +513,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description a path parameter is too long */
@@ -480,14 +532,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "about:blank",
-                     *       "title": "Error",
-                     *       "status": 414
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -497,16 +552,6 @@ export interface operations {
             query?: {
                 /** @description comma-separated statuses */
                 status?: ("queued" | "running" | "succeeded" | "failed" | "canceled" | "partial")[];
-                /** @description part of the name, any case */
-                q?: string;
-                /** @description comma-separated activations: experiments with a variant of any of them */
-                activation?: ("sigmoid" | "tanh" | "relu" | "leaky_relu" | "prelu" | "rrelu" | "elu" | "selu" | "gelu" | "silu" | "softplus" | "mish" | "linear")[];
-                /** @description created on or after this day (YYYY-MM-DD, UTC) */
-                createdFrom?: string;
-                /** @description created on or before this day (YYYY-MM-DD, UTC) */
-                createdTo?: string;
-                /** @description newest or oldest first, or by name; a cursor continues the order it came from */
-                sort?: "newest" | "oldest" | "name";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -539,59 +584,6 @@ export interface operations {
                                 epoch: number;
                                 epochs: number;
                             };
-                            best: {
-                                variant: {
-                                    /** @enum {string} */
-                                    activation: "sigmoid";
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "tanh";
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "relu";
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "leaky_relu";
-                                    /** @default 0.01 */
-                                    alpha: number;
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "prelu";
-                                    /** @default 0 */
-                                    alphaInit: number;
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "rrelu";
-                                    /** @default 0.125 */
-                                    lower: number;
-                                    /** @default 0.333 */
-                                    upper: number;
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "elu";
-                                    /** @default 1 */
-                                    alpha: number;
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "selu";
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "gelu";
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "silu";
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "softplus";
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "mish";
-                                } | {
-                                    /** @enum {string} */
-                                    activation: "linear";
-                                };
-                                testAccuracy: number;
-                            } | null;
                             links: {
                                 [key: string]: string;
                             };
@@ -606,15 +598,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -623,15 +617,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -640,15 +636,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -657,15 +655,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -674,15 +674,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -806,6 +808,7 @@ export interface operations {
                             name?: "sgd" | "momentum" | "adam";
                             /** @default 0.01 */
                             learningRate?: number;
+                            /** @default 0.9 */
                             momentum?: number;
                         };
                         /** @default 30 */
@@ -951,7 +954,8 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    momentum?: number;
+                                    /** @default 0.9 */
+                                    momentum: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
@@ -1037,6 +1041,35 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            provenance: {
+                                actlab: {
+                                    version: string;
+                                    commit: string | null;
+                                    dirty: boolean | null;
+                                };
+                                backend: {
+                                    name: string;
+                                    version: string | null;
+                                    libraries: {
+                                        name: string;
+                                        version: string | null;
+                                        core: string | null;
+                                        threads: number | null;
+                                    }[];
+                                };
+                                /** @description process.version */
+                                node: string;
+                                /** @description os-arch, e.g. linux-x64 */
+                                platform: string;
+                                cpu: {
+                                    model: string;
+                                    cores: number;
+                                };
+                                worker: {
+                                    id: string;
+                                    hostname: string;
+                                };
+                            } | null;
                             updatedAt: string;
                             stale: boolean;
                         }[];
@@ -1119,15 +1152,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -1136,15 +1171,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description conflicts with the resource's state (or an Idempotency-Key reused with another body) */
@@ -1153,15 +1190,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/idempotency-conflict",
-                     *       "title": "Idempotency-Key reused with a different body",
-                     *       "status": 409,
-                     *       "detail": "Idempotency-Key reused with a different body"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description request body too large */
@@ -1170,15 +1209,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/payload-too-large",
-                     *       "title": "Request body too large",
-                     *       "status": 413,
-                     *       "detail": "Request body too large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unsupported Content-Type (send application/json) */
@@ -1187,15 +1228,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported media type",
-                     *       "status": 415,
-                     *       "detail": "Unsupported media type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -1204,15 +1247,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -1221,15 +1266,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -1238,15 +1285,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -1380,7 +1429,8 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    momentum?: number;
+                                    /** @default 0.9 */
+                                    momentum: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
@@ -1466,6 +1516,35 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            provenance: {
+                                actlab: {
+                                    version: string;
+                                    commit: string | null;
+                                    dirty: boolean | null;
+                                };
+                                backend: {
+                                    name: string;
+                                    version: string | null;
+                                    libraries: {
+                                        name: string;
+                                        version: string | null;
+                                        core: string | null;
+                                        threads: number | null;
+                                    }[];
+                                };
+                                /** @description process.version */
+                                node: string;
+                                /** @description os-arch, e.g. linux-x64 */
+                                platform: string;
+                                cpu: {
+                                    model: string;
+                                    cores: number;
+                                };
+                                worker: {
+                                    id: string;
+                                    hostname: string;
+                                };
+                            } | null;
                             updatedAt: string;
                             stale: boolean;
                         }[];
@@ -1548,15 +1627,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -1565,15 +1646,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -1582,15 +1665,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -1599,15 +1684,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -1616,15 +1703,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -1633,15 +1722,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -1671,15 +1762,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -1688,15 +1781,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -1705,15 +1800,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -1722,15 +1819,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -1739,15 +1838,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -1756,15 +1857,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -1872,15 +1975,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -1889,15 +1994,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -1906,15 +2013,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -1923,15 +2032,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -1940,15 +2051,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -1957,15 +2070,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -1999,15 +2114,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -2016,15 +2133,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -2033,15 +2152,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -2050,15 +2171,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -2067,15 +2190,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -2084,15 +2209,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -2226,7 +2353,8 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    momentum?: number;
+                                    /** @default 0.9 */
+                                    momentum: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
@@ -2312,6 +2440,35 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            provenance: {
+                                actlab: {
+                                    version: string;
+                                    commit: string | null;
+                                    dirty: boolean | null;
+                                };
+                                backend: {
+                                    name: string;
+                                    version: string | null;
+                                    libraries: {
+                                        name: string;
+                                        version: string | null;
+                                        core: string | null;
+                                        threads: number | null;
+                                    }[];
+                                };
+                                /** @description process.version */
+                                node: string;
+                                /** @description os-arch, e.g. linux-x64 */
+                                platform: string;
+                                cpu: {
+                                    model: string;
+                                    cores: number;
+                                };
+                                worker: {
+                                    id: string;
+                                    hostname: string;
+                                };
+                            } | null;
                             updatedAt: string;
                             stale: boolean;
                         }[];
@@ -2394,15 +2551,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -2411,15 +2570,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -2428,15 +2589,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -2445,15 +2608,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -2462,15 +2627,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -2479,15 +2646,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -2579,6 +2748,35 @@ export interface operations {
                         testLoss: number | null;
                         seconds: number | null;
                         error: string | null;
+                        provenance: {
+                            actlab: {
+                                version: string;
+                                commit: string | null;
+                                dirty: boolean | null;
+                            };
+                            backend: {
+                                name: string;
+                                version: string | null;
+                                libraries: {
+                                    name: string;
+                                    version: string | null;
+                                    core: string | null;
+                                    threads: number | null;
+                                }[];
+                            };
+                            /** @description process.version */
+                            node: string;
+                            /** @description os-arch, e.g. linux-x64 */
+                            platform: string;
+                            cpu: {
+                                model: string;
+                                cores: number;
+                            };
+                            worker: {
+                                id: string;
+                                hostname: string;
+                            };
+                        } | null;
                         updatedAt: string;
                         stale: boolean;
                     };
@@ -2590,15 +2788,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -2607,15 +2807,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -2624,15 +2826,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -2641,15 +2845,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -2658,15 +2864,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -2675,15 +2883,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -2725,15 +2935,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -2742,15 +2954,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -2759,15 +2973,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -2776,15 +2992,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -2793,15 +3011,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -2810,15 +3030,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -2850,15 +3072,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -2867,15 +3091,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -2884,15 +3110,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -2901,15 +3129,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -2918,15 +3148,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -2935,15 +3167,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -2992,15 +3226,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -3009,15 +3245,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -3026,15 +3264,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description conflicts with the resource's state (or an Idempotency-Key reused with another body) */
@@ -3043,15 +3283,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/idempotency-conflict",
-                     *       "title": "Idempotency-Key reused with a different body",
-                     *       "status": 409,
-                     *       "detail": "Idempotency-Key reused with a different body"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description request body too large */
@@ -3060,15 +3302,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/payload-too-large",
-                     *       "title": "Request body too large",
-                     *       "status": 413,
-                     *       "detail": "Request body too large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unsupported Content-Type (send application/json) */
@@ -3077,15 +3321,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported media type",
-                     *       "status": 415,
-                     *       "detail": "Unsupported media type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -3094,15 +3340,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -3111,15 +3359,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -3128,15 +3378,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -3204,15 +3456,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -3221,15 +3475,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -3238,15 +3494,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -3255,15 +3513,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -3272,15 +3532,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -3320,15 +3582,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -3337,15 +3601,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -3354,15 +3620,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -3371,15 +3639,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -3388,15 +3658,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -3434,15 +3706,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -3451,15 +3725,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -3468,15 +3744,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -3485,15 +3763,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -3502,15 +3782,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -3689,6 +3971,36 @@ export interface operations {
                             separated: boolean | null;
                             statement: string;
                         } | null;
+                        /** @description what trained the runs: one entry per distinct set-up (code, engine, Node, CPU), most runs first */
+                        provenance: {
+                            actlab: {
+                                version: string;
+                                commit: string | null;
+                                dirty: boolean | null;
+                            };
+                            backend: {
+                                name: string;
+                                version: string | null;
+                                libraries: {
+                                    name: string;
+                                    version: string | null;
+                                    core: string | null;
+                                    threads: number | null;
+                                }[];
+                            };
+                            /** @description process.version */
+                            node: string;
+                            /** @description os-arch, e.g. linux-x64 */
+                            platform: string;
+                            cpu: {
+                                model: string;
+                                cores: number;
+                            };
+                            runs: number;
+                            /** @description distinct worker processes */
+                            workers: number;
+                            hosts: string[];
+                        }[];
                         notes: string[];
                     };
                     "text/markdown": string;
@@ -3700,15 +4012,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/validation",
-                     *       "title": "Request validation failed",
-                     *       "status": 400,
-                     *       "detail": "Request validation failed"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no API key, or an unknown or revoked one */
@@ -3717,15 +4031,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unauthorized",
-                     *       "title": "Missing or invalid API key",
-                     *       "status": 401,
-                     *       "detail": "Missing or invalid API key"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description no such resource for this tenant */
@@ -3734,15 +4050,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "Not found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description too many requests, or too many active runs (see Retry-After) */
@@ -3751,15 +4069,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/active-runs-limit",
-                     *       "title": "Too many active runs",
-                     *       "status": 429,
-                     *       "detail": "Too many active runs"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description unexpected error (details only in the server's logs) */
@@ -3768,15 +4088,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/internal",
-                     *       "title": "Internal server error",
-                     *       "status": 500,
-                     *       "detail": "Internal server error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
             /** @description Postgres or Redis unavailable; retry */
@@ -3785,15 +4107,643 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unavailable",
-                     *       "title": "Service temporarily unavailable",
-                     *       "status": 503,
-                     *       "detail": "Service temporarily unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            url: string;
+                            events: ("experiment.finished" | "run.failed")[];
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description where deliveries are POSTed; http(s) only, no redirects followed */
+                    url: string;
+                    /** @description which events to deliver */
+                    events: ("experiment.finished" | "run.failed")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        events: ("experiment.finished" | "run.failed")[];
+                        createdAt: string;
+                        /** @description Standard Webhooks signing secret (whsec_…); shown once, keep it */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description conflicts with the resource's state (or an Idempotency-Key reused with another body) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unsupported Content-Type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description newest deliveries to return */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description the webhook-id header (the same on every retry) */
+                            id: string;
+                            webhookId: string;
+                            /** @enum {string} */
+                            eventType: "experiment.finished" | "run.failed";
+                            /**
+                             * @description pending while attempts remain, then delivered or failed
+                             * @enum {string}
+                             */
+                            status: "pending" | "delivered" | "failed";
+                            attempts: {
+                                at: string;
+                                /** @description the receiver's answer; null when none came */
+                                statusCode: number | null;
+                                error: string | null;
+                                durationMs: number;
+                            }[];
+                            message: {
+                                /** @enum {string} */
+                                type: "experiment.finished";
+                                timestamp: string;
+                                data: {
+                                    experimentId: string;
+                                    /** @enum {string} */
+                                    status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "partial";
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "run.failed";
+                                timestamp: string;
+                                data: {
+                                    experimentId: string;
+                                    runId: string;
+                                    error: string;
+                                };
+                            };
+                            createdAt: string;
+                            finishedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
                 };
             };
         };

@@ -73,6 +73,7 @@ export async function findReportRows(db: Db, { id, tenantId }: { id: string; ten
       seconds: true,
       startedAt: true,
       finishedAt: true,
+      provenance: true,
     },
   });
   const metrics = runs.length
