@@ -8,5 +8,6 @@ export * from "./metrics.js";
 export * from "./presets.js";
 export * from "./report.js";
 export * from "./request.js";
+export * from "./results.js";
 export * from "./spec.js";
 export * from "./status.js";

@@ -106,7 +106,7 @@ export async function handleTrainRun(
   );
 
   try {
-    const { result, lost, position } = await runTrainingSession({
+    const { result, lost, position, lastCheckpoint } = await runTrainingSession({
       job,
       ctx,
       deps,
@@ -133,7 +133,13 @@ export async function handleTrainRun(
     if (!artifact || testAccuracy === null || testLoss === null) {
       throw new Error("trainer completed without a model artifact");
     }
-    const { seconds } = await finishSucceeded(deps, { ...held, artifact, testAccuracy, testLoss });
+    const { seconds } = await finishSucceeded(deps, {
+      ...held,
+      artifact,
+      testAccuracy,
+      testLoss,
+      checkpoint: lastCheckpoint,
+    });
     ctx.metrics.runsFinished.inc({ outcome: "succeeded" });
     log.info({ testAccuracy, testLoss, seconds }, "run succeeded");
     return { outcome: "succeeded" };

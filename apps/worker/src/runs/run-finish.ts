@@ -2,6 +2,7 @@ import {
   finishCanceled as cancelInLifecycle,
   finishFailed as failInLifecycle,
   type RunArtifact,
+  type RunCheckpoint,
   finishSucceeded as succeedInLifecycle,
 } from "@actlab/db";
 import { type Job, WaitingError } from "bullmq";
@@ -21,7 +22,13 @@ interface RunRef {
 
 export async function finishSucceeded(
   deps: RunStoreDeps,
-  args: RunRef & { attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
+  args: RunRef & {
+    attempt: number;
+    artifact: RunArtifact;
+    testAccuracy: number;
+    testLoss: number;
+    checkpoint: RunCheckpoint | null;
+  },
 ): Promise<{ seconds: number }> {
   return succeedInLifecycle(lifecycleOf(deps), args);
 }

@@ -1,4 +1,5 @@
 import type { TExperimentSpec, TVariant } from "@actlab/contracts";
+import type { RunCheckpoint } from "@actlab/db";
 import { resolveWithin } from "@actlab/queue";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
@@ -12,6 +13,8 @@ export interface SessionResult {
   lost: boolean;
   /** Where the trainer was when it returned (for logs). */
   position: { epoch: number; batch: number; batches: number };
+  /** The last epoch's training state: a succeeded run keeps it, so it can be continued. */
+  lastCheckpoint: RunCheckpoint | null;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function runTrainingSession({
 }): Promise<SessionResult> {
   const { id: runId, experimentId } = run;
   let lost = false;
+  let lastCheckpoint: RunCheckpoint | null = null;
   let position = { epoch: (run.checkpoint?.epoch ?? 0) + 1, batch: 0, batches: 0 };
   const handle = ctx.trainer.train({
     runId,
@@ -63,6 +67,7 @@ export async function runTrainingSession({
     },
     onEpoch: async (metrics, checkpoint) => {
       const t0 = performance.now();
+      lastCheckpoint = checkpoint;
       const { cancelRequested } = await storeEpoch(ctx.db, {
         runId,
         attempt,
@@ -123,7 +128,7 @@ export async function runTrainingSession({
   ctx.metrics.busy.set(1);
   try {
     const result = await handle.result;
-    return { result, lost, position };
+    return { result, lost, position, lastCheckpoint };
   } finally {
     clearInterval(poller);
     unwatch();

@@ -156,7 +156,9 @@ export async function storeCheckpoint(
 
 /**
  * running (as `attempt`) → succeeded: the model, the summary (seconds summed over the stored
- * epochs), the checkpoint dropped. Throws RunNotHeldError unless the run is running as `attempt`.
+ * epochs). The checkpoint is kept, with `checkpoint` (the final state) stored when given: it is
+ * what `continueExperiment` resumes a finished run from. Throws RunNotHeldError unless the run is
+ * running as `attempt`.
  */
 export async function succeedRun(
   db: Db,
@@ -166,7 +168,15 @@ export async function succeedRun(
     artifact,
     testAccuracy,
     testLoss,
-  }: { runId: string; attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
+    checkpoint,
+  }: {
+    runId: string;
+    attempt: number;
+    artifact: RunArtifact;
+    testAccuracy: number;
+    testLoss: number;
+    checkpoint?: RunCheckpoint | null;
+  },
 ): Promise<{ seconds: number }> {
   const model = {
     topology: JSON.stringify(artifact.topology),
@@ -202,7 +212,7 @@ export async function succeedRun(
       })
       .where("id", "=", runId)
       .execute();
-    await trx.deleteFrom("checkpoints").where("runId", "=", runId).execute();
+    if (checkpoint) await upsertCheckpoint(trx, runId, checkpoint);
     return { seconds };
   });
 }
