@@ -35,6 +35,17 @@ export interface ApiOptions {
 
 /** Calls the actlab API with the user's key and returns the parsed JSON body. */
 export async function apiFetch(apiKey: string, path: string, opts: ApiOptions = {}): Promise<unknown> {
+  const text = await apiText(apiKey, path, opts);
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Calls the actlab API with the user's key and returns the body as text (a CSV download); errors as apiFetch. */
+export async function apiText(apiKey: string, path: string, opts: ApiOptions = {}): Promise<string> {
   const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
   if (apiKey) headers["authorization"] = `Bearer ${apiKey}`;
   let body: string | undefined;
@@ -50,15 +61,13 @@ export async function apiFetch(apiKey: string, path: string, opts: ApiOptions = 
     throw new ApiError(0, null, "Cannot reach the actlab API — is it running?");
   }
   const text = await res.text();
-  let json: unknown = null;
-  if (text) {
+  if (!res.ok) {
+    let json: unknown = null;
     try {
       json = JSON.parse(text);
     } catch {
       json = null;
     }
-  }
-  if (!res.ok) {
     const problem = ZProblem.safeParse(json);
     throw new ApiError(
       res.status,
@@ -66,7 +75,7 @@ export async function apiFetch(apiKey: string, path: string, opts: ApiOptions = 
       `${res.status} ${res.statusText || "error"} from ${path}`,
     );
   }
-  return json;
+  return text;
 }
 
 /**

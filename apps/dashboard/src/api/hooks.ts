@@ -65,10 +65,11 @@ export function useExperiments(status: string | null) {
   });
 }
 
-export function useExperiment(id: string) {
+export function useExperiment(id: string, { enabled = true }: { enabled?: boolean } = {}) {
   const key = useApiKey();
   return useQuery({
     queryKey: keys.experiment(id),
+    enabled,
     queryFn: async ({ signal }): Promise<TExperiment> =>
       parseWith(ZExperiment, await apiFetch(key, `/v1/experiments/${id}`, { signal }), "experiment"),
     // The SSE stream drives updates; this slow poll only covers a dropped stream.
@@ -76,18 +77,16 @@ export function useExperiment(id: string) {
   });
 }
 
+/** The query of an experiment's metrics (its page, and each experiment of the compare page). */
+export const metricsQuery = (key: string, id: string) => ({
+  queryKey: keys.metrics(id),
+  queryFn: async ({ signal }: { signal: AbortSignal }): Promise<TMetricsResponse> =>
+    parseWith(ZMetricsResponse, await apiFetch(key, `/v1/experiments/${id}/metrics`, { signal }), "metrics"),
+});
+
 export function useMetrics(id: string, live: boolean) {
   const key = useApiKey();
-  return useQuery({
-    queryKey: keys.metrics(id),
-    queryFn: async ({ signal }): Promise<TMetricsResponse> =>
-      parseWith(
-        ZMetricsResponse,
-        await apiFetch(key, `/v1/experiments/${id}/metrics`, { signal }),
-        "metrics",
-      ),
-    refetchInterval: live ? 10_000 : false,
-  });
+  return useQuery({ ...metricsQuery(key, id), refetchInterval: live ? 10_000 : false });
 }
 
 export function useRun(id: string) {

@@ -74,6 +74,8 @@ export interface VariantGroup {
   label: string;
   color: string;
   runs: TMetricsRun[];
+  /** A dash pattern (the compare page draws each experiment in its own). */
+  dash?: number[];
 }
 
 export function groupByVariant(metrics: TMetricsResponse, variants: readonly TVariant[]): VariantGroup[] {

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useExperiments } from "../api/hooks.js";
 import { Empty, ErrorState, Loading, Progress, StatusBadge } from "../components/ui.js";
 import { duration, elapsedBetween, relativeTime } from "../lib/format.js";
@@ -9,6 +10,10 @@ export function ExperimentsPage() {
   const [status, setStatus] = useSearchParam("status");
   const q = useExperiments(status);
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  // Experiments ticked for the compare page, in the order they were ticked.
+  const [picked, setPicked] = useState<string[]>([]);
+  const pick = (id: string, on: boolean) =>
+    setPicked((p) => (on ? [...p.filter((x) => x !== id), id] : p.filter((x) => x !== id)));
 
   return (
     <>
@@ -30,6 +35,18 @@ export function ExperimentsPage() {
               ))}
             </select>
           </label>
+          {picked.length ? (
+            <Link
+              to={`/compare?experiments=${picked.join(",")}`}
+              className={picked.length >= 2 ? "btn" : "btn disabled"}
+              aria-disabled={picked.length < 2}
+              onClick={(e) => {
+                if (picked.length < 2) e.preventDefault();
+              }}
+            >
+              {picked.length >= 2 ? `Compare ${picked.length}` : "Tick another to compare"}
+            </Link>
+          ) : null}
           <Link to="/new" className="btn btn-primary">
             New experiment
           </Link>
@@ -60,6 +77,14 @@ export function ExperimentsPage() {
             const took = elapsedBetween(e.startedAt ?? e.createdAt, e.finishedAt);
             return (
               <li key={e.id} className="exp-item" data-experiment-id={e.id}>
+                <input
+                  type="checkbox"
+                  className="exp-pick"
+                  checked={picked.includes(e.id)}
+                  onChange={(ev) => pick(e.id, ev.target.checked)}
+                  aria-label={`compare ${e.name}`}
+                  title="tick two or more to compare them"
+                />
                 <Link to={`/experiments/${e.id}`} className="exp-link">
                   <div className="exp-title">
                     <span className="exp-name">{e.name}</span>

@@ -17,6 +17,7 @@ export function ExperimentCharts({
 }) {
   const groups = useGroups(metricsQ.data, exp.spec.variants);
   const [split, setSplit] = useState<"test" | "train">("test");
+  const [smoothing, setSmoothing] = useState(0);
   const prelu = groups.filter((g) =>
     g.runs.some((r) => r.series.preluAlphaMean?.some((row) => row.length > 0)),
   );
@@ -29,23 +30,39 @@ export function ExperimentCharts({
       <Card
         title="Learning curves"
         actions={
-          <fieldset className="segmented" aria-label="data split">
-            {(["test", "train"] as const).map((s) => (
-              <button
-                key={s}
-                type="button"
-                className={split === s ? "on" : ""}
-                aria-pressed={split === s}
-                onClick={() => setSplit(s)}
-              >
-                {s}
-              </button>
-            ))}
-          </fieldset>
+          <>
+            <label className="smoothing">
+              smoothing <output>{smoothing.toFixed(2)}</output>
+              <input
+                type="range"
+                min={0}
+                max={0.95}
+                step={0.05}
+                value={smoothing}
+                data-testid="smoothing"
+                aria-label="smoothing (exponential moving average; the raw line stays faint)"
+                onChange={(e) => setSmoothing(Number(e.target.value))}
+              />
+            </label>
+            <fieldset className="segmented" aria-label="data split">
+              {(["test", "train"] as const).map((s) => (
+                <button
+                  key={s}
+                  type="button"
+                  className={split === s ? "on" : ""}
+                  aria-pressed={split === s}
+                  onClick={() => setSplit(s)}
+                >
+                  {s}
+                </button>
+              ))}
+            </fieldset>
+          </>
         }
       >
         <p className="muted small">
-          Mean over repeats (line) and ± one standard deviation (band), per epoch.
+          Mean over the repeats that have reached each epoch (line) and ± one standard deviation (band). Hover
+          for values; click a legend key to hide it, double-click to show it alone; drag to zoom.
         </p>
         <div className="chart-grid">
           <MeanSpreadChart
@@ -54,8 +71,16 @@ export function ExperimentCharts({
             title={`${split} accuracy`}
             testId="chart-accuracy"
             percent
+            smoothing={smoothing}
           />
-          <MeanSpreadChart groups={groups} field={loss} title={`${split} loss`} testId="chart-loss" />
+          <MeanSpreadChart
+            groups={groups}
+            field={loss}
+            title={`${split} loss`}
+            testId="chart-loss"
+            smoothing={smoothing}
+            log
+          />
         </div>
       </Card>
       <Card title="Gradient flow">

@@ -2,7 +2,7 @@ import type { TRun } from "@actlab/contracts";
 import { useState } from "react";
 import { apiFetch } from "../../api/client.js";
 import { useApiKey } from "../../lib/auth.js";
-import { downloadBlob } from "../experiment/SummaryTable.js";
+import { downloadBlob } from "../../lib/download.js";
 import { errorMessage } from "../ui.js";
 
 /** Fetches model.json with the key, then every weights file it names, and saves them side by side. */
