@@ -127,6 +127,11 @@ describe("results in a real browser", () => {
       .poll(() => page.getByTestId("chart-gradient-profile").getAttribute("data-y-log"))
       .toBe("false");
 
+    // The per-epoch small multiples switch together.
+    expect(await page.getByTestId("chart-gradflow-1").getAttribute("data-y-log")).toBe("true");
+    await page.getByTestId("chart-gradflow-log").click();
+    await expect.poll(() => page.getByTestId("chart-gradflow-1").getAttribute("data-y-log")).toBe("false");
+
     // A dragged zoom shows a reset button, which brings the full range back.
     const box = (await loss.locator(".u-over").boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2);

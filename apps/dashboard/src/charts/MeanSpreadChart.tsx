@@ -49,17 +49,19 @@ export function MeanSpreadChart({
 
   const plot = useMemo(() => {
     const cols: (number | null)[][] = [];
+    const counts: number[][] = [];
     let pts = 0;
     const positive = (xs: (number | null)[]) =>
       log.on ? xs.map((v) => (v !== null && v > 0 ? v : null)) : xs;
     for (const g of groups) {
       const s = meanSpread(g.runs, field, epochs, percent ? [0, 1] : undefined);
       pts += s.points;
+      counts.push(s.n);
       const raw = positive(s.mean);
       cols.push(smoothing > 0 ? ema(raw, smoothing) : raw, positive(s.hi), positive(s.lo));
       cols.push(smoothing > 0 ? raw : raw.map(() => null));
     }
-    return { data: [epochAxis(epochs), ...cols] as uPlot.AlignedData, points: pts };
+    return { data: [epochAxis(epochs), ...cols] as uPlot.AlignedData, points: pts, counts };
   }, [groups, field, epochs, percent, smoothing, log.on]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rebuild only when the set of variants (or an axis) changes
@@ -106,10 +108,15 @@ export function MeanSpreadChart({
     color: g.color,
     dashed: !!g.dash,
     series: Array.from({ length: PER_GROUP }, (_, k) => 1 + i * PER_GROUP + k),
+    note: (idx) => {
+      const n = plot.counts[i]?.[idx] ?? 0;
+      return n > 0 && n < g.runs.length ? `(${n} of ${g.runs.length} runs)` : null;
+    },
   }));
   return (
     <UPlot
-      {...plot}
+      data={plot.data}
+      points={plot.points}
       options={options}
       testId={testId}
       ariaLabel={`${title} per epoch`}

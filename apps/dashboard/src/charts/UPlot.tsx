@@ -15,6 +15,8 @@ export interface LegendItem {
    * Without it the key is a plain label.
    */
   series?: number[];
+  /** A remark after the hovered value at data index `idx` ("1 of 3 runs"), or null. */
+  note?: (idx: number) => string | null;
 }
 
 interface Props {
@@ -229,6 +231,7 @@ export function UPlot({
                 <span key={l.label} className="legend-item">
                   <i style={{ background: l.color }} />
                   {l.label} <b>{v === null || v === undefined || !Number.isFinite(v) ? "—" : format(v)}</b>
+                  {l.note?.(hoverIdx!) ? <span className="muted"> {l.note(hoverIdx!)}</span> : null}
                 </span>
               );
             })}

@@ -108,7 +108,7 @@ export function useLogToggle(testId: string, offered: boolean, initial = false):
         title: "switch the y axis between log and linear",
         onClick: () => setOn((v) => !v),
       },
-      on ? "log y" : "linear y",
+      "log y",
     ),
   };
 }

@@ -29,11 +29,14 @@ describe("ema", () => {
 
 describe("chartCsv", () => {
   it("writes RFC 4180 rows: a header of labels, empty cells for gaps, quoted labels with commas", () => {
-    const csv = chartCsv(["epoch", "rrelu(lower=0.1, upper=0.3)", "relu"], [
-      [1, 2],
-      [0.5, null],
-      [0.25, Number.NaN],
-    ]);
+    const csv = chartCsv(
+      ["epoch", "rrelu(lower=0.1, upper=0.3)", "relu"],
+      [
+        [1, 2],
+        [0.5, null],
+        [0.25, Number.NaN],
+      ],
+    );
     expect(csv).toBe('epoch,"rrelu(lower=0.1, upper=0.3)",relu\r\n1,0.5,0.25\r\n2,,\r\n');
     expect(parse(csv)).toEqual([
       ["epoch", "rrelu(lower=0.1, upper=0.3)", "relu"],

@@ -74,7 +74,7 @@ function Comparison({ data }: { data: TCompareResponse }) {
   const colors = colorsByLabel(variants);
   const groups = useMemo(() => {
     const out: VariantGroup[] = [];
-    data.experiments.forEach((exp, i) => {
+    data.experiments.forEach((_exp, i) => {
       const m = metrics[i]?.data as TMetricsResponse | undefined;
       if (!m) return;
       for (const g of groupByVariant(m, [])) {

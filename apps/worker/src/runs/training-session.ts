@@ -67,7 +67,8 @@ export async function runTrainingSession({
     },
     onEpoch: async (metrics, checkpoint) => {
       const t0 = performance.now();
-      lastCheckpoint = checkpoint;
+      // Checkpoints may come by time rather than every epoch: keep the newest one seen.
+      if (checkpoint) lastCheckpoint = checkpoint;
       const { cancelRequested } = await storeEpoch(ctx.db, {
         runId,
         attempt,

@@ -219,6 +219,10 @@ describe("POST /v1/experiments/:id/continue", () => {
     expect(body.status).toBe("queued");
     expect(body.spec.training.epochs).toBe(5);
     expect(body.finishedAt).toBeNull();
+    expect(body.links).toMatchObject({
+      metricsCsv: `/v1/experiments/${exp.id}/metrics.csv`,
+      continue: `/v1/experiments/${exp.id}/continue`,
+    });
     expect(body.runs.map((r) => [r.status, r.progress, r.testAccuracy])).toEqual([
       ["queued", { epoch: 2, epochs: 5 }, null],
       ["queued", { epoch: 2, epochs: 5 }, null],

@@ -35,6 +35,7 @@ export function ExperimentCharts({
               smoothing <output>{smoothing.toFixed(2)}</output>
               <input
                 type="range"
+                className="smoothing-range"
                 min={0}
                 max={0.95}
                 step={0.05}

@@ -47,6 +47,7 @@ export function ResultActions({ exp }: { exp: TExperiment }) {
             continue to{" "}
             <input
               type="number"
+              className="continue-epochs"
               min={current + 1}
               max={LIMITS.maxEpochs}
               value={epochs}
