@@ -1,9 +1,9 @@
 import type { TCompareResponse, TMetricsResponse, TVariant } from "@actlab/contracts";
 import { useQueries } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { metricsQuery } from "../api/hooks.js";
 import { useCompare } from "../api/results.js";
-import { MeanSpreadChart } from "../charts/MeanSpreadChart.js";
+import { LearningCurvesCard } from "../components/LearningCurvesCard.js";
 import { type Column, MeanStd, Table } from "../components/Table.js";
 import { Card, Empty, ErrorState, Loading, StatusBadge, Swatch } from "../components/ui.js";
 import { colorsByLabel, groupByVariant, type VariantGroup } from "../lib/aggregate.js";
@@ -67,7 +67,6 @@ function Comparison({ data }: { data: TCompareResponse }) {
   const ids = data.experiments.map((e) => e.id);
   const key = useApiKey();
   const metrics = useQueries({ queries: ids.map((id) => metricsQuery(key, id)) });
-  const [split, setSplit] = useState<"test" | "train">("test");
   // One colour per variant label across all experiments (the same as on each experiment's page
   // when its variants are the usual ones).
   const variants: TVariant[] = data.rows.map((r) => r.summaries.find((s) => s)!.variant);
@@ -126,8 +125,6 @@ function Comparison({ data }: { data: TCompareResponse }) {
       },
     })),
   ];
-  const acc = split === "test" ? "testAccuracy" : "trainAccuracy";
-  const loss = split === "test" ? "testLoss" : "trainLoss";
   return (
     <div className="compare" data-testid="compare-page">
       <div className="page-head">
@@ -166,38 +163,12 @@ function Comparison({ data }: { data: TCompareResponse }) {
           testId="compare-rows"
         />
       </Card>
-      <Card
+      <LearningCurvesCard
         title="Curves overlaid"
-        actions={
-          <fieldset className="segmented" aria-label="data split">
-            {(["test", "train"] as const).map((s) => (
-              <button
-                key={s}
-                type="button"
-                className={split === s ? "on" : ""}
-                aria-pressed={split === s}
-                onClick={() => setSplit(s)}
-              >
-                {s}
-              </button>
-            ))}
-          </fieldset>
-        }
-      >
-        <p className="muted small">
-          Colour: the variant; line style: the experiment (#1 solid, #2 dashed, …).
-        </p>
-        <div className="chart-grid">
-          <MeanSpreadChart
-            groups={groups}
-            field={acc}
-            title={`${split} accuracy`}
-            testId="compare-accuracy"
-            percent
-          />
-          <MeanSpreadChart groups={groups} field={loss} title={`${split} loss`} testId="compare-loss" log />
-        </div>
-      </Card>
+        groups={groups}
+        testIdPrefix="compare"
+        caption="Colour: the variant; line style: the experiment (#1 solid, #2 dashed, …)."
+      />
     </div>
   );
 }

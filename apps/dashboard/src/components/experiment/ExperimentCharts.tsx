@@ -1,10 +1,9 @@
 import type { TExperiment } from "@actlab/contracts";
-import { useState } from "react";
 import type { useMetrics } from "../../api/hooks.js";
 import { GradientFlowGrid } from "../../charts/GradientFlowGrid.js";
 import { useGroups } from "../../charts/groups.js";
 import { GradientProfileChart, LayerFractionChart } from "../../charts/LayerProfileChart.js";
-import { MeanSpreadChart } from "../../charts/MeanSpreadChart.js";
+import { LearningCurvesCard } from "../LearningCurvesCard.js";
 import { Card, ErrorState, Loading } from "../ui.js";
 
 /** The experiment's chart cards: learning curves, gradient flow, dead and saturated units. */
@@ -16,74 +15,19 @@ export function ExperimentCharts({
   metricsQ: ReturnType<typeof useMetrics>;
 }) {
   const groups = useGroups(metricsQ.data, exp.spec.variants);
-  const [split, setSplit] = useState<"test" | "train">("test");
-  const [smoothing, setSmoothing] = useState(0);
   const prelu = groups.filter((g) =>
     g.runs.some((r) => r.series.preluAlphaMean?.some((row) => row.length > 0)),
   );
   if (metricsQ.isPending) return <Loading what="Loading metrics" />;
   if (metricsQ.isError) return <ErrorState error={metricsQ.error} retry={() => void metricsQ.refetch()} />;
-  const acc = split === "test" ? "testAccuracy" : "trainAccuracy";
-  const loss = split === "test" ? "testLoss" : "trainLoss";
   return (
     <>
-      <Card
+      <LearningCurvesCard
         title="Learning curves"
-        actions={
-          <>
-            <label className="smoothing">
-              smoothing <output>{smoothing.toFixed(2)}</output>
-              <input
-                type="range"
-                className="smoothing-range"
-                min={0}
-                max={0.95}
-                step={0.05}
-                value={smoothing}
-                data-testid="smoothing"
-                aria-label="smoothing (exponential moving average; the raw line stays faint)"
-                onChange={(e) => setSmoothing(Number(e.target.value))}
-              />
-            </label>
-            <fieldset className="segmented" aria-label="data split">
-              {(["test", "train"] as const).map((s) => (
-                <button
-                  key={s}
-                  type="button"
-                  className={split === s ? "on" : ""}
-                  aria-pressed={split === s}
-                  onClick={() => setSplit(s)}
-                >
-                  {s}
-                </button>
-              ))}
-            </fieldset>
-          </>
-        }
-      >
-        <p className="muted small">
-          Mean over the repeats that have reached each epoch (line) and ± one standard deviation (band). Hover
-          for values; click a legend key to hide it, double-click to show it alone; drag to zoom.
-        </p>
-        <div className="chart-grid">
-          <MeanSpreadChart
-            groups={groups}
-            field={acc}
-            title={`${split} accuracy`}
-            testId="chart-accuracy"
-            percent
-            smoothing={smoothing}
-          />
-          <MeanSpreadChart
-            groups={groups}
-            field={loss}
-            title={`${split} loss`}
-            testId="chart-loss"
-            smoothing={smoothing}
-            log
-          />
-        </div>
-      </Card>
+        groups={groups}
+        testIdPrefix="chart"
+        caption="Mean over the repeats that have reached each epoch (line) and ± one standard deviation (band)."
+      />
       <Card title="Gradient flow">
         <p className="muted small">
           L2 norm of each layer's weight gradient on a fixed probe batch (log scale, geometric mean over
