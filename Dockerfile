@@ -1,5 +1,5 @@
 # One image for the API, the CPU workers and the one-shot migration.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production CHECKPOINT_DISABLE=1
 COPY package.json package-lock.json ./
@@ -11,6 +11,8 @@ COPY packages/db/package.json packages/db/
 COPY packages/queue/package.json packages/queue/
 COPY packages/trainer/package.json packages/trainer/
 COPY packages/stats/package.json packages/stats/
+COPY packages/client/package.json packages/client/
+COPY apps/cli/package.json apps/cli/
 COPY prisma prisma
 COPY prisma.config.ts ./
 COPY scripts scripts

@@ -32,10 +32,22 @@ export function resolveExperimentRequest(
  * The API validates it with resolveExperimentRequest, which says which field is wrong (this
  * union alone could only say that no member matched).
  */
-export const ZCreateExperimentBody = z.union([
-  ZExperimentSpec,
-  z
-    .object({ preset: z.enum(PRESET_IDS).describe("id from GET /v1/presets; other fields override it") })
-    .loose(),
-]);
+export const ZCreateExperimentBody = z
+  .union([
+    ZExperimentSpec,
+    z
+      .object({ preset: z.enum(PRESET_IDS).describe("id from GET /v1/presets; other fields override it") })
+      .loose(),
+  ])
+  // The docs' "Try it out" body: the README's quick look (2 runs of about 10 s), not the schema's
+  // defaults, which would queue every activation × 3 repeats × 30 epochs.
+  .meta({
+    example: {
+      name: "quick look",
+      dataset: { samples: 2000 },
+      model: { hiddenLayers: 4, units: 64 },
+      variants: [{ activation: "sigmoid" }, { activation: "relu" }],
+      training: { epochs: 10, repeats: 1, batchSize: 50, optimizer: { learningRate: 0.05 } },
+    },
+  });
 export type TCreateExperimentBody = z.input<typeof ZCreateExperimentBody>;

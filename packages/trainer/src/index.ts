@@ -11,7 +11,7 @@ export {
   sampleActivation,
 } from "./activations.js";
 export { loadArtifactModel, predict, type TModelArtifact } from "./artifact.js";
-export { activeBackend, type BackendName, initBackend } from "./backend.js";
+export { activeBackend, type BackendName, initBackend, nativeBlasInfo } from "./backend.js";
 export type { TrainCheckpoint } from "./checkpoint.js";
 export {
   configureDatasets,
@@ -26,8 +26,16 @@ export type { RemoteFile } from "./data/fetch.js";
 export { encodeIdx, parseIdx } from "./data/idx.js";
 export {
   BackendUnavailableError,
+  DatasetTooSmallError,
   DatasetUnavailableError,
   GpuUnavailableError,
   TrainingDivergedError,
 } from "./errors.js";
-export { PROBE_SIZE, SATURATION_EPSILON, type TrainResult, type TrainRunOptions, trainRun } from "./train.js";
+export {
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  PROBE_SIZE,
+  SATURATION_EPSILON,
+  type TrainResult,
+  type TrainRunOptions,
+  trainRun,
+} from "./train.js";

@@ -112,12 +112,14 @@ function createdDto(plan: NewExperiment): TExperiment {
     device: spec.device,
     backend: null,
     attempts: 0,
+    resumedFromEpoch: null,
     epochs: spec.training.epochs,
     epochsCompleted: 0,
     testAccuracy: null,
     testLoss: null,
     seconds: null,
     error: null,
+    updatedAt: plan.createdAt,
   }));
   return toExperimentDto(
     {

@@ -2,7 +2,7 @@ import { ZCompareResponse, ZExperiment } from "@actlab/contracts";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApiKey } from "../lib/auth.js";
 import { downloadBlob, fileSlug } from "../lib/download.js";
-import { apiFetch, apiText, parseWith } from "./client.js";
+import { apiClient, expectBody, expectOk } from "./client.js";
 import { keys } from "./hooks.js";
 
 /** `GET /v1/compare` for these experiments (in this order). */
@@ -12,9 +12,9 @@ export function useCompare(ids: readonly string[]) {
     queryKey: ["compare", ...ids],
     enabled: ids.length >= 2,
     queryFn: async ({ signal }) =>
-      parseWith(
+      expectOk(
+        apiClient(key).GET("/v1/compare", { params: { query: { experiments: [...ids] } }, signal }),
         ZCompareResponse,
-        await apiFetch(key, `/v1/compare?experiments=${ids.map(encodeURIComponent).join(",")}`, { signal }),
         "comparison",
       ),
   });
@@ -26,9 +26,9 @@ export function useContinueExperiment(id: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async (epochs: number) =>
-      parseWith(
+      expectOk(
+        apiClient(key).POST("/v1/experiments/{id}/continue", { params: { path: { id } }, body: { epochs } }),
         ZExperiment,
-        await apiFetch(key, `/v1/experiments/${id}/continue`, { method: "POST", body: { epochs } }),
         "experiment",
       ),
     onSuccess: (exp) => {
@@ -43,8 +43,12 @@ export function useContinueExperiment(id: string) {
  * takes it as a header), so the file is fetched, then offered from memory.
  */
 export async function downloadMetricsCsv(apiKey: string, exp: { id: string; name: string }): Promise<void> {
-  const csv = await apiText(apiKey, `/v1/experiments/${exp.id}/metrics.csv`, {
-    headers: { accept: "text/csv" },
-  });
-  downloadBlob(`${fileSlug(exp.name)}-metrics.csv`, csv, "text/csv");
+  const csv = await expectBody(
+    apiClient(apiKey).GET("/v1/experiments/{id}/metrics.csv", {
+      params: { path: { id: exp.id } },
+      parseAs: "text",
+    }),
+    "metrics.csv",
+  );
+  downloadBlob(`${fileSlug(exp.name)}-metrics.csv`, String(csv ?? ""), "text/csv");
 }

@@ -8,7 +8,16 @@ import {
   type VariantGroup,
 } from "../lib/aggregate.js";
 import { structureOf } from "./groups.js";
-import { axis, chartOptions, countPoints, line, logAxis, percentTicks, useLogToggle } from "./options.js";
+import {
+  axis,
+  chartOptions,
+  countPoints,
+  line,
+  logAxis,
+  percentTicks,
+  stepTicks,
+  useLogToggle,
+} from "./options.js";
 import { UPlot } from "./UPlot.js";
 
 /** One value per layer at the latest epoch, one line per variant (layers 1…n along x). */
@@ -123,7 +132,7 @@ export function LayerFractionChart({
       field={field}
       xLabel="hidden layer"
       tick={(l) => `L${l}`}
-      yAxis={axis({ label: title, size: 52, values: percent ? percentTicks(0) : undefined })}
+      yAxis={axis({ label: title, size: 60, values: percent ? percentTicks(0) : stepTicks })}
       yScale={percent ? { range: [0, 1] } : {}}
       format={percent ? (v) => `${(v * 100).toFixed(1)}%` : undefined}
       testId={testId}

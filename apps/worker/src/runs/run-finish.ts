@@ -2,7 +2,6 @@ import {
   finishCanceled as cancelInLifecycle,
   finishFailed as failInLifecycle,
   type RunArtifact,
-  type RunCheckpoint,
   finishSucceeded as succeedInLifecycle,
 } from "@actlab/db";
 import { type Job, WaitingError } from "bullmq";
@@ -22,13 +21,7 @@ interface RunRef {
 
 export async function finishSucceeded(
   deps: RunStoreDeps,
-  args: RunRef & {
-    attempt: number;
-    artifact: RunArtifact;
-    testAccuracy: number;
-    testLoss: number;
-    checkpoint: RunCheckpoint | null;
-  },
+  args: RunRef & { attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
 ): Promise<{ seconds: number }> {
   return succeedInLifecycle(lifecycleOf(deps), args);
 }

@@ -1,7 +1,7 @@
 import { type LifecycleContext, retrying } from "./context.js";
 import { emitEvent } from "./events.js";
 import { settleExperiment } from "./experiment-status.js";
-import { cancelRun, failRun, type RunArtifact, type RunCheckpoint, succeedRun } from "./runs.js";
+import { cancelRun, failRun, type RunArtifact, succeedRun } from "./runs.js";
 
 /*
  * The ways a run ends (docs/lifecycle.md): each changes the run, stores and publishes its event
@@ -24,18 +24,10 @@ export async function finishSucceeded(
     artifact,
     testAccuracy,
     testLoss,
-    checkpoint,
-  }: RunRef & {
-    attempt: number;
-    artifact: RunArtifact;
-    testAccuracy: number;
-    testLoss: number;
-    /** The final training state, kept so the run can be continued. */
-    checkpoint?: RunCheckpoint | null;
-  },
+  }: RunRef & { attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
 ): Promise<{ seconds: number }> {
   const { seconds } = await retrying(ctx, () =>
-    succeedRun(ctx.db, { runId, attempt, artifact, testAccuracy, testLoss, checkpoint }),
+    succeedRun(ctx.db, { runId, attempt, artifact, testAccuracy, testLoss }),
   );
   await emitEvent(ctx, experimentId, {
     type: "run.finished",

@@ -63,6 +63,20 @@ describe("creation", () => {
   });
 });
 
+describe("start", () => {
+  it("records the checkpoint epoch each attempt resumes from (0 from scratch)", async () => {
+    const exp = await experimentWithRuns(1);
+    const runId = exp.runs[0]!.id;
+    expect(exp.runs[0]!.resumedFromEpoch).toBeNull();
+    expect((await startRun(t.db, { runId, workerId: "w1", backend: "cpu" }))?.resumedFromEpoch).toBe(0);
+    await storeEpoch(t.db, { runId, attempt: 1, metrics: metrics(1), checkpoint: null });
+    await storeEpoch(t.db, { runId, attempt: 1, metrics: metrics(2), checkpoint: checkpoint(2) });
+    // w1 died after epoch 2's checkpoint; w2 resumes from it.
+    const second = await startRun(t.db, { runId, workerId: "w2", backend: "cpu" });
+    expect(second).toMatchObject({ attempts: 2, resumedFromEpoch: 2 });
+  });
+});
+
 describe("fencing by attempt", () => {
   it("refuses every write of an attempt once another worker has taken the run over", async () => {
     const exp = await experimentWithRuns(1);
@@ -106,18 +120,11 @@ describe("fencing by attempt", () => {
     expect((await t.db.checkpoint.findUniqueOrThrow({ where: { runId } })).epoch).toBe(1);
     await storeCheckpoint(t.db, { runId, attempt: 2, checkpoint: checkpoint(2) });
     expect((await t.db.checkpoint.findUniqueOrThrow({ where: { runId } })).epoch).toBe(2);
-    const { seconds } = await succeedRun(t.db, {
-      runId,
-      attempt: 2,
-      artifact,
-      testAccuracy: 1,
-      testLoss: 0,
-      checkpoint: checkpoint(3),
-    });
+    const { seconds } = await succeedRun(t.db, { runId, attempt: 2, artifact, testAccuracy: 1, testLoss: 0 });
     expect(seconds).toBeCloseTo(0.2);
     expect((await t.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("succeeded");
     // A succeeded run keeps its final checkpoint: continueExperiment resumes from it.
-    expect((await t.db.checkpoint.findUniqueOrThrow({ where: { runId } })).epoch).toBe(3);
+    expect((await t.db.checkpoint.findUniqueOrThrow({ where: { runId } })).epoch).toBe(2);
     // A finished run is never started again.
     expect(await startRun(t.db, { runId, workerId: "w3", backend: "cpu" })).toBeNull();
   });

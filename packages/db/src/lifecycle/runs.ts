@@ -68,6 +68,14 @@ export async function startRun(
       backend,
       workerId,
       error: null,
+      // What the worker resumes from: the checkpoint's epoch, 0 without one (shown as "resumed from epoch k").
+      resumedFromEpoch: eb.fn.coalesce(
+        eb
+          .selectFrom("checkpoints")
+          .select("checkpoints.epoch")
+          .whereRef("checkpoints.runId", "=", "runs.id"),
+        eb.lit(0),
+      ),
       updatedAt: at,
     }))
     .where("id", "=", runId)
@@ -156,8 +164,8 @@ export async function storeCheckpoint(
 
 /**
  * running (as `attempt`) → succeeded: the model, the summary (seconds summed over the stored
- * epochs). The checkpoint is kept, with `checkpoint` (the final state) stored when given: it is
- * what `continueExperiment` resumes a finished run from. Throws RunNotHeldError unless the run is
+ * epochs). The checkpoint is kept (the trainer sends one with the last epoch): it is what
+ * `continueExperiment` resumes a finished run from. Throws RunNotHeldError unless the run is
  * running as `attempt`.
  */
 export async function succeedRun(
@@ -168,15 +176,7 @@ export async function succeedRun(
     artifact,
     testAccuracy,
     testLoss,
-    checkpoint,
-  }: {
-    runId: string;
-    attempt: number;
-    artifact: RunArtifact;
-    testAccuracy: number;
-    testLoss: number;
-    checkpoint?: RunCheckpoint | null;
-  },
+  }: { runId: string; attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
 ): Promise<{ seconds: number }> {
   const model = {
     topology: JSON.stringify(artifact.topology),
@@ -212,7 +212,6 @@ export async function succeedRun(
       })
       .where("id", "=", runId)
       .execute();
-    if (checkpoint) await upsertCheckpoint(trx, runId, checkpoint);
     return { seconds };
   });
 }

@@ -33,6 +33,7 @@ const results: FastifyPluginAsyncZod = async (app) => {
     "/compare",
     {
       schema: {
+        operationId: "compareExperiments",
         summary:
           "Compare experiments: the spec fields that differ, and their variants' summaries side by side",
         description:
@@ -52,6 +53,7 @@ const results: FastifyPluginAsyncZod = async (app) => {
     "/experiments/:id/metrics.csv",
     {
       schema: {
+        operationId: "exportExperimentMetrics",
         summary: "Every stored epoch of every run as CSV (long format, streamed)",
         description:
           "RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): " +
@@ -80,6 +82,7 @@ const results: FastifyPluginAsyncZod = async (app) => {
     {
       serializerCompiler: dtoSerializer,
       schema: {
+        operationId: "continueExperiment",
         summary: "Continue a finished experiment to more epochs, each run from its last checkpoint",
         description:
           "Every run must have succeeded; the spec's `training.epochs` becomes `epochs` and the runs are " +
