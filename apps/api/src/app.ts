@@ -17,6 +17,7 @@ import dashboard from "./routes/dashboard/index.js";
 import experiments from "./routes/experiments/index.js";
 import health from "./routes/health/index.js";
 import reports from "./routes/reports/index.js";
+import results from "./routes/results/index.js";
 import runs from "./routes/runs/index.js";
 import webhooks from "./routes/webhooks/index.js";
 
@@ -29,6 +30,7 @@ async function v1(app: FastifyInstance) {
   await app.register(runs);
   await app.register(catalog);
   await app.register(reports);
+  await app.register(results);
   await app.register(webhooks);
 }
 

@@ -10,6 +10,7 @@ export * from "./presets.js";
 export * from "./provenance.js";
 export * from "./report.js";
 export * from "./request.js";
+export * from "./results.js";
 export * from "./spec.js";
 export * from "./status.js";
 export * from "./webhooks.js";

@@ -11,6 +11,7 @@ export type {
   Tenant,
 } from "./generated/prisma/client.js";
 export type { LifecycleContext } from "./lifecycle/context.js";
+export { type ContinueOutcome, continueExperiment, type RunRefusal } from "./lifecycle/continue.js";
 export {
   type InsertOutcome,
   insertExperiment,
@@ -75,7 +76,13 @@ export {
   listExperimentsPage,
 } from "./queries/experiments.js";
 export { pingDatabase } from "./queries/health.js";
-export { type EpochMetricRow, findReportRows, findRunsWithEpochs } from "./queries/metrics.js";
+export {
+  type EpochMetricRow,
+  findEpochsOfRun,
+  findReportRows,
+  findRunsToExport,
+  findRunsWithEpochs,
+} from "./queries/metrics.js";
 export {
   countRunsByStatus,
   findLatestGradNorms,

@@ -56,6 +56,8 @@ export function experimentLinks(id: string): Record<string, string> {
     self,
     events: `${self}/events`,
     metrics: `${self}/metrics`,
+    metricsCsv: `${self}/metrics.csv`,
+    continue: `${self}/continue`,
     report: `${self}/report`,
     cancel: `${self}/cancel`,
   };

@@ -171,7 +171,9 @@ export async function storeCheckpoint(
 
 /**
  * running (as `attempt`) → succeeded: the model, the summary (seconds summed over the stored
- * epochs), the checkpoint dropped. Throws RunNotHeldError unless the run is running as `attempt`.
+ * epochs). The checkpoint is kept (the trainer sends one with the last epoch): it is what
+ * `continueExperiment` resumes a finished run from. Throws RunNotHeldError unless the run is
+ * running as `attempt`.
  */
 export async function succeedRun(
   db: Db,
@@ -217,7 +219,6 @@ export async function succeedRun(
       })
       .where("id", "=", runId)
       .execute();
-    await trx.deleteFrom("checkpoints").where("runId", "=", runId).execute();
     return { seconds };
   });
 }
