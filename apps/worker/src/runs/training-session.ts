@@ -55,6 +55,7 @@ export async function runTrainingSession({
   const { id: runId, experimentId } = run;
   let lost = false;
   let position = { epoch: (run.checkpoint?.epoch ?? 0) + 1, batch: 0, batches: 0 };
+  let counted = 0;
   const live = new LiveEpochs<TEpochMetrics>(ctx.liveEventMs, async (metrics) => {
     await emitEvent(deps, experimentId, {
       type: "run.epoch",
@@ -81,8 +82,11 @@ export async function runTrainingSession({
       : null,
     checkpointIntervalMs: ctx.checkpointIntervalMs,
     onBatch: (info) => {
+      // Progress messages are throttled; the batch count comes from the thread's shared counter.
       position = info;
-      ctx.metrics.batches.inc();
+      const trained = handle.batchesTrained();
+      ctx.metrics.batches.inc(trained - counted);
+      counted = trained;
     },
     onEpoch: async (metrics, checkpoint) => {
       const t0 = performance.now();

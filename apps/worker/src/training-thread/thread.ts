@@ -33,6 +33,7 @@ const post = (msg: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage
 
 /** Epoch stores in flight before the thread waits for the oldest (bounds memory if Postgres is slow). */
 const MAX_IN_FLIGHT = 16;
+const BATCH_REPORT_MS = 50;
 
 const pendingAcks = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
 
@@ -61,6 +62,7 @@ async function init(msg: InitMessage): Promise<void> {
 
 async function train(msg: TrainMessage): Promise<void> {
   const shared = new Int32Array(msg.shared);
+  let lastReport = Number.NEGATIVE_INFINITY;
   let seq = 0;
   const inFlight: Promise<void>[] = [];
   let failure: Error | null = null;
@@ -93,7 +95,14 @@ async function train(msg: TrainMessage): Promise<void> {
       },
       onBatch: ({ epoch, batch, batches }) => {
         Atomics.add(shared, SHARED.batches, 1);
-        post({ type: "batch", runId: msg.runId, epoch, batch, batches });
+        // Progress for logs and metrics, at most every BATCH_REPORT_MS (and at each epoch's end):
+        // at the native engine's speed a message per batch (thousands a second on small nets)
+        // would keep the main thread, which renews the job lock, busy. Exact counts are in `shared`.
+        const now = performance.now();
+        if (batch === batches || now - lastReport >= BATCH_REPORT_MS) {
+          lastReport = now;
+          post({ type: "batch", runId: msg.runId, epoch, batch, batches });
+        }
       },
       onEpoch: async (metrics, checkpoint) => {
         if (failure) throw failure;
