@@ -281,6 +281,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare experiments: the spec fields that differ, and their variants' summaries side by side
+         * @description Variants (and sweep cells) are lined up by label; `summaries[i]` belongs to the i-th experiment asked for and is null where that experiment has no such variant.
+         */
+        get: operations["compareExperiments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/experiments/{id}/metrics.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every stored epoch of every run as CSV (long format, streamed)
+         * @description RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): experimentId, runId, variant, activation, the variants' parameters, repeat, seed, status, epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).
+         */
+        get: operations["exportExperimentMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/experiments/{id}/continue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Continue a finished experiment to more epochs, each run from its last checkpoint
+         * @description Every run must have succeeded; the spec's `training.epochs` becomes `epochs` and the runs are queued again, resuming where they stopped (each epoch is stored once). The same `epochs` again changes nothing. 409 lists each run that cannot continue and why.
+         */
+        post: operations["continueExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -980,6 +1040,7 @@ export interface operations {
                             device: string;
                             backend: string | null;
                             attempts: number;
+                            resumedFromEpoch: number | null;
                             progress: {
                                 epoch: number;
                                 epochs: number;
@@ -988,6 +1049,8 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            updatedAt: string;
+                            stale: boolean;
                         }[];
                         summary: {
                             variant: {
@@ -1423,6 +1486,7 @@ export interface operations {
                             device: string;
                             backend: string | null;
                             attempts: number;
+                            resumedFromEpoch: number | null;
                             progress: {
                                 epoch: number;
                                 epochs: number;
@@ -1431,6 +1495,8 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            updatedAt: string;
+                            stale: boolean;
                         }[];
                         summary: {
                             variant: {
@@ -2315,6 +2381,7 @@ export interface operations {
                             device: string;
                             backend: string | null;
                             attempts: number;
+                            resumedFromEpoch: number | null;
                             progress: {
                                 epoch: number;
                                 epochs: number;
@@ -2323,6 +2390,8 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            updatedAt: string;
+                            stale: boolean;
                         }[];
                         summary: {
                             variant: {
@@ -2591,6 +2660,7 @@ export interface operations {
                         device: string;
                         backend: string | null;
                         attempts: number;
+                        resumedFromEpoch: number | null;
                         progress: {
                             epoch: number;
                             epochs: number;
@@ -2599,6 +2669,8 @@ export interface operations {
                         testLoss: number | null;
                         seconds: number | null;
                         error: string | null;
+                        updatedAt: string;
+                        stale: boolean;
                     };
                 };
             };
@@ -3836,6 +3908,828 @@ export interface operations {
             };
             /** @description no such resource for this tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    compareExperiments: {
+        parameters: {
+            query?: {
+                /** @description comma-separated experiment ids (2 to 8) */
+                experiments?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        experiments: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "partial";
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            runs: number;
+                            finished: number;
+                        }[];
+                        /** @description only the spec fields that differ (name excluded) */
+                        differences: {
+                            /** @description dotted spec path, e.g. training.optimizer.learningRate */
+                            path: string;
+                            /** @description one value per experiment, in the order asked for */
+                            values: unknown[];
+                        }[];
+                        rows: {
+                            /** @description the variant's label, e.g. leaky_relu(alpha=0.01) */
+                            label: string;
+                            /** @description the sweep cell ({} without a sweep) */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            /** @description one per experiment, in the order asked for; null where that experiment has no such variant */
+                            summaries: ({
+                                variant: {
+                                    /** @enum {string} */
+                                    activation: "sigmoid";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "tanh";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "relu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "leaky_relu";
+                                    /** @default 0.01 */
+                                    alpha: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "prelu";
+                                    /** @default 0 */
+                                    alphaInit: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "rrelu";
+                                    /** @default 0.125 */
+                                    lower: number;
+                                    /** @default 0.333 */
+                                    upper: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "elu";
+                                    /** @default 1 */
+                                    alpha: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "selu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "gelu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "silu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "softplus";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "mish";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "linear";
+                                };
+                                runs: number;
+                                testAccuracy: {
+                                    mean: number | null;
+                                    std: number | null;
+                                };
+                                testLoss: {
+                                    mean: number | null;
+                                    std: number | null;
+                                };
+                                seconds: {
+                                    mean: number | null;
+                                };
+                                gradNormRatio: {
+                                    mean: number | null;
+                                };
+                            } | null)[];
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    exportExperimentMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    continueExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the new total of epochs (more than the experiment has; the same again changes nothing) */
+                    epochs: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "partial";
+                        createdAt: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        spec: {
+                            /** @default untitled experiment */
+                            name: string;
+                            dataset: {
+                                /**
+                                 * @default mnist
+                                 * @enum {string}
+                                 */
+                                name: "mnist" | "fashion-mnist" | "mnist-full";
+                                /** @default 10000 */
+                                samples: number;
+                                /** @default 0.2 */
+                                testFraction: number;
+                                /**
+                                 * @default unit
+                                 * @enum {string}
+                                 */
+                                pixelScale: "unit" | "raw";
+                                /** @default 1 */
+                                seed: number;
+                            };
+                            model: {
+                                /** @default 4 */
+                                hiddenLayers: number;
+                                /** @default 200 */
+                                units: number;
+                                /**
+                                 * @default {
+                                 *       "name": "glorot_uniform"
+                                 *     }
+                                 */
+                                initializer: {
+                                    /** @enum {string} */
+                                    name: "glorot_uniform";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "he_normal";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "truncated_normal";
+                                    /** @default 0.01 */
+                                    stddev: number;
+                                };
+                            };
+                            variants: ({
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            })[];
+                            training: {
+                                optimizer: {
+                                    /**
+                                     * @default sgd
+                                     * @enum {string}
+                                     */
+                                    name: "sgd" | "momentum" | "adam";
+                                    /** @default 0.01 */
+                                    learningRate: number;
+                                    /** @default 0.9 */
+                                    momentum: number;
+                                };
+                                /** @default 30 */
+                                epochs: number;
+                                /** @default 100 */
+                                batchSize: number;
+                                /** @default 1 */
+                                seed: number;
+                                /** @default 3 */
+                                repeats: number;
+                            };
+                            /**
+                             * @default cpu
+                             * @enum {string}
+                             */
+                            device: "cpu" | "gpu" | "any";
+                        };
+                        runs: {
+                            id: string;
+                            experimentId: string;
+                            variant: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            repeat: number;
+                            seed: number;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                            device: string;
+                            backend: string | null;
+                            attempts: number;
+                            resumedFromEpoch: number | null;
+                            progress: {
+                                epoch: number;
+                                epochs: number;
+                            };
+                            testAccuracy: number | null;
+                            testLoss: number | null;
+                            seconds: number | null;
+                            error: string | null;
+                            updatedAt: string;
+                            stale: boolean;
+                        }[];
+                        summary: {
+                            variant: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            runs: number;
+                            testAccuracy: {
+                                mean: number | null;
+                                std: number | null;
+                            };
+                            testLoss: {
+                                mean: number | null;
+                                std: number | null;
+                            };
+                            seconds: {
+                                mean: number | null;
+                            };
+                            gradNormRatio: {
+                                mean: number | null;
+                            };
+                        }[];
+                        links: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description conflicts with the resource's state (or an Idempotency-Key reused with another body) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            path: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description unsupported Content-Type (send application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
