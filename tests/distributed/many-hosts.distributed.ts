@@ -317,7 +317,7 @@ describe("actlab on many hosts", () => {
     record({
       scenario: "worker partitioned from Postgres",
       injected: `iptables DROP between ${first.host} and the database host until the run moved (${movedSeconds.toFixed(1)} s)`,
-      held: `${first.host} gave its attempt up ("${(gaveUp!.err as { message?: string } | undefined)?.message ?? "?"}" after DB_TIMEOUT_MS 2 s and retries), BullMQ gave the job to ${moved.host || "another worker"} (attempt ${moved.attempt}), which finished it; epochs 1–40 once; same model`,
+      held: `${first.host} gave its attempt up ("${String((gaveUp!.err as { message?: string } | undefined)?.message ?? gaveUp!.err)}" after DB_TIMEOUT_MS 2 s and retries), BullMQ gave the job to ${moved.host || "another worker"} (attempt ${moved.attempt}), which finished it; epochs 1–40 once; same model`,
       numbers: `run moved after ${movedSeconds.toFixed(1)} s; run attempts ${run.attempts}`,
     });
   });

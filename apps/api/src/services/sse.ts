@@ -103,7 +103,16 @@ export async function streamEvents(res: ServerResponse, opts: SseOptions): Promi
       return;
     }
     if (typeof event?.id !== "string" || !/^\d+$/.test(event.id)) return;
-    void enqueue(() => send(event));
+    // Stored ones first: a live event may arrive before earlier ones whose publish was lost or
+    // late (they would come with the next poll). Sent ahead of them, its id would become the
+    // client's Last-Event-ID, and a reconnect then would skip them for good (tests/distributed
+    // saw 107 go out before 93–104 while a replica was being killed). The event is stored
+    // before it is published, so this read normally sends it too.
+    void enqueue(async () => {
+      // Postgres unreachable: send the live one anyway (the next poll fills in).
+      await readStored().catch(() => {});
+      send(event);
+    });
   });
 
   res.writeHead(200, {
