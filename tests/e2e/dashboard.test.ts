@@ -48,7 +48,7 @@ async function inkedPixels(selector: string): Promise<number> {
 describe("dashboard in a real browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    buildDashboard();
+    await buildDashboard();
     stack = await startStack({ workers: 1 });
     browser = await launchBrowser();
     page = await browser.context.newPage();

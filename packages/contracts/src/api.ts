@@ -83,9 +83,15 @@ export const ZExperimentListItem = z.strictObject({
   runCounts: z.record(z.string(), z.number().int()),
   /** Epochs done and planned, summed over the runs. */
   progress,
+  /** The variant with the highest mean test accuracy over its succeeded runs; null before any succeeds. */
+  best: z.strictObject({ variant: ZVariant, testAccuracy: z.number() }).nullable(),
   links,
 });
 export type TExperimentListItem = z.infer<typeof ZExperimentListItem>;
+
+/** The orders of `GET /v1/experiments` (`sort=`). */
+export const EXPERIMENT_SORTS = ["newest", "oldest", "name"] as const;
+export type TExperimentSort = (typeof EXPERIMENT_SORTS)[number];
 
 /** `GET /v1/experiments`: newest first; pass `nextCursor` as `cursor` for the next page. */
 export const ZExperimentList = z.strictObject({

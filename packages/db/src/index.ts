@@ -63,12 +63,15 @@ export {
 } from "./queries/api-keys.js";
 export {
   deleteExperimentRows,
+  type ExperimentListFilter,
   type ExperimentListRow,
+  type ExperimentSort,
   type ExperimentView,
   findExperimentOfTenant,
   findExperimentStatus,
   findExperimentWithRuns,
   findOpenRuns,
+  type ListPosition,
   listExperimentsPage,
 } from "./queries/experiments.js";
 export { pingDatabase } from "./queries/health.js";

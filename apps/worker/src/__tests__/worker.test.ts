@@ -567,6 +567,22 @@ describe("worker processes", () => {
     });
   });
 
+  it("without a loadable native addon: says once why, trains on the next backend (wasm) and records it", async () => {
+    const spec = tinySpec({ training: { epochs: 2, batchSize: 50, seed: 2, repeats: 1 } });
+    const { runs } = await insertExperiment(db, spec);
+    const w = startWorker({ ACTLAB_NATIVE_ADDON: "/nonexistent/actlab_native.node" });
+    await ready(w);
+    const said = w.logs.filter((l) => /backend native unavailable/.test(l.msg));
+    expect(said).toHaveLength(1);
+    expect(said[0]?.reason).toMatch(/not built/);
+    const backend = w.logs.find((l) => l.msg === "training backend ready")?.backend;
+    expect(["tensorflow", "wasm"]).toContain(backend);
+    await enqueue(runs);
+    const done = await waitForRun(runs[0]!.id, ["succeeded", "failed"]);
+    expect(done.status).toBe("succeeded");
+    expect(done.backend).toBe(backend);
+  });
+
   it("--device gpu refuses to start with a clear message when @tensorflow/tfjs-node-gpu is missing", async () => {
     const w = startWorker({}, ["--device", "gpu"]);
     const exit = await w.exited;

@@ -1,8 +1,10 @@
 import {
+  EXPERIMENT_SORTS,
   LIMITS,
   METRIC_FIELDS,
   resolveExperimentRequest,
   type TExperimentSpec,
+  ZActivationName,
   ZCreateExperimentBody,
   ZExperiment,
   ZExperimentList,
@@ -59,6 +61,16 @@ const ZIdempotencyHeaders = z.looseObject({
 
 const ZListQuery = z.object({
   status: commaList(ZExperimentStatus).optional().describe("comma-separated statuses"),
+  q: z.string().trim().min(1).max(LIMITS.maxNameLength).optional().describe("part of the name, any case"),
+  activation: commaList(ZActivationName)
+    .optional()
+    .describe("comma-separated activations: experiments with a variant of any of them"),
+  createdFrom: z.iso.date().optional().describe("created on or after this day (YYYY-MM-DD, UTC)"),
+  createdTo: z.iso.date().optional().describe("created on or before this day (YYYY-MM-DD, UTC)"),
+  sort: z
+    .enum(EXPERIMENT_SORTS)
+    .default("newest")
+    .describe("newest or oldest first, or by name; a cursor continues the order it came from"),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(500).optional().describe("nextCursor of the previous page"),
 });
@@ -130,7 +142,8 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         operationId: "listExperiments",
-        summary: "List experiments, newest first",
+        summary:
+          "List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day",
         tags: ["experiments"],
         security: BEARER,
         querystring: ZListQuery,
@@ -140,14 +153,29 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) =>
-      listExperiments({
+    async (request) => {
+      const { status, q, activation, createdFrom, createdTo, sort, limit, cursor } = request.query;
+      if (createdFrom && createdTo && createdTo < createdFrom) {
+        throw new AppError("validation", "createdTo is before createdFrom", {
+          errors: [{ path: "createdTo", message: `must not be before createdFrom (${createdFrom})` }],
+        });
+      }
+      return listExperiments({
         db: app.db,
         tenantId: request.auth!.tenantId,
-        statuses: request.query.status,
-        limit: request.query.limit,
-        cursor: request.query.cursor,
-      }),
+        filter: {
+          statuses: status,
+          search: q,
+          activations: activation,
+          createdFrom: createdFrom ? new Date(`${createdFrom}T00:00:00Z`) : undefined,
+          // A whole day: up to the start of the next one.
+          createdBefore: createdTo ? new Date(Date.parse(`${createdTo}T00:00:00Z`) + 86_400_000) : undefined,
+        },
+        sort,
+        limit,
+        cursor,
+      });
+    },
   );
 
   app.get(

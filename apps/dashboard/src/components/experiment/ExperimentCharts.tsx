@@ -26,7 +26,9 @@ function FractionCard({
       {groups.length ? (
         <LayerFractionChart groups={groups} field={field} title={title} testId={testId} />
       ) : (
-        <p className="muted small">No variant here has {title}.</p>
+        <p className="muted small">
+          No {field === "deadFraction" ? "ReLU-family" : "sigmoid or tanh"} variant in this experiment.
+        </p>
       )}
       {others.length ? (
         <p className="muted small" data-testid={`${testId}-not-applicable`}>
