@@ -144,7 +144,9 @@ export async function startWorkerApp({
     "worker started",
   );
 
-  // Webhook deliveries: network waits beside the one training run, on the main thread.
+  // Webhook deliveries: network waits beside the one training run, on the main thread. Their own
+  // connection, so a delivery's commands never queue behind the training workers' on theirs.
+  const deliveryConnection = createRedis(env.REDIS_URL, { role: "worker" });
   const deliveries = new Worker(
     deliverWebhookJob.queue,
     (job) =>
@@ -154,7 +156,7 @@ export async function startWorkerApp({
         policy: env.WEBHOOK_ALLOWED_HOSTS,
         timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       }),
-    { connection, ...deliverWebhookJob.workerOptions(env) },
+    { connection: deliveryConnection, ...deliverWebhookJob.workerOptions(env) },
   );
   deliveries.on("error", (err) => logger.warn({ err: err.message }, "webhook worker error"));
 
@@ -184,7 +186,10 @@ export async function startWorkerApp({
         reconciler.stop();
         // Waits for the active job: it stops after the current batch and hands the run back.
         await consumers.close();
-        await deliveries.close();
+        // Not waiting for a delivery in flight (up to WEBHOOK_TIMEOUT_MS): its job's lock
+        // expires and another worker sends it again, with the same webhook-id.
+        await deliveries.close(true);
+        deliveryConnection.disconnect();
         await cancels.close();
         await trainer.close();
         await producer.close().catch(() => {});
