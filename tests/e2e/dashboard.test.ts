@@ -175,6 +175,12 @@ describe("dashboard in a real browser", () => {
     await page.locator("[data-experiment-id] a").first().click();
     await page.getByRole("link", { name: "relu", exact: true }).click();
     await page.waitForURL(/\/runs\/[0-9a-f-]+$/);
+    // What trained it: the worker's engine and the checkout's commit.
+    const provenance = page.getByTestId("run-provenance");
+    await provenance.waitFor();
+    expect(await provenance.textContent()).toMatch(
+      /Commit[0-9a-f]{12}.*Engine(wasm|cpu|tensorflow|native) \d+\.\d+/s,
+    );
     const canvas = page.getByTestId("digit-canvas");
     await canvas.waitFor();
     const box = (await canvas.boundingBox())!;

@@ -8,13 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZExperiment, ZExperimentList, ZProblem, ZReport } from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "../../apps/api/src/__tests__/helpers.js";
+import type { TestApi } from "../../apps/api/src/__tests__/helpers.js";
 import { runCli, runCliInTerminal, startCli } from "../../apps/cli/src/__tests__/run.js";
-import { spawnWorker, type WorkerProcess } from "../../apps/worker/src/__tests__/helpers.js";
-import { TEST_REDIS_URL } from "../support/index.js";
+import { type ApiWithWorker, startApiWithWorker } from "./stack.js";
 
+let stack: ApiWithWorker;
 let api: TestApi;
-let worker: WorkerProcess;
 let apiUrl: string;
 let configDir: string;
 /** The environment of a logged-out user who points the CLI at the test API. */
@@ -39,7 +38,8 @@ const TINY = [
 ];
 
 beforeAll(async () => {
-  api = await startTestApi("cli");
+  stack = await startApiWithWorker("cli");
+  api = stack.api;
   await api.app.listen({ port: 0, host: "127.0.0.1" });
   const address = api.app.server.address();
   if (!address || typeof address === "string") throw new Error("no port");
@@ -47,22 +47,9 @@ beforeAll(async () => {
   configDir = mkdtempSync(join(tmpdir(), "actlab-cli-config-"));
   bare = { ACTLAB_API_URL: apiUrl, ACTLAB_CONFIG_DIR: configDir };
   user = { ...bare, ACTLAB_API_KEY: api.keyA };
-  worker = spawnWorker({
-    env: {
-      DATABASE_URL: api.database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: api.prefix,
-      ACTLAB_BACKEND: "wasm",
-    },
-  });
-  await worker.waitForLog((l) => l.msg === "worker started");
 });
 
-afterAll(async () => {
-  worker?.kill("SIGTERM");
-  await worker?.exited;
-  await api?.close();
-});
+afterAll(async () => stack?.close());
 
 describe("actlab login", () => {
   it("refuses a wrong key with the API's problem and stores nothing", async () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZVariant } from "./activations.js";
 import { LIMITS } from "./limits.js";
+import { ZProvenance } from "./provenance.js";
 import { ZExperimentSpec } from "./spec.js";
 import { ZExperimentStatus, ZRunStatus } from "./status.js";
 
@@ -42,6 +43,8 @@ export const ZRun = z.strictObject({
   testLoss: z.number().nullable(),
   seconds: z.number().nullable(),
   error: z.string().nullable(),
+  /** What trained it (versions, backend, CPU, worker); null until a worker started it. */
+  provenance: ZProvenance.nullable(),
   /** The run's last write: a stored epoch, or its worker's heartbeat while an epoch trains. */
   updatedAt: isoDate,
   /**

@@ -108,6 +108,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     testLoss: null,
     seconds: null,
     error: null,
+    provenance: null,
     updatedAt: plan.createdAt,
   }));
   return toExperimentDto(

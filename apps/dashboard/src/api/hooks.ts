@@ -90,10 +90,11 @@ export function useExperiments(filter: ListFilter) {
   });
 }
 
-export function useExperiment(id: string) {
+export function useExperiment(id: string, { enabled = true }: { enabled?: boolean } = {}) {
   const key = useApiKey();
   return useQuery({
     queryKey: keys.experiment(id),
+    enabled,
     queryFn: async ({ signal }): Promise<TExperiment> =>
       expectOk(
         apiClient(key).GET("/v1/experiments/{id}", { params: { path: { id } }, signal }),
@@ -105,18 +106,20 @@ export function useExperiment(id: string) {
   });
 }
 
+/** The query of an experiment's metrics (its page, and each experiment of the compare page). */
+export const metricsQuery = (key: string, id: string) => ({
+  queryKey: keys.metrics(id),
+  queryFn: async ({ signal }: { signal: AbortSignal }): Promise<TMetricsResponse> =>
+    expectOk(
+      apiClient(key).GET("/v1/experiments/{id}/metrics", { params: { path: { id } }, signal }),
+      ZMetricsResponse,
+      "metrics",
+    ),
+});
+
 export function useMetrics(id: string, live: boolean) {
   const key = useApiKey();
-  return useQuery({
-    queryKey: keys.metrics(id),
-    queryFn: async ({ signal }): Promise<TMetricsResponse> =>
-      expectOk(
-        apiClient(key).GET("/v1/experiments/{id}/metrics", { params: { path: { id } }, signal }),
-        ZMetricsResponse,
-        "metrics",
-      ),
-    refetchInterval: live ? 10_000 : false,
-  });
+  return useQuery({ ...metricsQuery(key, id), refetchInterval: live ? 10_000 : false });
 }
 
 export function useRun(id: string) {

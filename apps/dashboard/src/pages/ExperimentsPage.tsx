@@ -59,12 +59,28 @@ export function ExperimentsPage() {
   }, [search, current]);
   const q = useExperiments(filter);
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  // Experiments ticked for the compare page, in the order they were ticked.
+  const [picked, setPicked] = useState<string[]>([]);
+  const pick = (id: string, on: boolean) =>
+    setPicked((p) => (on ? [...p.filter((x) => x !== id), id] : p.filter((x) => x !== id)));
 
   return (
     <>
       <div className="page-head">
         <h1>Experiments</h1>
         <div className="page-actions">
+          {picked.length ? (
+            <Link
+              to={`/compare?experiments=${picked.join(",")}`}
+              className={picked.length >= 2 ? "btn" : "btn disabled"}
+              aria-disabled={picked.length < 2}
+              onClick={(e) => {
+                if (picked.length < 2) e.preventDefault();
+              }}
+            >
+              {picked.length >= 2 ? `Compare ${picked.length}` : "Tick another to compare"}
+            </Link>
+          ) : null}
           <Link to="/new" className="btn btn-primary">
             New experiment
           </Link>
@@ -177,6 +193,14 @@ export function ExperimentsPage() {
             const took = elapsedBetween(e.startedAt ?? e.createdAt, e.finishedAt);
             return (
               <li key={e.id} className="exp-item" data-experiment-id={e.id}>
+                <input
+                  type="checkbox"
+                  className="exp-pick"
+                  checked={picked.includes(e.id)}
+                  onChange={(ev) => pick(e.id, ev.target.checked)}
+                  aria-label={`compare ${e.name}`}
+                  title="tick two or more to compare them"
+                />
                 <Link to={`/experiments/${e.id}`} className="exp-link">
                   <div className="exp-title">
                     <span className="exp-name">{e.name}</span>

@@ -1,8 +1,10 @@
+import { ZProblem } from "@actlab/contracts";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
+import { z } from "zod";
 import { MEDIA_TYPE_KEY } from "../../routes/schemas.js";
 
 type JsonSchema = Record<string, unknown> & { anyOf?: JsonSchema[]; description?: string };
@@ -22,14 +24,21 @@ function withContent(status: string, schema: JsonSchema): JsonSchema {
     return { type: "null", description };
   }
   const strip = ({ [MEDIA_TYPE_KEY]: _media, ...rest }: JsonSchema) => rest;
-  const content: Record<string, { schema: JsonSchema }> = {};
+  const content: Record<string, { schema: JsonSchema; example?: unknown }> = {};
   const members = schema.anyOf?.some((m) => MEDIA_TYPE_KEY in m) ? schema.anyOf : [schema];
   for (const member of members) {
-    const media =
-      (member[MEDIA_TYPE_KEY] as string | undefined) ??
-      (Number(status) >= 400 ? "application/problem+json" : "application/json");
+    const media = member[MEDIA_TYPE_KEY] as string | undefined;
+    if (!media && Number(status) >= 400) {
+      // Every problem has one shape: one shared component instead of a copy per response.
+      // Its example (one of its own status, routes/schemas.ts) moves to the media type.
+      content["application/problem+json"] = {
+        schema: { $ref: "#/components/schemas/Problem" },
+        ...(member.example === undefined ? {} : { example: member.example }),
+      };
+      continue;
+    }
     const { description: _d, ...body } = strip(member);
-    content[media] = { schema: body };
+    content[media ?? "application/json"] = { schema: body };
   }
   return { description, content };
 }
@@ -66,6 +75,13 @@ async function docs(app: FastifyInstance) {
       // Relative: every install serves its own document, so paths resolve against wherever it was fetched.
       servers: [{ url: "/", description: "the actlab install serving this document" }],
       components: {
+        // io "input": RFC 9457 lets problems carry extension members, so no additionalProperties: false.
+        schemas: {
+          Problem: z.toJSONSchema(ZProblem, { target: "openapi-3.0", io: "input" }) as Record<
+            string,
+            unknown
+          >,
+        },
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer", description: "an actlab API key" },
           accessToken: {
@@ -80,6 +96,11 @@ async function docs(app: FastifyInstance) {
         { name: "experiments", description: "Submit, watch, compare, cancel" },
         { name: "runs", description: "One variant × repeat: status, model, predictions" },
         { name: "catalog", description: "Activations, datasets, presets" },
+        {
+          name: "webhooks",
+          description:
+            "Standard Webhooks deliveries (webhook-id, webhook-timestamp, webhook-signature) of experiment.finished and run.failed",
+        },
         { name: "operations", description: "Health, readiness, Prometheus" },
       ],
     },

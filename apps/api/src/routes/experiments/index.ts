@@ -12,7 +12,7 @@ import {
   ZMetricField,
   ZMetricsResponse,
 } from "@actlab/contracts";
-import type { FastifySchemaCompiler } from "fastify";
+import type { FastifyBaseLogger, FastifySchemaCompiler } from "fastify";
 import { type FastifyPluginAsyncZod, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../../errors.js";
@@ -91,6 +91,15 @@ const ZMetricsQuery = z.object({
 });
 
 const experiments: FastifyPluginAsyncZod = async (app) => {
+  /** What cancel and delete take part in the run lifecycle with. */
+  const lifecycleDeps = (log: FastifyBaseLogger) => ({
+    db: app.db,
+    redis: app.redis,
+    channels: app.channels,
+    producer: app.producer,
+    webhooks: app.webhookProducer,
+    log,
+  });
   // Per app instance: each API process serializes its own tenants' creations (see TenantTurns).
   const turns = new TenantTurns();
   app.post(
@@ -285,10 +294,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       const tenantId = request.auth!.tenantId;
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId, id });
-      await cancelExperiment(
-        { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
-        id,
-      );
+      await cancelExperiment(lifecycleDeps(request.log), id);
       const staleAfterMs = app.config.RUN_STALE_AFTER_MS;
       return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id, staleAfterMs }));
     },
@@ -309,10 +315,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId: request.auth!.tenantId, id });
-      await deleteExperiment(
-        { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
-        id,
-      );
+      await deleteExperiment(lifecycleDeps(request.log), id);
       return reply.code(204).send(null);
     },
   );
