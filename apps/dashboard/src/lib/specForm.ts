@@ -71,13 +71,87 @@ export const ACTIVATIONS = ACTIVATION_NAMES;
 
 export type FieldErrors = Record<string, string[]>;
 
-export function validateSpec(spec: unknown): FieldErrors {
-  const r = ZExperimentSpec.safeParse(spec);
-  if (r.success) return {};
+/** What a number counts, for messages like "at most 1,024 units per layer". */
+const UNITS: Readonly<Record<string, string>> = {
+  "dataset.samples": "samples",
+  "model.hiddenLayers": "hidden layers",
+  "model.units": "units per layer",
+  "training.epochs": "epochs",
+  "training.batchSize": "samples per batch",
+  "training.repeats": "repeats",
+};
+
+const fmt = (n: unknown) => (typeof n === "number" ? n.toLocaleString("en-US") : String(n));
+
+/**
+ * The form's own words for a schema issue ("at most 1,024 units per layer") instead of the
+ * validator's ("Too big: expected number to be <=1024"). Custom checks already speak plainly.
+ */
+export function fieldMessage(issue: ZodIssueLike, path: string): string {
+  const bound = issue.code === "too_big" ? issue.maximum : issue.minimum;
+  // "at least 1 epoch", "at least 2 epochs": the first word of the unit follows the number.
+  const words = UNITS[path] && bound === 1 ? UNITS[path].replace(/s\b/, "") : UNITS[path];
+  const unit = words ? ` ${words}` : "";
+  switch (issue.code) {
+    case "too_big":
+      return issue.inclusive === false
+        ? `less than ${fmt(issue.maximum)}${unit}`
+        : `at most ${fmt(issue.maximum)}${unit}`;
+    case "too_small":
+      if (issue.origin === "array") return "add at least one";
+      if (issue.origin === "string") return "cannot be empty";
+      return issue.inclusive === false
+        ? `more than ${fmt(issue.minimum)}${unit}`
+        : `at least ${fmt(issue.minimum)}${unit}`;
+    case "invalid_type":
+      return issue.expected === "number" || issue.expected === "int" ? "enter a number" : "required";
+    case "invalid_format":
+    case "not_multiple_of":
+      return issue.expected === "int" || issue.format === "safeint" ? "a whole number" : issue.message;
+    case "invalid_value":
+      return "choose one of the listed values";
+    default:
+      return issue.message;
+  }
+}
+
+interface ZodIssueLike {
+  code: string;
+  message: string;
+  origin?: string;
+  maximum?: unknown;
+  minimum?: unknown;
+  inclusive?: boolean;
+  expected?: string;
+  format?: string;
+}
+
+/**
+ * The form's checks before submitting: the API's schema (in the form's words), and the dataset's
+ * size on this install, which only the dataset list knows.
+ */
+export function validateSpec(
+  spec: unknown,
+  datasets?: readonly { name: string; available: boolean; samples: number }[],
+): FieldErrors {
   const out: FieldErrors = {};
-  for (const i of r.error.issues) {
-    const path = i.path.map(String).join(".") || "(body)";
-    out[path] = [...(out[path] ?? []), i.message];
+  const add = (path: string, message: string) => {
+    out[path] = [...(out[path] ?? []), message];
+  };
+  const r = ZExperimentSpec.safeParse(spec);
+  if (!r.success) {
+    for (const i of r.error.issues) {
+      const path = i.path.map(String).join(".") || "(body)";
+      add(path, fieldMessage(i as ZodIssueLike, path));
+    }
+  }
+  const s = spec as Partial<FormSpec>;
+  const d = datasets?.find((x) => x.name === s.dataset?.name);
+  if (d?.available && d.samples > 0 && (s.dataset?.samples ?? 0) > d.samples && !out["dataset.samples"]) {
+    add(
+      "dataset.samples",
+      `at most ${fmt(d.samples)}: this install's ${d.name} has ${fmt(d.samples)} samples`,
+    );
   }
   return out;
 }

@@ -59,10 +59,22 @@ export function NewExperimentPage() {
   const idem = useRef(newIdempotencyKey());
   const create = useCreateExperiment();
 
-  const clientErrors = useMemo(() => validateSpec(spec), [spec]);
+  const clientErrors = useMemo(() => validateSpec(spec, datasetsQ.data), [spec, datasetsQ.data]);
   // Before the first submit only show what the API said; after it, live client-side checks too
   // (the API's message wins where both have one).
   const shown: FieldErrors = submitted ? { ...clientErrors, ...errors } : errors;
+  // After a refused submit, move focus to the first field in error (in page order), so keyboard
+  // and screen-reader users land on what to fix.
+  const formRef = useRef<HTMLFormElement>(null);
+  const [focusRequest, setFocusRequest] = useState(0);
+  useEffect(() => {
+    if (!focusRequest) return;
+    const first = formRef.current?.querySelector<HTMLElement>(
+      ".has-error input, .has-error select, .has-error textarea, [aria-invalid='true']",
+    );
+    first?.focus();
+    first?.scrollIntoView({ block: "center" });
+  }, [focusRequest]);
 
   const update = (path: string, value: unknown) => {
     idem.current = newIdempotencyKey(); // a changed form is a new request
@@ -86,8 +98,16 @@ export function NewExperimentPage() {
     setSubmitted(true);
     setTopError(null);
     setErrors({});
-    // The API is the authority: the form always submits and shows what it answers next to each
-    // field; the same schema's client-side messages only fill in while the user edits.
+    // Checked here first, in the form's words: a spec the API would refuse is not sent. The API
+    // stays the authority for what only it knows (its answers land under the same fields).
+    const bad = Object.keys(clientErrors).length;
+    if (bad) {
+      setTopError(
+        `${bad === 1 ? "One field needs" : `${bad} fields need`} fixing before the experiment can start.`,
+      );
+      setFocusRequest((n) => n + 1);
+      return;
+    }
     try {
       const exp = await create.mutateAsync({ body: spec, idempotencyKey: idem.current });
       navigate(`/experiments/${exp.id}`);
@@ -95,6 +115,7 @@ export function NewExperimentPage() {
       if (ex instanceof ApiError && ex.problem?.errors?.length) {
         setErrors(ex.fieldErrors());
         setTopError(ex.message);
+        setFocusRequest((n) => n + 1);
       } else {
         setTopError(errorMessage(ex));
       }
@@ -102,7 +123,7 @@ export function NewExperimentPage() {
   };
 
   return (
-    <form className="new-exp" onSubmit={submit} noValidate aria-label="new experiment">
+    <form ref={formRef} className="new-exp" onSubmit={submit} noValidate aria-label="new experiment">
       <div className="page-head">
         <h1>New experiment</h1>
       </div>
