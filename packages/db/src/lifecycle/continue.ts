@@ -43,7 +43,8 @@ export async function continueExperiment(
   }: { experimentId: string; tenantId: string; epochs: number; maxActiveRuns: number },
 ): Promise<ContinueOutcome> {
   return db.kysely.transaction().execute(async (trx): Promise<ContinueOutcome> => {
-    await sql`SELECT pg_advisory_xact_lock(${sql.lit(TENANT_LOCK_NAMESPACE)}, ${sql.lit(tenantLockKey(tenantId))})`.execute(
+    // The tenant's lock, as create takes it, with the numbers as bound parameters.
+    await sql`SELECT pg_advisory_xact_lock(${TENANT_LOCK_NAMESPACE}::int, ${tenantLockKey(tenantId)}::int)`.execute(
       trx,
     );
     const exp = await trx
