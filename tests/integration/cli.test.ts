@@ -131,7 +131,8 @@ describe("actlab submit", () => {
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).toContain("watching (Ctrl-C stops watching, not training)");
     // cli-progress's bars: both runs reach 3/3 epochs with an accuracy.
-    expect(r.screen).toMatch(/relu #0\s+█+\s+3\/3 epochs \| acc\s+\d+\.\d%/);
+    expect(r.screen).toMatch(/relu #0\s+█+\s+3\/3 epochs \| acc\s+\d+\.\d% \| succeeded/);
+    expect(r.screen).toMatch(/tanh #0\s+░+\s+0\/3 epochs \| acc\s+–\s+\| queued/);
     expect(r.screen).toMatch(/tanh #0\s+█+\s+3\/3 epochs \| acc\s+\d+\.\d%/);
     expect(r.screen).toMatch(/░/); // a bar drawn while unfinished
     expect(r.screen).toContain("summary per variant");
