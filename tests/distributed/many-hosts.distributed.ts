@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { loadavg } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../packages/db/src/index.js";
 import { type Proc, sleep, waitFor } from "../reliability/support/stack.js";
@@ -162,7 +163,7 @@ async function measure(label: string, { count = 3, epochs = 5, readers = 3 } = {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     gets: latencies.length,
-    errors: errors.length,
+    errors,
     epochsPerSecond: stored / seconds,
     seconds,
   };
@@ -203,35 +204,40 @@ afterAll(async () => {
 });
 
 describe("actlab on many hosts", () => {
-  let clean: Awaited<ReturnType<typeof measure>>;
   let reference: { sha256: string; testAccuracy: number | null };
 
   it("clean network: experiments submitted through HAProxy are trained on three worker hosts", async () => {
-    clean = await measure("clean");
-    const exp = (
-      await apiClient(lbUrl, settings.apiKey).submit(spec("reference", { epochs: 40 }), randomUUID())
-    ).reply.body;
-    await finished(exp.id);
+    const client = apiClient(lbUrl, settings.apiKey);
+    const exp = (await client.submit(spec("reference", { epochs: 40 }), randomUUID())).reply.body;
+    const others = await Promise.all(
+      [0, 1, 2].map(
+        async (i) =>
+          (await client.submit(spec(`clean-${i}`, { epochs: 3 }), randomUUID())).reply.body.id as string,
+      ),
+    );
+    const rows = await Promise.all([exp.id, ...others].map((id: string) => finished(id)));
+    expect(rows.map((r) => r.status)).toEqual(rows.map(() => "succeeded"));
     const run = await db.run.findFirstOrThrow({
       where: { experimentId: exp.id },
       include: { artifact: true },
     });
+    await expectStoredOnce(run.id, 40);
     reference = { sha256: run.artifact!.sha256, testAccuracy: run.testAccuracy };
-    const byWorker = await db.run.groupBy({ by: ["workerId"], _count: true, where: { status: "succeeded" } });
+    const hosts = await db.run.groupBy({ by: ["workerId"], where: { status: "succeeded" } });
     record({
-      scenario: "clean network (baseline)",
+      scenario: "clean network",
       injected: "nothing",
-      held: "every experiment succeeded, every epoch stored once",
-      numbers: `GET p99 ${clean.p99.toFixed(0)} ms (p50 ${clean.p50.toFixed(0)}, ${clean.gets} GETs), ${clean.epochsPerSecond.toFixed(1)} epochs/s over 3 workers`,
+      held: `4 experiments through HAProxy succeeded, trained by ${hosts.length} worker hosts, every epoch once`,
+      numbers: `reference run (40 epochs) accuracy ${run.testAccuracy?.toFixed(3)}`,
     });
-    expect(byWorker.length).toBeGreaterThan(1);
+    expect(hosts.length).toBeGreaterThan(1);
   });
 
   it("a worker partitioned from Redis longer than its lock: another takes over, the late writes are refused, every epoch once", async () => {
     const client = apiClient(lbUrl, settings.apiKey);
     const exp = (await client.submit(spec("reference", { epochs: 40 }), randomUUID())).reply.body;
     const runId = exp.runs[0].id as string;
-    const first = await holderOf(runId, 3);
+    const first = await holderOf(runId, 1);
     const host = h(first.host);
     const from = workers.get(first.host)!.logs.length;
     const t0 = Date.now();
@@ -242,8 +248,9 @@ describe("actlab on many hosts", () => {
       takeover = await waitFor(
         async () => {
           const run = await db.run.findUniqueOrThrow({ where: { id: runId } });
-          return run.attempts > first.attempt && run.status === "running"
-            ? { host: run.workerId!.split("-")[0]!, attempt: run.attempts }
+          // (It may have finished already, resumed from the checkpoint, when the cut came late in the run.)
+          return run.attempts > first.attempt
+            ? { host: (run.workerId ?? "").split("-")[0]!, attempt: run.attempts }
             : null;
         },
         { timeoutMs: 30_000, intervalMs: 100, what: "another worker to take the run over" },
@@ -301,15 +308,16 @@ describe("actlab on many hosts", () => {
     expect(run.status).toBe("succeeded");
     const artifact = await db.modelArtifact.findUniqueOrThrow({ where: { runId } });
     expect({ sha256: artifact.sha256, testAccuracy: run.testAccuracy }).toEqual(reference);
-    const said = workers
+    // What the cut-off worker did with the run: its attempt failed (timeouts) and BullMQ took the job back.
+    const gaveUp = workers
       .get(first.host)!
       .logs.slice(from)
-      .filter((l) => l.level >= 40)
-      .map((l) => l.msg);
+      .find((l) => l.runId === runId && l.msg === "run attempt failed; BullMQ will retry");
+    expect(gaveUp).toBeDefined();
     record({
       scenario: "worker partitioned from Postgres",
       injected: `iptables DROP between ${first.host} and the database host until the run moved (${movedSeconds.toFixed(1)} s)`,
-      held: `${first.host} gave the run up (${[...new Set(said)].slice(0, 2).join("; ")}); attempt ${moved.attempt} on ${moved.host || "another worker"} finished it; epochs 1–40 once; same model`,
+      held: `${first.host} gave its attempt up ("${(gaveUp!.err as { message?: string } | undefined)?.message ?? "?"}" after DB_TIMEOUT_MS 2 s and retries), BullMQ gave the job to ${moved.host || "another worker"} (attempt ${moved.attempt}), which finished it; epochs 1–40 once; same model`,
       numbers: `run moved after ${movedSeconds.toFixed(1)} s; run attempts ${run.attempts}`,
     });
   });
@@ -384,6 +392,9 @@ describe("actlab on many hosts", () => {
   });
 
   it("slow, lossy network (100 ms each way, 1% loss at every host): experiments complete; API p99 and throughput against the clean network", async () => {
+    // Clean first, then slow, back to back: this machine's load changes by the minute.
+    const clean = await measure("clean");
+    const cleanLoad = loadavg()[0]!;
     for (const r of relays) r.child.kill("SIGUSR1");
     net.setLoss(0.01);
     let slow: Awaited<ReturnType<typeof measure>>;
@@ -398,9 +409,10 @@ describe("actlab on many hosts", () => {
       injected:
         "+100 ms each way on every connection to Postgres, Redis and the APIs (delay relays); 1% of packets dropped at every host (iptables statistic)",
       held: "every experiment succeeded, every epoch stored once",
-      numbers: `GET p99 ${slow.p99.toFixed(0)} ms vs ${clean.p99.toFixed(0)} ms clean (p50 ${slow.p50.toFixed(0)} vs ${clean.p50.toFixed(0)}); ${slow.epochsPerSecond.toFixed(1)} vs ${clean.epochsPerSecond.toFixed(1)} epochs/s`,
+      numbers: `GET p99 ${slow.p99.toFixed(0)} ms vs ${clean.p99.toFixed(0)} ms clean (p50 ${slow.p50.toFixed(0)} vs ${clean.p50.toFixed(0)}; ${slow.gets} and ${clean.gets} GETs); training ${slow.epochsPerSecond.toFixed(2)} vs ${clean.epochsPerSecond.toFixed(2)} epochs/s; load average ${loadavg()[0]!.toFixed(1)} and ${cleanLoad.toFixed(1)}`,
     });
-    expect(slow.errors).toBe(0);
+    expect(slow.errors).toEqual([]);
+    expect(clean.errors).toEqual([]);
   });
 
   it("Redis Cluster (3 masters + 3 replicas): the queue tests and an experiment pass on it; a master killed mid-run fails over and the experiments complete", async () => {
@@ -474,5 +486,5 @@ describe("actlab on many hosts", () => {
       held: `packages/queue tests on the cluster (${queueSummary}); an end-to-end experiment; replica ${promoted.ip} promoted, all 4 experiments succeeded, every epoch once`,
       numbers: `failover seen after ${failoverSeconds.toFixed(1)} s (cluster-node-timeout 1.5 s)`,
     });
-  });
+  }, 300_000); // restarts every app on the cluster: minutes on a loaded 2-core machine
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { issuePath, type TSpecIssue } from "./issues.js";
 import { findPreset, mergeSpec, PRESET_IDS } from "./presets.js";
-import { type TExperimentSpec, ZExperimentSpec } from "./spec.js";
+import { DEFAULT_MOMENTUM, type TExperimentSpec, ZExperimentSpec } from "./spec.js";
 
 /**
  * Turns a POST /experiments body into a full spec: `{ preset, ...overrides }` starts from the
@@ -20,11 +20,22 @@ export function resolveExperimentRequest(
     candidate = mergeSpec(found.spec, overrides);
   }
   const parsed = ZExperimentSpec.safeParse(candidate);
-  if (parsed.success) return { ok: true, spec: parsed.data };
+  if (parsed.success) return { ok: true, spec: withoutUnusedFields(parsed.data) };
   return {
     ok: false,
     issues: parsed.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })),
   };
+}
+
+/**
+ * The spec as stored: the momentum optimizer's momentum filled in, and left out for the others
+ * (plain SGD and Adam use none).
+ */
+function withoutUnusedFields(spec: TExperimentSpec): TExperimentSpec {
+  const { momentum, ...optimizer } = spec.training.optimizer;
+  const stored =
+    optimizer.name === "momentum" ? { ...optimizer, momentum: momentum ?? DEFAULT_MOMENTUM } : optimizer;
+  return { ...spec, training: { ...spec.training, optimizer: stored } };
 }
 
 /**

@@ -42,12 +42,19 @@ export const ZModelSpec = z
   })
   .strict();
 
+/** SGD with momentum's momentum when the spec gives none (Keras' and PyTorch's common choice). */
+export const DEFAULT_MOMENTUM = 0.9;
+
 export const ZOptimizer = z
   .object({
     name: z.enum(["sgd", "momentum", "adam"]).default("sgd"),
     learningRate: z.number().gt(0).max(10).default(0.01),
-    /** Used by `momentum` only. */
-    momentum: z.number().min(0).lt(1).default(0.9),
+    /**
+     * Used by `momentum` only (DEFAULT_MOMENTUM unless given): resolveExperimentRequest stores it
+     * for that optimizer and drops it for the others, so a plain-SGD experiment never reads as if
+     * it had one. No schema default: parsing a stored spec again must not add one back.
+     */
+    momentum: z.number().min(0).lt(1).optional(),
   })
   .strict();
 

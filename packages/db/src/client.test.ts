@@ -38,4 +38,19 @@ describe("createDb", () => {
       await other.close();
     }
   });
+
+  it("queryTimeoutMillis: a connection whose query timed out is discarded, so the next query does not wait behind it", async () => {
+    const db = createDb({ url: tdb.url, poolSize: 1, queryTimeoutMillis: 300 });
+    try {
+      // A query whose answer does not come in time, as across a partition.
+      await expect(sql`SELECT pg_sleep(3)`.execute(db.kysely)).rejects.toThrow(/Query read timeout/);
+      const t0 = performance.now();
+      const { rows } = await sql<{ one: number }>`SELECT 1 AS one`.execute(db.kysely);
+      expect(rows[0]!.one).toBe(1);
+      // On the kept connection it would have waited for pg_sleep (another 2.7 s) and timed out too.
+      expect(performance.now() - t0).toBeLessThan(1_500);
+    } finally {
+      await db.close();
+    }
+  });
 });

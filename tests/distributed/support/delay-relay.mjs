@@ -47,8 +47,38 @@ function pipeDelayed(from, to) {
   });
 }
 
+// While the server behind is down (connection refused), the relay stops listening, so clients
+// are refused too, as by the dead host itself; it probes every 250 ms and listens again when the
+// server is back. (A relay that accepted and then reset would hide the refusal from HAProxy,
+// which redispatches only connections that failed to open.)
+let listening = false;
+function probeUntilUp() {
+  const probe = net.connect(Number(targetPort), targetHost);
+  probe.on("connect", () => {
+    probe.destroy();
+    listen();
+  });
+  probe.on("error", () => setTimeout(probeUntilUp, 250));
+}
+function upstreamRefused() {
+  if (!listening) return;
+  listening = false;
+  server.close();
+  setTimeout(probeUntilUp, 250);
+}
+function listen() {
+  if (listening) return;
+  listening = true;
+  server.listen(Number(listenPort), listenHost, () => {
+    process.stdout.write(`relay ${listenHost}:${listenPort} -> ${targetHost}:${targetPort} ready\n`);
+  });
+}
+
 const server = net.createServer((client) => {
   const upstream = net.connect(Number(targetPort), targetHost);
+  upstream.on("error", (err) => {
+    if (err.code === "ECONNREFUSED") upstreamRefused();
+  });
   client.setNoDelay(true);
   upstream.setNoDelay(true);
   // A reset on one side resets the other; an orderly end travels (delayed) like data.
@@ -61,6 +91,4 @@ const server = net.createServer((client) => {
   pipeDelayed(client, upstream);
   pipeDelayed(upstream, client);
 });
-server.listen(Number(listenPort), listenHost, () => {
-  process.stdout.write(`relay ${listenHost}:${listenPort} -> ${targetHost}:${targetPort} ready\n`);
-});
+listen();

@@ -244,7 +244,7 @@ export function clusterNodes(via: Host): ClusterNodeInfo[] {
     });
 }
 
-/** HAProxy on the load-balancer host: round robin over the API relays, health-checked every 500 ms. */
+/** HAProxy on the load-balancer host (deploy/haproxy.cfg's settings): round robin over the API relays, health-checked every second. */
 export async function startHaproxy(reg: Registry, host: Host, apis: Host[]): Promise<Proc> {
   const dir = reg.tempDir("haproxy");
   const cfg = `${dir}/haproxy.cfg`;
@@ -271,7 +271,10 @@ export async function startHaproxy(reg: Registry, host: Host, apis: Host[]): Pro
       "  balance roundrobin",
       "  option httpchk GET /readyz",
       "  http-check expect status 200",
-      "  default-server inter 500 fall 2 rise 2",
+      // A check must outlast a slow network: /readyz asks Postgres and Redis, several round trips
+      // at 100 ms each way (with the default, the check's interval, both replicas went DOWN).
+      "  timeout check 3s",
+      "  default-server inter 1s fall 2 rise 2",
       ...apis.map((a) => `  server ${a.name} ${a.ip}:${PORTS.apiRelay} check`),
       "",
     ].join("\n"),

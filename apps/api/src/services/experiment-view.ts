@@ -1,4 +1,11 @@
-import type { TExperiment, TExperimentSpec, TRun, TVariant, TVariantSummary } from "@actlab/contracts";
+import type {
+  TExperiment,
+  TExperimentSpec,
+  TProvenance,
+  TRun,
+  TVariant,
+  TVariantSummary,
+} from "@actlab/contracts";
 import type { ExperimentView, RunView } from "@actlab/db";
 
 /** Twice the worker's default heartbeat (HEARTBEAT_MS, 15 s): one missed beat is not yet a stopped worker. */
@@ -37,6 +44,7 @@ export function toRunDto(
     testLoss: run.testLoss,
     seconds: run.seconds,
     error: run.error,
+    provenance: (run.provenance as TProvenance | null) ?? null,
     updatedAt: updatedAt.toISOString(),
     stale: run.status === "running" && now - updatedAt.getTime() > staleAfterMs,
   };
@@ -48,6 +56,8 @@ export function experimentLinks(id: string): Record<string, string> {
     self,
     events: `${self}/events`,
     metrics: `${self}/metrics`,
+    metricsCsv: `${self}/metrics.csv`,
+    continue: `${self}/continue`,
     report: `${self}/report`,
     cancel: `${self}/cancel`,
   };

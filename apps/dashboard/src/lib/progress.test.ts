@@ -43,6 +43,7 @@ describe("run states beyond the status", () => {
     expect(staleText({ ...base, stale: true }, now)).toBe(
       "no update for 25 s — another worker will resume it from its checkpoint",
     );
+    expect(staleText({ ...base, stale: true }, now - 19_000)).toMatch(/^no update for 6 s /);
     expect(staleText({ ...base, stale: false }, now)).toBeNull();
     expect(staleText({ ...base, status: "succeeded", stale: true }, now)).toBeNull();
   });

@@ -12,8 +12,9 @@ export function staleText(
   now = Date.now(),
 ): string | null {
   if (run.status !== "running" || !run.stale) return null;
-  const silent = Math.max(0, (now - Date.parse(run.updatedAt)) / 1000);
-  return `no update for ${duration(Math.round(silent))} — another worker will resume it from its checkpoint`;
+  const silent = Math.max(0, Math.round((now - Date.parse(run.updatedAt)) / 1000));
+  const since = silent < 60 ? `${silent} s` : duration(silent);
+  return `no update for ${since} — another worker will resume it from its checkpoint`;
 }
 
 /** "resumed from epoch 12" for a run on its second or later attempt, or null. */

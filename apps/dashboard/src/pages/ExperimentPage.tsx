@@ -2,6 +2,7 @@ import { useExperimentEvents } from "../api/events.js";
 import { isActiveExperiment, useExperiment, useMetrics } from "../api/hooks.js";
 import { ExperimentCharts } from "../components/experiment/ExperimentCharts.js";
 import { ExperimentHeader } from "../components/experiment/ExperimentHeader.js";
+import { ResultActions } from "../components/experiment/ResultActions.js";
 import { RunsTable } from "../components/experiment/RunsTable.js";
 import { SummaryTable } from "../components/experiment/SummaryTable.js";
 import { Card, ErrorState, Loading } from "../components/ui.js";
@@ -22,6 +23,7 @@ export function ExperimentPage({ id }: { id: string }) {
   return (
     <div className="experiment" data-experiment-status={exp.status}>
       <ExperimentHeader exp={exp} stream={stream} />
+      <ResultActions exp={exp} />
       <RunsTable exp={exp} />
       <ExperimentCharts exp={exp} metricsQ={metricsQ} />
       <Card title="Summary">
@@ -29,6 +31,7 @@ export function ExperimentPage({ id }: { id: string }) {
           <SummaryTable
             colors={colorsByLabel(exp.spec.variants)}
             summary={exp.summary}
+            runs={exp.runs}
             filename={`actlab-${exp.name.replace(/[^\w.-]+/g, "_")}-${exp.id.slice(0, 8)}`}
           />
         ) : (

@@ -124,6 +124,7 @@ describe("native engine against TF.js", () => {
           expect(pn.deadFraction).toEqual(pt.deadFraction);
           expect(pn.saturatedFraction).toEqual(pt.saturatedFraction);
           if (pt.preluAlphaMean) {
+            expect(pn.preluAlphaMean).toHaveLength(pt.preluAlphaMean.length);
             pn.preluAlphaMean?.forEach((a, i) => {
               expect(a).toBeCloseTo(pt.preluAlphaMean?.[i] as number, 5);
             });

@@ -1,4 +1,4 @@
-import { activationDef } from "@actlab/contracts";
+import { activationDef, DEFAULT_MOMENTUM } from "@actlab/contracts";
 import { NativeEngine } from "@actlab/native";
 import * as tf from "@tensorflow/tfjs";
 import { exportModel } from "../artifact.js";
@@ -60,7 +60,7 @@ export function createNativeEngine(ctx: EngineContext): RunEngine {
     ...activationParams(net.variant),
     optimizer: opt.name,
     learningRate: opt.learningRate,
-    momentum: opt.momentum,
+    momentum: opt.momentum ?? DEFAULT_MOMENTUM,
     ...ADAM,
   });
 

@@ -1,3 +1,4 @@
+import { DEFAULT_MOMENTUM } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { exportModel } from "../artifact.js";
 import type { BackendName } from "../backend.js";
@@ -14,7 +15,7 @@ function makeOptimizer(o: EngineContext["spec"]["training"]["optimizer"]): tf.Op
     case "sgd":
       return tf.train.sgd(o.learningRate);
     case "momentum":
-      return tf.train.momentum(o.learningRate, o.momentum);
+      return tf.train.momentum(o.learningRate, o.momentum ?? DEFAULT_MOMENTUM);
     case "adam":
       return tf.train.adam(o.learningRate);
   }

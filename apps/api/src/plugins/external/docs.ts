@@ -96,6 +96,11 @@ async function docs(app: FastifyInstance) {
         { name: "experiments", description: "Submit, watch, compare, cancel" },
         { name: "runs", description: "One variant × repeat: status, model, predictions" },
         { name: "catalog", description: "Activations, datasets, presets" },
+        {
+          name: "webhooks",
+          description:
+            "Standard Webhooks deliveries (webhook-id, webhook-timestamp, webhook-signature) of experiment.finished and run.failed",
+        },
         { name: "operations", description: "Health, readiness, Prometheus" },
       ],
     },

@@ -1,12 +1,16 @@
-import type { TReport, TVariantReport } from "@actlab/contracts";
+import type { TProvenance, TReport, TReportProvenance, TVariantReport } from "@actlab/contracts";
 import {
   CHAPTER8_FIGURES,
+  PRESETS,
+  resolveExperimentRequest,
   type TExperimentSpec,
   type TExperimentStatus,
   type TRunStatus,
   type TVariant,
   variantLabel,
 } from "@actlab/contracts";
+
+import { canonicalJson } from "../canonical-json.js";
 
 /** What the report is computed from: plain rows, so the builder is a pure function. */
 export interface ReportInput {
@@ -35,6 +39,7 @@ export interface ReportRun {
   seconds: number | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  provenance: TProvenance | null;
 }
 
 export interface ReportEpoch {
@@ -155,10 +160,34 @@ export function verdictFor(v: Omit<TVariantReport, "verdict">, epochs: number): 
   return parts.join("; ");
 }
 
+/**
+ * What makes a setup one of the chapter's codes: the data, the network and its initial weights,
+ * the optimizer and the batch size. Epochs, repeats, variants and seeds may differ (shortening a
+ * preset's epochs still runs the chapter's code); any other change makes it a setup of its own.
+ */
+function chapterSetup(spec: TExperimentSpec): string {
+  const { dataset, model, training } = spec;
+  return canonicalJson({
+    dataset: { ...dataset, seed: undefined },
+    model,
+    optimizer: withoutUnused(training.optimizer),
+    batchSize: training.batchSize,
+  });
+}
+
+const withoutUnused = (o: TExperimentSpec["training"]["optimizer"]) =>
+  o.name === "momentum" ? o : { name: o.name, learningRate: o.learningRate };
+
+const CHAPTER_SETUPS = PRESETS.flatMap((p) => {
+  const resolved = resolveExperimentRequest({ preset: p.id });
+  const code = p.id.startsWith("chapter8-tf") ? "tf" : p.id.startsWith("chapter8-keras") ? "keras" : null;
+  return resolved.ok && code ? [{ code, setup: chapterSetup(resolved.spec) } as const] : [];
+});
+
+/** Which of the chapter's codes this experiment runs, if it runs one unchanged (see chapterSetup). */
 function chapterCode(spec: TExperimentSpec): "keras" | "tf" | null {
-  if (spec.model.initializer.name === "glorot_uniform") return "keras";
-  if (spec.model.initializer.name === "truncated_normal") return "tf";
-  return null;
+  const setup = chapterSetup(spec);
+  return CHAPTER_SETUPS.find((c) => c.setup === setup)?.code ?? null;
 }
 
 function variantReport(
@@ -270,6 +299,30 @@ function compare(variants: readonly TVariantReport[], runs: readonly ReportRun[]
   };
 }
 
+/**
+ * The distinct set-ups that trained the runs (a run's provenance without its worker), each with
+ * its number of runs, workers and hosts, most runs first: one entry when the numbers are comparable.
+ */
+export function provenanceGroups(runs: readonly ReportRun[]): TReportProvenance[] {
+  const groups = new Map<
+    string,
+    { setup: Omit<TProvenance, "worker">; runs: number; workers: Set<string>; hosts: Set<string> }
+  >();
+  for (const run of runs) {
+    if (!run.provenance) continue;
+    const { worker, ...setup } = run.provenance;
+    const key = JSON.stringify(setup);
+    const group = groups.get(key) ?? { setup, runs: 0, workers: new Set(), hosts: new Set() };
+    group.runs++;
+    group.workers.add(worker.id);
+    group.hosts.add(worker.hostname);
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .sort((a, b) => b.runs - a.runs)
+    .map((g) => ({ ...g.setup, runs: g.runs, workers: g.workers.size, hosts: [...g.hosts].sort() }));
+}
+
 /** The chapter-style report of one experiment: a pure function of its rows. */
 export function buildReport({ experiment, runs, metrics }: ReportInput): TReport {
   const { spec } = experiment;
@@ -342,6 +395,7 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
     },
     variants,
     comparison: compare(variants, runs),
+    provenance: provenanceGroups(runs),
     notes,
   };
 }
