@@ -8,7 +8,7 @@ import type {
 } from "@actlab/contracts";
 import { variantLabel, ZExperimentSpec } from "@actlab/contracts";
 import type { Db } from "@actlab/db";
-import { canonicalJson } from "./experiment-create.js";
+import { canonicalJson } from "./canonical-json.js";
 import { getExperiment } from "./experiment-read.js";
 
 const FINISHED = new Set(["succeeded", "failed", "canceled"]);
