@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZExperiment, ZExperimentList, ZProblem, ZReport } from "@actlab/contracts";
+import { ZExperiment, ZExperimentList, ZMetricsResponse, ZProblem, ZReport } from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApi } from "../../apps/api/src/__tests__/helpers.js";
 import { runCli, runCliInTerminal, startCli } from "../../apps/cli/src/__tests__/run.js";
@@ -131,7 +131,8 @@ describe("actlab submit", () => {
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).toContain("watching (Ctrl-C stops watching, not training)");
     // cli-progress's bars: both runs reach 3/3 epochs with an accuracy.
-    expect(r.screen).toMatch(/relu #0\s+█+\s+3\/3 epochs \| acc\s+\d+\.\d%/);
+    expect(r.screen).toMatch(/relu #0\s+█+\s+3\/3 epochs \| acc\s+\d+\.\d% \| succeeded/);
+    expect(r.screen).toMatch(/tanh #0\s+░+\s+0\/3 epochs \| acc\s+–\s+\| queued/);
     expect(r.screen).toMatch(/tanh #0\s+█+\s+3\/3 epochs \| acc\s+\d+\.\d%/);
     expect(r.screen).toMatch(/░/); // a bar drawn while unfinished
     expect(r.screen).toContain("summary per variant");
@@ -173,6 +174,22 @@ describe("actlab submit", () => {
     expect(md.stdout).toContain("sigmoid");
     const report = ZReport.parse(JSON.parse((await runCli(["report", id, "--json"], { env: user })).stdout));
     expect(report.experiment.id).toBe(id);
+
+    // export: the API's CSV as it streams it (a header + one row per epoch of the one run), to stdout or a file.
+    const csv = await runCli(["export", id, "--csv"], { env: user });
+    expect(csv.code, csv.stderr).toBe(0);
+    const rows = csv.stdout.trim().split(/\r?\n/);
+    expect(rows[0]).toMatch(/^experimentId,runId,/);
+    expect(rows).toHaveLength(3);
+    const out = join(configDir, "metrics.csv");
+    const toFile = await runCli(["export", id, "--csv", "-o", out], { env: user });
+    expect(toFile.code, toFile.stderr).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(csv.stdout);
+    const series = ZMetricsResponse.parse(
+      JSON.parse((await runCli(["export", id, "--json"], { env: user })).stdout),
+    );
+    expect(series.runs[0]!.series.epoch).toEqual([1, 2]);
+    expect((await runCli(["export", id], { env: user })).code).toBe(2);
   });
 
   it("an unknown id: the API's 404 problem and exit 1", async () => {

@@ -27,7 +27,7 @@ export function printJson(o: Output, value: unknown): void {
 
 /** A plain table (no colours: output is often piped or captured). */
 export function table(head: string[], rows: (string | number)[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] } });
+  const t = new Table({ head, style: { head: [], border: [], compact: true } });
   t.push(...rows.map((r) => r.map(String)));
   return t.toString();
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import {
   cancelCommand,
+  exportCommand,
   listCommand,
   presetsCommand,
   reportCommand,
@@ -95,6 +96,16 @@ export async function runCli(argv: string[], env: TCliEnv, signal: AbortSignal):
     .description("the chapter-style report as Markdown (--json: as JSON)")
     .argument("<id>")
     .action(act((ctx, id: string) => reportCommand(ctx, id)));
+
+  program
+    .command("export")
+    .description("every epoch of every run: --csv (long format, one row per run × epoch) or --json (series)")
+    .argument("<id>")
+    .option("--csv", "CSV as GET /v1/experiments/:id/metrics.csv sends it")
+    .option("-o, --output <file>", "write to this file instead of standard output")
+    .action(
+      act((ctx, id: string, opts: Parameters<typeof exportCommand>[2]) => exportCommand(ctx, id, opts)),
+    );
 
   program
     .command("cancel")

@@ -25,19 +25,19 @@ export const runLabel = (run: Pick<TRun, "variant" | "repeat">) =>
 function eta(s: RunState): string {
   if (s.status === "queued") return "queued";
   if (s.status !== "running") return s.status;
-  if (!s.epochSeconds.length) return "…";
+  if (!s.epochSeconds.length) return "ETA …";
   const mean = s.epochSeconds.reduce((a, b) => a + b, 0) / s.epochSeconds.length;
   const left = Math.max(0, (s.epochs - s.epoch) * mean);
   return left < 60
-    ? `${Math.ceil(left)}s`
-    : `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, "0")}s`;
+    ? `ETA ${Math.ceil(left)}s`
+    : `ETA ${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, "0")}s`;
 }
 
 function payload(s: RunState) {
   return {
     label: s.label,
     acc: s.accuracy === null ? "  –  " : `${(s.accuracy * 100).toFixed(1).padStart(5)}%`,
-    eta: eta(s),
+    left: eta(s),
   };
 }
 
@@ -111,7 +111,8 @@ export async function watchExperiment(opts: WatchOptions): Promise<boolean> {
       ? new cliProgress.MultiBar(
           {
             stream: process.stderr,
-            format: "{label} {bar} {value}/{total} epochs | acc {acc} | ETA {eta}",
+            // `{eta}` is cli-progress's own token (its rate-based estimate); ours is `{left}`.
+            format: "{label} {bar} {value}/{total} epochs | acc {acc} | {left}",
             barsize: 24,
             hideCursor: true,
             clearOnComplete: false,

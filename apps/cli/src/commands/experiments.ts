@@ -1,9 +1,14 @@
+import { createWriteStream } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { expectBody, expectOk } from "@actlab/client";
 import {
   type TExperiment,
   type TExperimentStatus,
   ZExperiment,
   ZExperimentList,
+  ZMetricsResponse,
   ZPresetList,
   ZReport,
 } from "@actlab/contracts";
@@ -127,5 +132,39 @@ export async function presetsCommand(ctx: Context) {
         list.presets.map((p) => [p.id, `${p.title}: ${p.description}`]),
       ),
     );
+  return EXIT.ok;
+}
+
+/**
+ * `actlab export ID --csv`: GET /v1/experiments/:id/metrics.csv streamed to stdout or `--output`
+ * (the API streams it too, so a long experiment never sits in memory); `--json`: the columnar
+ * series of GET /v1/experiments/:id/metrics.
+ */
+export async function exportCommand(ctx: Context, id: string, opts: { csv?: boolean; output?: string }) {
+  const client = ctx.client();
+  if (Boolean(opts.csv) === ctx.output.json) throw new UsageError("choose one format: --csv or --json");
+  const target = opts.output ? createWriteStream(opts.output) : process.stdout;
+  if (ctx.output.json) {
+    const metrics = await expectOk(
+      client.GET("/v1/experiments/{id}/metrics", { params: { path: { id }, query: {} } }),
+      ZMetricsResponse,
+      "metrics",
+    );
+    target.write(`${JSON.stringify(metrics)}\n`);
+  } else {
+    const body = await expectBody(
+      client.GET("/v1/experiments/{id}/metrics.csv", { params: { path: { id } }, parseAs: "stream" }),
+      "metrics.csv",
+    );
+    await pipeline(Readable.fromWeb(body as unknown as WebReadableStream<Uint8Array>), target, {
+      end: Boolean(opts.output),
+    });
+  }
+  if (opts.output) {
+    await new Promise<void>((resolve) =>
+      target.writableFinished ? resolve() : target.once("finish", resolve),
+    );
+    ctx.output.err(`wrote ${opts.output}`);
+  }
   return EXIT.ok;
 }

@@ -5,7 +5,15 @@ import { compareExperiments } from "../../services/compare.js";
 import { continueRuns } from "../../services/experiment-continue.js";
 import { assertExperimentVisible, getExperiment } from "../../services/experiment-read.js";
 import { metricsCsvStream } from "../../services/metrics-csv.js";
-import { BEARER, COMMON_ERRORS, commaList, dtoSerializer, problemResponses, ZIdParams } from "../schemas.js";
+import {
+  BEARER,
+  COMMON_ERRORS,
+  commaList,
+  dtoSerializer,
+  problemResponses,
+  withMediaType,
+  ZIdParams,
+} from "../schemas.js";
 
 /** Working with finished results (docs/results.md): compare experiments, export metrics, continue training. */
 
@@ -64,7 +72,10 @@ const results: FastifyPluginAsyncZod = async (app) => {
         security: BEARER,
         params: ZIdParams,
         // z.unknown(): the body is a stream, which Fastify pipes without serializing.
-        response: { 200: z.unknown().describe("text/csv"), ...problemResponses(...COMMON_ERRORS, 404) },
+        response: {
+          200: withMediaType(z.unknown(), "text/csv", "one row per run × epoch, with a header row"),
+          ...problemResponses(...COMMON_ERRORS, 404),
+        },
       },
     },
     async (request, reply) => {
