@@ -10,3 +10,4 @@ export * from "./report.js";
 export * from "./request.js";
 export * from "./spec.js";
 export * from "./status.js";
+export * from "./sweep.js";

@@ -24,6 +24,7 @@ export {
 } from "./data/datasets.js";
 export type { RemoteFile } from "./data/fetch.js";
 export { encodeIdx, parseIdx } from "./data/idx.js";
+export { shouldStopEarly } from "./early-stopping.js";
 export {
   BackendUnavailableError,
   DatasetUnavailableError,

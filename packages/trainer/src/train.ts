@@ -5,6 +5,7 @@ import { exportModel, type TModelArtifact } from "./artifact.js";
 import { activeBackend, type BackendName } from "./backend.js";
 import { restoreCheckpoint, saveCheckpoint, type TrainCheckpoint } from "./checkpoint.js";
 import { type LoadedDataset, loadDataset } from "./data/datasets.js";
+import { shouldStopEarly } from "./early-stopping.js";
 import { TrainingDivergedError } from "./errors.js";
 import { buildNet, forward, type Net } from "./model.js";
 import { mixSeed, SEED_PURPOSE, seededPermutation } from "./random.js";
@@ -27,6 +28,8 @@ export interface TrainRunOptions {
 export interface TrainResult {
   outcome: "completed" | "canceled" | "shutdown";
   epochsCompleted: number;
+  /** Completed before `spec.training.epochs` because `spec.training.earlyStopping` said so. */
+  stoppedEarly: boolean;
   testAccuracy: number | null;
   testLoss: number | null;
   seconds: number;
@@ -176,6 +179,11 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
   let checkpoint: TrainCheckpoint | null = opts.resumeFrom ?? null;
   let epochsCompleted = 0;
   let outcome: TrainResult["outcome"] = "completed";
+  let stoppedEarly = false;
+  // Every epoch's test loss so far, for early stopping; kept in the checkpoint so a resumed run
+  // decides as one that never stopped.
+  const resumedLosses = opts.resumeFrom?.state.testLosses;
+  const testLosses: number[] = Array.isArray(resumedLosses) ? resumedLosses.map(Number) : [];
   let last: { loss: number; accuracy: number } | null = null;
   let artifact: TModelArtifact | null = null;
   try {
@@ -240,7 +248,9 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
         );
       }
       last = test;
+      testLosses.push(test.loss);
       checkpoint = await saveCheckpoint({ epoch, seed, model: net.model, optimizer, optimizerName });
+      checkpoint.state.testLosses = [...testLosses];
       epochsCompleted = epoch;
       const metrics: TEpochMetrics = {
         epoch,
@@ -252,6 +262,10 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
         seconds: (performance.now() - epochStart) / 1000,
       };
       await opts.onEpoch(metrics, checkpoint);
+      if (shouldStopEarly(testLosses, spec.training.earlyStopping)) {
+        stoppedEarly = epoch < spec.training.epochs;
+        break;
+      }
     }
     if (outcome === "completed") {
       last ??= evaluate(net, data.testX, data.testY, data.nTest, inputSize, classes);
@@ -265,6 +279,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
   return {
     outcome,
     epochsCompleted,
+    stoppedEarly,
     testAccuracy: last?.accuracy ?? null,
     testLoss: last?.loss ?? null,
     seconds: (performance.now() - started) / 1000,

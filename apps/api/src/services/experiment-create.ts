@@ -117,6 +117,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     testAccuracy: null,
     testLoss: null,
     seconds: null,
+    stoppedEarly: false,
     error: null,
   }));
   return toExperimentDto(

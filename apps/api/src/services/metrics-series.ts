@@ -1,4 +1,4 @@
-import type { TMetricField, TMetricsResponse, TRunSeries, TVariant } from "@actlab/contracts";
+import type { TCell, TMetricField, TMetricsResponse, TRunSeries, TVariant } from "@actlab/contracts";
 import { type Db, type EpochMetricRow, findRunsWithEpochs } from "@actlab/db";
 import { isUuid } from "./uuid.js";
 
@@ -35,12 +35,15 @@ export async function experimentMetrics({
   db,
   experimentId,
   runIds,
+  cell,
   fields,
   afterEpoch = 0,
 }: {
   db: Db;
   experimentId: string;
   runIds?: readonly string[] | undefined;
+  /** Only the runs of this cell (its swept values). */
+  cell?: TCell | undefined;
   fields: ReadonlySet<TMetricField>;
   afterEpoch?: number;
 }): Promise<TMetricsResponse> {
@@ -48,13 +51,14 @@ export async function experimentMetrics({
   // asking only for such ids gets no runs, not all of them.
   const wanted = runIds?.filter(isUuid);
   if (runIds?.length && !wanted?.length) return { runs: [] };
-  const runs = await findRunsWithEpochs(db, { experimentId, runIds: wanted, afterEpoch });
+  const runs = await findRunsWithEpochs(db, { experimentId, runIds: wanted, cell, afterEpoch });
   return {
     runs: runs.map((r) => {
       const variant = r.variant as TVariant;
       return {
         id: r.id,
         variant,
+        cell: r.cell as TCell,
         repeat: r.repeat,
         status: r.status,
         series: buildSeries(r.epochs, { fields, isPrelu: variant.activation === "prelu" }),

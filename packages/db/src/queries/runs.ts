@@ -8,6 +8,8 @@ import { utcTimestamp } from "../timestamps.js";
 export const RUN_IDENTITY_COLUMNS = [
   "id",
   "experimentId",
+  "cellIndex",
+  "cell",
   "variantIndex",
   "variant",
   "repeat",
@@ -26,6 +28,7 @@ export const RUN_VIEW_COLUMNS = [
   "testAccuracy",
   "testLoss",
   "seconds",
+  "stoppedEarly",
   "error",
 ] as const satisfies readonly (keyof Run)[];
 export type RunView = Pick<Selectable<Run>, (typeof RUN_VIEW_COLUMNS)[number]>;

@@ -57,6 +57,24 @@ const ZListQuery = z.object({
 
 const ZMetricsQuery = z.object({
   runs: commaList(z.string().max(100)).optional().describe("comma-separated run ids (default: all runs)"),
+  cell: z
+    .string()
+    .max(2_000)
+    .transform((s, ctx) => {
+      try {
+        const v: unknown = JSON.parse(s);
+        if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+      } catch {}
+      ctx.addIssue({
+        code: "custom",
+        message: 'a JSON object of swept values, e.g. {"model.hiddenLayers":4}',
+      });
+      return z.NEVER;
+    })
+    .optional()
+    .describe(
+      'only the runs of this cell: its swept values as JSON, e.g. {"model.hiddenLayers":4} ({} without a sweep)',
+    ),
   fields: commaList(ZMetricField)
     .optional()
     .describe(`comma-separated series to send (default all): ${METRIC_FIELDS.join(", ")}`),
@@ -157,6 +175,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         db: app.db,
         experimentId: id,
         runIds: request.query.runs,
+        cell: request.query.cell,
         fields: new Set(request.query.fields?.length ? request.query.fields : METRIC_FIELDS),
         afterEpoch: request.query.afterEpoch,
       });
