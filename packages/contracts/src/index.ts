@@ -11,3 +11,4 @@ export * from "./request.js";
 export * from "./spec.js";
 export * from "./status.js";
 export * from "./sweep.js";
+export * from "./verdicts.js";
