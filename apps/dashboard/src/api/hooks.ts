@@ -1,6 +1,8 @@
 import {
+  cellKey,
   isTerminalRunStatus,
   type TActivationInfo,
+  type TCell,
   type TDatasetInfo,
   type TExperiment,
   type TExperimentList,
@@ -76,14 +78,16 @@ export function useExperiment(id: string) {
   });
 }
 
-export function useMetrics(id: string, live: boolean) {
+/** The experiment's metrics; with `cell`, only that cell's runs (a big sweep's are too many to load at once). */
+export function useMetrics(id: string, live: boolean, cell: TCell | null = null) {
   const key = useApiKey();
+  const query = cell ? `?cell=${encodeURIComponent(JSON.stringify(cell))}` : "";
   return useQuery({
-    queryKey: keys.metrics(id),
+    queryKey: [...keys.metrics(id), cell ? cellKey(cell) : "all"],
     queryFn: async ({ signal }): Promise<TMetricsResponse> =>
       parseWith(
         ZMetricsResponse,
-        await apiFetch(key, `/v1/experiments/${id}/metrics`, { signal }),
+        await apiFetch(key, `/v1/experiments/${id}/metrics${query}`, { signal }),
         "metrics",
       ),
     refetchInterval: live ? 10_000 : false,

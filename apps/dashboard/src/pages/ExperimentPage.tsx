@@ -18,20 +18,25 @@ export function ExperimentPage({ id }: { id: string }) {
   // While it trains, the event stream keeps the experiment and its metrics current; the metrics
   // are polled only when the stream is down.
   const stream = useExperimentEvents(id, active);
-  const metricsQ = useMetrics(id, active && stream !== "live");
-  // The cell every chart and table is filtered to (null: all cells, for the curves).
+  // The cell every chart and table below the sweep is filtered to (null: the first cell).
   const [cell, setCell] = useState<string | null>(null);
+  const cells = q.data ? cellOptions(q.data) : [];
+  const shownCell = cells.find((c) => c.key === cell) ?? cells[0];
+  const swept = q.data ? sweptPaths(q.data).length > 0 : false;
+  // A sweep's metrics are fetched one cell at a time: 2,000 runs × 50 epochs are too many to load.
+  const metricsQ = useMetrics(id, active && stream !== "live", swept && shownCell ? shownCell.cell : null);
 
   if (q.isPending) return <Loading what="Loading experiment" />;
   if (q.isError) return <ErrorState error={q.error} retry={() => void q.refetch()} />;
   const exp = q.data;
-  const cells = cellOptions(exp);
-  const swept = sweptPaths(exp).length > 0;
-  // The summary table and the verdicts are per cell: the selected one, else the first.
-  const shownCell = cell ?? cells[0]!.key;
-  const summary = summaryOfCell(exp.summary, shownCell);
+  const shownKey = shownCell?.key ?? "{}";
+  const summary = summaryOfCell(exp.summary, shownKey);
   const leader = summary[0] ? cellLeader(exp.summary, exp.comparisons, summary[0].cell) : null;
-  const filteredQ = { ...metricsQ, data: metricsOfCell(metricsQ.data, cell) } as typeof metricsQ;
+  // Live events append runs of every cell to the cache: keep the shown cell's.
+  const filteredQ = {
+    ...metricsQ,
+    data: metricsOfCell(metricsQ.data, swept ? shownKey : null),
+  } as typeof metricsQ;
 
   return (
     <div className="experiment" data-experiment-status={exp.status}>
@@ -39,15 +44,10 @@ export function ExperimentPage({ id }: { id: string }) {
       <RunsTable exp={exp} />
       {swept ? (
         <>
-          <SweepCard exp={exp} selected={cell} onSelect={setCell} />
+          <SweepCard exp={exp} selected={shownKey} onSelect={setCell} />
           <label className="cell-filter">
             Show cell{" "}
-            <select
-              data-testid="cell-filter"
-              value={cell ?? ""}
-              onChange={(e) => setCell(e.target.value === "" ? null : e.target.value)}
-            >
-              <option value="">all cells</option>
+            <select data-testid="cell-filter" value={shownKey} onChange={(e) => setCell(e.target.value)}>
               {cells.map((c) => (
                 <option key={c.key} value={c.key}>
                   {c.label}
@@ -58,7 +58,7 @@ export function ExperimentPage({ id }: { id: string }) {
         </>
       ) : null}
       <ExperimentCharts exp={exp} metricsQ={filteredQ} />
-      <Card title={swept ? `Summary: ${cells.find((c) => c.key === shownCell)?.label}` : "Summary"}>
+      <Card title={swept ? `Summary: ${shownCell?.label}` : "Summary"}>
         {summary.length ? (
           <SummaryTable
             colors={colorsByLabel(exp.spec.variants)}
@@ -69,7 +69,7 @@ export function ExperimentPage({ id }: { id: string }) {
         ) : (
           <p className="muted">The summary appears once runs finish.</p>
         )}
-        <Verdicts exp={exp} cell={shownCell} />
+        <Verdicts exp={exp} cell={shownKey} />
       </Card>
     </div>
   );
