@@ -72,7 +72,7 @@ export {
   listExperimentsPage,
 } from "./queries/experiments.js";
 export { pingDatabase } from "./queries/health.js";
-export { type EpochMetricRow, findReportRows, findRunsWithEpochs } from "./queries/metrics.js";
+export { type EpochMetricRow, findReportRows, findRunIds, findRunsWithEpochs } from "./queries/metrics.js";
 export {
   countRunsByStatus,
   findLatestGradNorms,

@@ -57,6 +57,19 @@ export async function findRunsWithEpochs(
   return runs.map((r) => ({ ...r, status: r.status as TRunStatus, epochs: byRun.get(r.id) ?? [] }));
 }
 
+/** The ids of the experiment's runs (of one cell, if given), by cell, variant and repeat. */
+export async function findRunIds(
+  db: Db,
+  { experimentId, cell }: { experimentId: string; cell?: Record<string, unknown> | undefined },
+): Promise<string[]> {
+  const rows = await db.run.findMany({
+    where: { experimentId, ...(cell ? { cell: { equals: cell as object } } : {}) },
+    orderBy: [{ cellIndex: "asc" }, { variantIndex: "asc" }, { repeat: "asc" }],
+    select: { id: true },
+  });
+  return rows.map((r) => r.id);
+}
+
 /**
  * What a report is computed from: the experiment, its runs by variant then repeat, and the
  * epochs' accuracy and per-layer statistics. `tenantId` scopes the lookup (another tenant's
