@@ -1,4 +1,4 @@
-import type { TCell, TMetricField, TMetricsResponse, TRunSeries, TVariant } from "@actlab/contracts";
+import type { TCell, TMetricField, TRunSeries, TVariant } from "@actlab/contracts";
 import { type Db, type EpochMetricRow, findRunIds, findRunsWithEpochs } from "@actlab/db";
 import { isUuid } from "./uuid.js";
 
