@@ -1,7 +1,11 @@
 # One image for the API, the CPU workers and the one-shot migration.
-FROM node:20-bookworm-slim
+# The build stage compiles the native engine (packages/native: node-gyp with g++, make, python3
+# and OpenBLAS's headers); the runtime stage needs only OpenBLAS itself (libopenblas0).
+FROM node:24-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 libopenblas-dev \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production CHECKPOINT_DISABLE=1
+ENV CHECKPOINT_DISABLE=1
 COPY package.json package-lock.json ./
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
@@ -10,13 +14,25 @@ COPY packages/contracts/package.json packages/contracts/
 COPY packages/db/package.json packages/db/
 COPY packages/queue/package.json packages/queue/
 COPY packages/trainer/package.json packages/trainer/
+# The addon's sources before npm ci, which builds it (a workspace's binding.gyp).
+COPY packages/native/package.json packages/native/binding.gyp packages/native/
+COPY packages/native/src packages/native/src
 COPY packages/stats/package.json packages/stats/
+COPY packages/client/package.json packages/client/
+COPY apps/cli/package.json apps/cli/
 COPY prisma prisma
 COPY prisma.config.ts ./
 COPY scripts scripts
 # Build tools stay in the image: db:migrate and the CLIs run through tsx.
 RUN npm ci --include=dev --no-audit --no-fund
 COPY . .
-RUN npm run build
+RUN npm run build && test -f packages/native/build/Release/actlab_native.node
+
+FROM node:24-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0 \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production CHECKPOINT_DISABLE=1
+COPY --from=build /app /app
 EXPOSE 3000
 CMD ["node", "apps/api/dist/server.js"]

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dropDatabase } from "../../packages/db/src/index.js";
 import { createRedis } from "../../packages/queue/src/index.js";
@@ -14,8 +14,38 @@ const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 export interface Stack {
   baseUrl: string;
   apiKey: string;
+  /** The stack's own database (tests read what the API does not show, e.g. which worker holds a run). */
+  databaseUrl: string;
   logFile: string;
+  /** Process ids of the stack's worker processes (to stop or pause one, as a crash would). */
+  workerPids(): number[];
   stop(): Promise<void>;
+}
+
+/** Every process below `root` (children, grandchildren, …) with its command line, from /proc. */
+function descendants(root: number): Array<{ pid: number; cmdline: string }> {
+  const procs = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        // Field 4 of /proc/<pid>/stat is the parent; the command name (field 2) may hold spaces.
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        const cmdline = readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ");
+        return [{ pid: Number(d), ppid, cmdline }];
+      } catch {
+        return []; // exited meanwhile
+      }
+    });
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  const walk = (pid: number) => {
+    for (const p of procs.filter((x) => x.ppid === pid)) {
+      out.push(p);
+      walk(p.pid);
+    }
+  };
+  walk(root);
+  return out;
 }
 
 /** `npm run build -w @actlab/dashboard`, so the API serves exactly this checkout's UI. */
@@ -33,7 +63,16 @@ export function buildDashboard(): void {
  * Starts the real service the way a user does (`scripts/start.ts`: API + WORKERS workers) on a
  * free port, with a database, a BullMQ prefix and a bootstrap API key of its own.
  */
-export async function startStack({ workers = 1, label = "e2e" } = {}): Promise<Stack> {
+export async function startStack({
+  workers = 1,
+  label = "e2e",
+  env = {},
+}: {
+  workers?: number;
+  label?: string;
+  /** More environment for the API and the workers (timings a test needs shorter). */
+  env?: Record<string, string>;
+} = {}): Promise<Stack> {
   const port = await freePort();
   const suffix = randomBytes(4).toString("hex");
   const databaseUrl = `${PG_SERVER}/actlab_${label}_${suffix}`;
@@ -50,6 +89,7 @@ export async function startStack({ workers = 1, label = "e2e" } = {}): Promise<S
       cwd: ROOT,
       env: {
         ...process.env,
+        ...env,
         DATABASE_URL: databaseUrl,
         PORT: String(port),
         WORKERS: String(workers),
@@ -98,5 +138,11 @@ export async function startStack({ workers = 1, label = "e2e" } = {}): Promise<S
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  return { baseUrl, apiKey, logFile, stop };
+  const workerPids = () =>
+    child.pid
+      ? descendants(child.pid)
+          .filter((p) => p.cmdline.includes("apps/worker/dist/main.js"))
+          .map((p) => p.pid)
+      : [];
+  return { baseUrl, apiKey, databaseUrl, logFile, workerPids, stop };
 }

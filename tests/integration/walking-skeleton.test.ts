@@ -2,31 +2,19 @@
 // jobs → a real worker process trains them → GET /v1/experiments/:id shows it succeeded with
 // its metrics. Real Postgres, real Redis, a real worker process; nothing mocked.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, startTestApi, type TestApi } from "../../apps/api/src/__tests__/helpers.js";
-import { spawnWorker, type WorkerProcess, waitFor } from "../../apps/worker/src/__tests__/helpers.js";
-import { TEST_REDIS_URL } from "../support/index.js";
+import { bearer, type TestApi } from "../../apps/api/src/__tests__/helpers.js";
+import { waitFor } from "../../apps/worker/src/__tests__/helpers.js";
+import { type ApiWithWorker, startApiWithWorker } from "./stack.js";
 
+let stack: ApiWithWorker;
 let api: TestApi;
-let worker: WorkerProcess;
 
 beforeAll(async () => {
-  api = await startTestApi("skeleton");
-  worker = spawnWorker({
-    env: {
-      DATABASE_URL: api.database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: api.prefix,
-      ACTLAB_BACKEND: "wasm",
-    },
-  });
-  await worker.waitForLog((l) => l.msg === "worker started");
+  stack = await startApiWithWorker("skeleton");
+  api = stack.api;
 });
 
-afterAll(async () => {
-  worker?.kill("SIGTERM");
-  await worker?.exited;
-  await api?.close();
-});
+afterAll(async () => stack?.close());
 
 describe("walking skeleton", () => {
   it("trains a submitted experiment to succeeded, with per-epoch metrics and final accuracy", async () => {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { serialSuite } from "../support/vitest-serial.js";
 
 // `npm run test:reliability`: scenarios that attack the running system (real API + worker
 // processes, the machine's Postgres and Redis). They restart shared services and load the
@@ -18,18 +18,10 @@ const only = process.env.RELIABILITY_ONLY?.split(",").filter(Boolean);
 const scenario = (name: string) => `tests/reliability/scenarios/${name}.reliability.ts`;
 const soak = process.env.SOAK_MINUTES ? ["soak"] : [];
 
-export default defineConfig({
+export default serialSuite({
   root: fileURLToPath(new URL("../..", import.meta.url)),
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
-  test: {
-    include: (only ?? [...SCENARIOS, ...soak]).map(scenario),
-    testTimeout: 600_000,
-    hookTimeout: 180_000,
-    pool: "forks",
-    fileParallelism: false,
-    maxWorkers: 1,
-    sequence: { shuffle: false },
-    globalSetup: ["tests/global-setup.ts", "tests/reliability/global-setup.ts"],
-  },
+  include: (only ?? [...SCENARIOS, ...soak]).map(scenario),
+  testTimeout: 600_000,
+  hookTimeout: 180_000,
+  globalSetup: ["tests/global-setup.ts", "tests/reliability/global-setup.ts"],
 });

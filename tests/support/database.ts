@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createDb, type Db, dropDatabase, ensureDatabase } from "../../packages/db/src/index.js";
-import { TEMPLATE_DB, TEST_PG_SERVER } from "./env.js";
+import { isClusterUrl } from "../../packages/queue/src/index.js";
+import { TEMPLATE_DB, TEST_PG_SERVER, TEST_REDIS_URL } from "./env.js";
 
 export interface TestDatabase {
   url: string;
@@ -25,7 +26,11 @@ export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
   };
 }
 
-/** A BullMQ key prefix of its own, so tests never see each other's queues. */
+/**
+ * A BullMQ key prefix of its own, so tests never see each other's queues; hash-tagged when the
+ * tests run against a Redis Cluster (BullMQ needs a queue's keys in one slot).
+ */
 export function testPrefix(label = "t"): string {
-  return `actlab-test-${label}-${randomBytes(4).toString("hex")}`;
+  const prefix = `actlab-test-${label}-${randomBytes(4).toString("hex")}`;
+  return isClusterUrl(TEST_REDIS_URL) ? `{${prefix}}` : prefix;
 }

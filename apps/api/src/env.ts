@@ -40,6 +40,11 @@ export const ZEnv = z.object({
   MODEL_CACHE_SIZE: positiveInt.default(16),
   /** SSE comment line interval, so proxies keep the connection open. */
   SSE_HEARTBEAT_MS: positiveInt.default(15_000),
+  /**
+   * A running run nothing has written for this long is shown as stale (`stale: true`): twice the
+   * worker's default HEARTBEAT_MS, so one late heartbeat does not alarm anyone.
+   */
+  RUN_STALE_AFTER_MS: positiveInt.default(30_000),
   /** Built dashboard served at `/`; defaults to apps/dashboard/dist of this checkout. */
   DASHBOARD_DIR: z.string().min(1).optional(),
   /** Same as the worker's: where the `mnist-full` IDX files are (GET /datasets reports availability). */

@@ -1,9 +1,9 @@
 import type { Db } from "@actlab/db";
-import type { PubSubChannels, TrainingProducer } from "@actlab/queue";
-import type { Redis } from "ioredis";
+import type { PubSubChannels, RedisConnection, TrainingProducer } from "@actlab/queue";
 import type { TEnv } from "./env.js";
 import type { AppMetrics } from "./plugins/app/metrics.js";
 import type { ApiKeyVerifier, AuthContext } from "./services/api-keys.js";
+import type { DatasetCatalog } from "./services/datasets.js";
 import type { EventHub } from "./services/event-hub.js";
 import type { ModelCache } from "./services/models.js";
 
@@ -12,13 +12,15 @@ declare module "fastify" {
     config: TEnv;
     db: Db;
     /** Commands (queue, publish, rate limit); fails fast while Redis is down. */
-    redis: Redis;
+    redis: RedisConnection;
     producer: TrainingProducer;
     /** Pub/sub channel names under QUEUE_PREFIX (live events, cancel, key revocation). */
     channels: PubSubChannels;
     hub: EventHub;
     apiKeys: ApiKeyVerifier;
     models: ModelCache;
+    /** Datasets of this install and their sizes (cached), for GET /datasets and the submit check. */
+    datasets: DatasetCatalog;
     appMetrics: AppMetrics;
     /** Open SSE streams; each function ends one (used on shutdown). */
     sseStreams: Set<() => void>;

@@ -1,5 +1,5 @@
+import type { RedisConnection } from "@actlab/queue";
 import { type PubSubChannels, subscribeWhenReady } from "@actlab/queue";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { z } from "zod";
 
@@ -13,14 +13,14 @@ const ZCancelMessage = z.object({ runIds: z.array(z.string()) });
 export class CancelWatcher {
   private readonly watched = new Map<string, () => void>();
 
-  private constructor(private readonly subscriber: Redis) {}
+  private constructor(private readonly subscriber: RedisConnection) {}
 
   static async start({
     subscriber,
     logger,
     channels,
   }: {
-    subscriber: Redis;
+    subscriber: RedisConnection;
     logger: Logger;
     channels: PubSubChannels;
   }): Promise<CancelWatcher> {

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { ZBackendName } from "@actlab/contracts";
 import { EnvError, parseEnvWith, ZBaseEnv } from "@actlab/contracts/env";
 import { z } from "zod";
 
@@ -28,8 +29,14 @@ export const ZEnv = z
     DATABASE_URL,
     REDIS_URL,
     QUEUE_PREFIX,
-    /** Forces one TensorFlow.js backend instead of the best available one. */
-    ACTLAB_BACKEND: z.enum(["tensorflow-gpu", "tensorflow", "wasm", "cpu"]).optional(),
+    /** Forces one backend (`native` is the OpenBLAS engine) instead of the best available one. */
+    ACTLAB_BACKEND: ZBackendName.optional(),
+    /** Where the native engine's addon is (default: the one npm built in packages/native). */
+    ACTLAB_NATIVE_ADDON: z.string().min(1).optional(),
+    /** A running run's weights and optimizer state are checkpointed this often (and at the end, on stop). */
+    CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).default(5_000),
+    /** At most one live epoch event (SSE, job progress) per run this often; Postgres keeps every epoch. */
+    LIVE_EVENT_INTERVAL_MS: z.coerce.number().int().min(0).default(250),
     /** Directory with the MNIST IDX files for the `mnist-full` dataset. */
     DATA_DIR: z.string().min(1).optional(),
     /** Directory with the Fashion-MNIST IDX files (default: Debian's /usr/share/datasets/fashion-mnist). */
@@ -63,6 +70,15 @@ export const ZEnv = z
     /** SIGTERM: after this long without the current batch finishing, exit anyway (the run resumes elsewhere). */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(8_000),
     DB_POOL_SIZE: positiveInt.max(50).default(4),
+    /**
+     * A Postgres connection attempt or query that takes longer fails (and is retried), and
+     * Postgres rolls back a transaction of this worker left open this long. Without them a worker
+     * cut off from Postgres by a partition waits on a silent socket forever while it keeps
+     * renewing its job lock in Redis, and its open transaction holds the run's row, so the run
+     * stops everywhere; with them, the epoch write gives up after its retries, the job goes back
+     * to BullMQ and another worker resumes the run (tests/distributed).
+     */
+    DB_TIMEOUT_MS: positiveInt.min(500).default(15_000),
     /**
      * The training thread (wasm/cpu backends) is replaced after this many runs: TensorFlow.js
      * keeps every layer name it made (~1.3 KB per run), so its heap would otherwise only grow.

@@ -1,6 +1,6 @@
+import type { RedisConnection } from "@actlab/queue";
 import { createRedis } from "@actlab/queue";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { deletePrefix, TEST_REDIS_URL, testPrefix } from "../../../tests/support/index.js";
@@ -10,7 +10,7 @@ import { type ExclusiveWorkers, startExclusiveWorkers } from "./exclusive-worker
 // Real Redis and real BullMQ workers; the processor only sleeps, so this checks the queue
 // logic of a GPU worker (two queues, one job at a time) without a GPU.
 
-let redis: Redis;
+let redis: RedisConnection;
 let prefix: string;
 let consumers: ExclusiveWorkers | null = null;
 const queues: Queue[] = [];

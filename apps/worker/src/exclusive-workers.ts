@@ -1,5 +1,5 @@
+import type { RedisConnection } from "@actlab/queue";
 import { type Job, Queue, WaitingError, Worker, type WorkerOptions } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
 export interface ExclusiveWorkers {
@@ -27,7 +27,7 @@ export function startExclusiveWorkers({
   recheckMs = 2_000,
 }: {
   queueNames: readonly string[];
-  connection: Redis;
+  connection: RedisConnection;
   options: Omit<WorkerOptions, "connection">;
   processor: (job: Job, token: string | undefined) => Promise<unknown>;
   logger: Logger;

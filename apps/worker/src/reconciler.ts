@@ -9,8 +9,8 @@ import {
   requeueStaleRun,
   settleExperiment,
 } from "@actlab/db";
+import type { RedisConnection } from "@actlab/queue";
 import { pubsubChannels, queueForDevice, type TrainingProducer } from "@actlab/queue";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.js";
 import { lifecycleOf } from "./runs/run-store.js";
@@ -21,7 +21,7 @@ const LIVE_STATES = new Set(["waiting", "active", "delayed", "prioritized", "wai
 export interface ReconcilerDeps {
   db: Db;
   /** Producer-role connection (fails fast) for the lock and events. */
-  redis: Redis;
+  redis: RedisConnection;
   producer: TrainingProducer;
   prefix: string;
   workerId: string;

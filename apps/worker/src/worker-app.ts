@@ -9,7 +9,7 @@ import { trainRunJob } from "./jobs/train-run.definition.js";
 import { handleTrainRun, type TrainRunContext } from "./jobs/train-run.handler.js";
 import { createWorkerMetrics, serveMetrics } from "./metrics.js";
 import { startReconciler } from "./reconciler.js";
-import { TrainerThread } from "./trainer/trainer-thread.js";
+import { TrainerThread } from "./training-thread/trainer-thread.js";
 
 export interface WorkerApp {
   backend: string;
@@ -35,6 +35,7 @@ export async function startWorkerApp({
   const trainer = new TrainerThread({
     device: env.WORKER_DEVICE,
     ...(env.ACTLAB_BACKEND ? { force: env.ACTLAB_BACKEND } : {}),
+    ...(env.ACTLAB_NATIVE_ADDON ? { nativeAddonPath: env.ACTLAB_NATIVE_ADDON } : {}),
     datasets: {
       ...(env.DATA_DIR ? { mnistFullDir: env.DATA_DIR } : {}),
       ...(env.FASHION_MNIST_DIR ? { fashionMnistDir: env.FASHION_MNIST_DIR } : {}),
@@ -44,7 +45,14 @@ export async function startWorkerApp({
     onReplace: (info) => logger.info(info, "training thread replaced"),
   });
   const backend = await trainer.start();
-  logger.info({ backend }, "training backend ready");
+  // Said once per process: why a better backend is not used (the native addon not built, …).
+  for (const f of trainer.info?.fallbacks ?? []) {
+    logger.warn(
+      { backend: f.backend, reason: f.reason },
+      `backend ${f.backend} unavailable, using the next one`,
+    );
+  }
+  logger.info({ backend, blas: trainer.info?.blas ?? undefined }, "training backend ready");
 
   const connection = createRedis(env.REDIS_URL, { role: "worker" });
   const publisher = createRedis(env.REDIS_URL, { role: "producer" });
@@ -58,6 +66,9 @@ export async function startWorkerApp({
   const db = createDb({
     url: env.DATABASE_URL,
     poolSize: env.DB_POOL_SIZE,
+    connectionTimeoutMillis: env.DB_TIMEOUT_MS,
+    queryTimeoutMillis: env.DB_TIMEOUT_MS,
+    idleInTransactionTimeoutMillis: env.DB_TIMEOUT_MS,
     onIdleError: (err) => logger.warn({ err: err.message }, "idle postgres connection failed"),
   });
   const metrics = createWorkerMetrics({ workerId: env.WORKER_ID, device: env.WORKER_DEVICE });
@@ -91,6 +102,8 @@ export async function startWorkerApp({
     backend,
     cancelPollMs: env.CANCEL_POLL_MS,
     heartbeatMs: env.HEARTBEAT_MS,
+    checkpointIntervalMs: env.CHECKPOINT_INTERVAL_MS,
+    liveEventMs: env.LIVE_EVENT_INTERVAL_MS,
     shutdown: { requested: false, current: null },
   };
 

@@ -39,15 +39,25 @@ export const ZRun = z.strictObject({
   device: z.string(),
   backend: z.string().nullable(),
   attempts: z.number().int(),
+  /** The checkpoint epoch the current attempt started from: 0 from scratch, k > 0 resumed; null before it starts. */
+  resumedFromEpoch: z.number().int().nullable(),
   progress,
   testAccuracy: z.number().nullable(),
   testLoss: z.number().nullable(),
   seconds: z.number().nullable(),
   error: z.string().nullable(),
+  /** The run's last write: a stored epoch, or its worker's heartbeat while an epoch trains. */
+  updatedAt: isoDate,
+  /**
+   * Running, but nothing written for longer than the API's RUN_STALE_AFTER_MS: its worker has
+   * probably stopped, and another worker will resume it from its checkpoint.
+   */
+  stale: z.boolean(),
 });
 export type TRun = z.infer<typeof ZRun>;
 
-const interval = z.tuple([z.number(), z.number()]);
+/** [lo, hi]: an array of two (a tuple would document as anyOf of two identical schemas). */
+const interval = z.array(z.number()).length(2);
 const meanStdCi = z.strictObject({
   mean: z.number().nullable(),
   std: z.number().nullable().describe("sample standard deviation over repeats (n − 1); null below 2 runs"),
@@ -197,7 +207,7 @@ export type TReady = z.infer<typeof ZReady>;
 export const ZProblem = z.object({
   type: z.string(),
   title: z.string(),
-  status: z.number().int(),
+  status: z.number().int().min(400).max(599),
   detail: z.string().optional(),
   instance: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { EnvError, parseEnvWith, ZBaseEnv } from "./env.js";
+import { clusterPrefixProblem, EnvError, parseEnvWith, ZBaseEnv } from "./env.js";
 
 describe("the shared environment", () => {
   it("has defaults that reach this machine's Postgres and Redis", () => {
@@ -29,7 +29,7 @@ describe("the shared environment", () => {
     expect(error).toBeInstanceOf(EnvError);
     const message = (error as EnvError).message;
     expect(message).toMatch(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
-    expect(message).toMatch(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(message).toMatch(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL, or redis\+cluster/);
     expect(message).toMatch(/LOG_LEVEL/);
     expect(message).not.toMatch(/QUEUE_PREFIX/);
   });
@@ -40,5 +40,27 @@ describe("the shared environment", () => {
     expect(() =>
       parseEnvWith(schema, { DEVICE: "tpu" }, { label: (n) => (n === "DEVICE" ? "--device" : n) }),
     ).toThrow(/--device/);
+  });
+});
+
+describe("Redis Cluster settings", () => {
+  it("take a redis+cluster:// URL of seed nodes with a hash-tagged QUEUE_PREFIX", () => {
+    const env = parseEnvWith(ZBaseEnv, {
+      REDIS_URL: "redis+cluster://10.0.0.1:7000,10.0.0.2:7000",
+      QUEUE_PREFIX: "{actlab}",
+    });
+    expect(env.REDIS_URL).toBe("redis+cluster://10.0.0.1:7000,10.0.0.2:7000");
+    expect(clusterPrefixProblem("redis://x:6379", "actlab")).toBeNull();
+  });
+
+  it("refuse a cluster without a hash tag in QUEUE_PREFIX, saying which one to use", () => {
+    expect(() => parseEnvWith(ZBaseEnv, { REDIS_URL: "redis+cluster://10.0.0.1:7000" })).toThrow(
+      /QUEUE_PREFIX: must contain a hash tag on a Redis Cluster .* e\.g\. \{actlab\}/,
+    );
+    // Every app schema that lists both variables gets the rule through parseEnvWith.
+    const app = z.object({ REDIS_URL: ZBaseEnv.shape.REDIS_URL, QUEUE_PREFIX: ZBaseEnv.shape.QUEUE_PREFIX });
+    expect(() => parseEnvWith(app, { REDIS_URL: "rediss+cluster://h:1", QUEUE_PREFIX: "prod" })).toThrow(
+      /\{prod\}/,
+    );
   });
 });

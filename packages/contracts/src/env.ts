@@ -16,9 +16,17 @@ export const ZBaseEnv = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .default("postgresql://postgres@127.0.0.1:5432/actlab"),
+  /**
+   * One Redis server (`redis://`, `rediss://`), or a Redis Cluster given by some of its nodes:
+   * `redis+cluster://host:port,host:port` (`rediss+cluster://` for TLS); QUEUE_PREFIX must then
+   * carry a hash tag (see clusterPrefixProblem).
+   */
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .regex(
+      /^rediss?(\+cluster)?:\/\//,
+      "must be a redis:// or rediss:// URL, or redis+cluster://host:port,host:port for a Redis Cluster",
+    )
     .default("redis://127.0.0.1:6379"),
   /**
    * Prefix of BullMQ keys, rate-limit counters and pub/sub channels: processes that work
@@ -28,6 +36,16 @@ export const ZBaseEnv = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
 });
 export type TBaseEnv = z.infer<typeof ZBaseEnv>;
+
+/**
+ * On a Redis Cluster, BullMQ's Lua scripts touch several keys of a queue at once, so those keys
+ * must hash to one slot: BullMQ's docs require a prefix with a hash tag (`{actlab}`). Without
+ * one every job would fail with CROSSSLOT. Null when the pair is fine.
+ */
+export function clusterPrefixProblem(redisUrl: string, prefix: string): string | null {
+  if (!/^rediss?\+cluster:\/\//.test(redisUrl) || /\{[^}]+\}/.test(prefix)) return null;
+  return `must contain a hash tag on a Redis Cluster (REDIS_URL is redis+cluster://), e.g. {${prefix.replace(/[{}]/g, "")}}: BullMQ keeps a queue's keys in one slot`;
+}
 
 /** A variable is missing or wrong; the message names each one. */
 export class EnvError extends Error {
@@ -46,7 +64,17 @@ export function parseEnvWith<T extends z.ZodType>(
   // Empty strings (VAR= in a .env file) mean "not set", so defaults apply.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${label(i.path.join("."))}: ${i.message}`);
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+  // The one rule between two shared variables, checked here so every schema that lists both gets it.
+  const data = (parsed.success ? parsed.data : {}) as Partial<TBaseEnv>;
+  const problem =
+    data.REDIS_URL !== undefined && data.QUEUE_PREFIX !== undefined
+      ? clusterPrefixProblem(data.REDIS_URL, data.QUEUE_PREFIX)
+      : null;
+  if (problem) issues.push({ path: "QUEUE_PREFIX", message: problem });
+  if (parsed.success && !issues.length) return parsed.data;
+  const lines = issues.map((i) => `  ${label(i.path)}: ${i.message}`);
   throw new EnvError(`invalid environment:\n${lines.join("\n")}`);
 }

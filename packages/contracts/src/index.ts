@@ -1,5 +1,6 @@
 export * from "./activations.js";
 export * from "./api.js";
+export * from "./backends.js";
 export * from "./catalog.js";
 export * from "./events.js";
 export * from "./issues.js";

@@ -25,7 +25,8 @@ export const ZVariantReport = z.strictObject({
   testAccuracy: ZMeanStd.extend({
     values: z.array(z.number()).describe("final test accuracy of each succeeded run, by repeat"),
     ci95: z
-      .tuple([z.number(), z.number()])
+      .array(z.number())
+      .length(2)
       .nullable()
       .describe("t interval over repeats; a single run's is the binomial interval of its test set"),
   }),

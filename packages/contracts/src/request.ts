@@ -20,11 +20,18 @@ export function resolveExperimentRequest(
     candidate = mergeSpec(found.spec, overrides);
   }
   const parsed = ZExperimentSpec.safeParse(candidate);
-  if (parsed.success) return { ok: true, spec: parsed.data };
+  if (parsed.success) return { ok: true, spec: withoutUnusedFields(parsed.data) };
   return {
     ok: false,
     issues: parsed.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })),
   };
+}
+
+/** The spec as stored: settings its choices do not use (a momentum for plain SGD or Adam) are left out. */
+function withoutUnusedFields(spec: TExperimentSpec): TExperimentSpec {
+  const { momentum, ...optimizer } = spec.training.optimizer;
+  if (optimizer.name === "momentum") return spec;
+  return { ...spec, training: { ...spec.training, optimizer } };
 }
 
 /**
@@ -32,10 +39,22 @@ export function resolveExperimentRequest(
  * The API validates it with resolveExperimentRequest, which says which field is wrong (this
  * union alone could only say that no member matched).
  */
-export const ZCreateExperimentBody = z.union([
-  ZExperimentSpec,
-  z
-    .object({ preset: z.enum(PRESET_IDS).describe("id from GET /v1/presets; other fields override it") })
-    .loose(),
-]);
+export const ZCreateExperimentBody = z
+  .union([
+    ZExperimentSpec,
+    z
+      .object({ preset: z.enum(PRESET_IDS).describe("id from GET /v1/presets; other fields override it") })
+      .loose(),
+  ])
+  // The docs' "Try it out" body: the README's quick look (2 runs of about 10 s), not the schema's
+  // defaults, which would queue every activation × 3 repeats × 30 epochs.
+  .meta({
+    example: {
+      name: "quick look",
+      dataset: { samples: 2000 },
+      model: { hiddenLayers: 4, units: 64 },
+      variants: [{ activation: "sigmoid" }, { activation: "relu" }],
+      training: { epochs: 10, repeats: 1, batchSize: 50, optimizer: { learningRate: 0.05 } },
+    },
+  });
 export type TCreateExperimentBody = z.input<typeof ZCreateExperimentBody>;

@@ -117,6 +117,27 @@ describe("experiment spec", () => {
   });
 });
 
+describe("stored optimizer settings", () => {
+  it("keep a momentum only for SGD with momentum (0.9 unless given)", () => {
+    const spec = (optimizer: object) => {
+      const r = resolveExperimentRequest({ variants: [{ activation: "relu" }], training: { optimizer } });
+      if (!r.ok) throw new Error(JSON.stringify(r.issues));
+      return r.spec.training.optimizer;
+    };
+    expect(spec({})).toStrictEqual({ name: "sgd", learningRate: 0.01 });
+    expect(spec({ name: "adam", momentum: 0.5 })).toStrictEqual({ name: "adam", learningRate: 0.01 });
+    expect(spec({ name: "momentum" })).toStrictEqual({ name: "momentum", learningRate: 0.01, momentum: 0.9 });
+    expect(spec({ name: "momentum", momentum: 0.5 })).toMatchObject({ momentum: 0.5 });
+    // What is stored parses back unchanged for the worker (an old spec with a momentum still does).
+    expect(
+      ZExperimentSpec.safeParse({
+        variants: [{ activation: "relu" }],
+        training: { optimizer: { name: "sgd", momentum: 0.9 } },
+      }).success,
+    ).toBe(true);
+  });
+});
+
 describe("run seeds", () => {
   it("are shared by variants of one repeat and differ between repeats", () => {
     expect(deriveRunSeed(1, 0)).toBe(deriveRunSeed(1, 0));

@@ -42,12 +42,18 @@ export const ZModelSpec = z
   })
   .strict();
 
+/** SGD with momentum's momentum when the spec gives none (Keras' and PyTorch's common choice). */
+export const DEFAULT_MOMENTUM = 0.9;
+
 export const ZOptimizer = z
   .object({
     name: z.enum(["sgd", "momentum", "adam"]).default("sgd"),
     learningRate: z.number().gt(0).max(10).default(0.01),
-    /** Used by `momentum` only. */
-    momentum: z.number().min(0).lt(1).default(0.9),
+    /**
+     * Used by `momentum` only; a stored spec of another optimizer has none (resolveExperimentRequest
+     * drops it), so a plain-SGD experiment never reads as if it had a momentum.
+     */
+    momentum: z.number().min(0).lt(1).default(DEFAULT_MOMENTUM).optional(),
   })
   .strict();
 

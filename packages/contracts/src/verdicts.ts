@@ -70,7 +70,8 @@ export function comparisonStatement(c: TComparison): string {
   }
   const flip = c.significant && c.meanDifference < 0;
   const d = flip ? -c.meanDifference : c.meanDifference;
-  const ci = c.ci95 ? (flip ? [-c.ci95[1], -c.ci95[0]] : c.ci95) : null;
+  const [lo, hi] = c.ci95 ?? [];
+  const ci = lo !== undefined && hi !== undefined ? (flip ? [-hi, -lo] : [lo, hi]) : null;
   const numbers =
     `${signedPoints(d)} points, 95% CI ${ci ? `${signedPoints(ci[0]!)}…${signedPoints(ci[1]!)}` : "—"}, ` +
     `${pText(c.pValue)} (Holm ${c.pAdjusted === null ? "—" : c.pAdjusted.toFixed(2)})`;

@@ -41,6 +41,7 @@ export function createDb({
   poolSize = 10,
   connectionTimeoutMillis,
   queryTimeoutMillis,
+  idleInTransactionTimeoutMillis,
   onIdleError,
 }: {
   url: string;
@@ -49,6 +50,13 @@ export function createDb({
   connectionTimeoutMillis?: number;
   /** Give up on a query (client side) after this long, e.g. when the server stopped answering. */
   queryTimeoutMillis?: number;
+  /**
+   * Server side: Postgres ends a session of this client that sits in an open transaction this
+   * long (`idle_in_transaction_session_timeout`). A client cut off by a partition mid-transaction
+   * would otherwise hold its row locks until TCP gives up (hours), and every other process that
+   * touches those rows waits on them; this way its transaction is rolled back and the locks freed.
+   */
+  idleInTransactionTimeoutMillis?: number;
   /** An idle connection failed (Postgres restarted); the pool replaces it. Logged by the caller. */
   onIdleError?: (err: Error) => void;
 }): Db {
@@ -59,9 +67,16 @@ export function createDb({
     types,
     ...(connectionTimeoutMillis ? { connectionTimeoutMillis } : {}),
     ...(queryTimeoutMillis ? { query_timeout: queryTimeoutMillis } : {}),
+    ...(idleInTransactionTimeoutMillis
+      ? { options: `-c idle_in_transaction_session_timeout=${Math.round(idleInTransactionTimeoutMillis)}` }
+      : {}),
   });
   // Without a listener an idle connection's error would crash the process.
   pool.on("error", (err) => onIdleError?.(err));
+  // The pool listens only while a connection is idle in it. One checked out in a transaction can
+  // be ended by the server too (idle_in_transaction_session_timeout, a restart): its error
+  // would then be unhandled and crash the process. The query in hand still fails on its own.
+  pool.on("connect", (client) => client.on("error", (err) => onIdleError?.(err)));
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const prisma = new PrismaClient({ adapter });

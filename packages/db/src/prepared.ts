@@ -18,9 +18,34 @@ export class NamedStatementClient extends pg.Client {
   override query(config: unknown, values?: unknown, callback?: unknown): never {
     const name = typeof config === "string" ? statementNames.get(config) : undefined;
     const call = super.query as unknown as (...args: unknown[]) => never;
-    if (name && Array.isArray(values)) return call.call(this, { name, text: config, values }, callback);
-    return call.call(this, config, values, callback);
+    const result: unknown =
+      name && Array.isArray(values)
+        ? call.call(this, { name, text: config, values }, callback)
+        : call.call(this, config, values, callback);
+    discardOnReadTimeout(this, result);
+    return result as never;
   }
+}
+
+/**
+ * After a client-side query timeout (`query_timeout`) pg keeps the connection, with the timed-out
+ * query still active on it: every later query on it waits behind that one. Across a partition
+ * the answer never comes, so the pool would fill with such connections and every query would
+ * time out until TCP gave up (minutes); the distributed test saw a worker's epoch writes fail
+ * for a minute this way instead of seconds. So the connection is closed: the pool drops it and
+ * opens a fresh one. (The caller still gets the timeout error.)
+ */
+function discardOnReadTimeout(client: pg.Client, result: unknown): void {
+  if (!result || typeof (result as Promise<unknown>).then !== "function") return;
+  (result as Promise<unknown>).then(undefined, (err: unknown) => {
+    if ((err as Error | undefined)?.message === "Query read timeout") {
+      const c = client as unknown as { _queryable: boolean; connection?: { stream?: { destroy(): void } } };
+      // Runs before the caller hands the client back (this handler was attached first), so the
+      // pool sees it unusable and removes it instead of lending it out again (pg-pool's _release).
+      c._queryable = false;
+      c.connection?.stream?.destroy();
+    }
+  });
 }
 
 /** Stands for an argument while a prepared query is compiled; replaced by the argument's value per call. */

@@ -1,6 +1,6 @@
 import type { TExperimentEvent } from "@actlab/contracts";
-import type { Redis } from "ioredis";
 import type { PubSubChannels } from "./channels.js";
+import type { RedisConnection } from "./connection.js";
 
 /** A stored event (id from Postgres) as it travels over Redis pub/sub to the API's SSE streams. */
 export interface LiveEvent {
@@ -10,7 +10,7 @@ export interface LiveEvent {
 }
 
 export async function publishEvent(
-  redis: Redis,
+  redis: RedisConnection,
   channels: PubSubChannels,
   experimentId: string,
   event: LiveEvent,
@@ -20,7 +20,7 @@ export async function publishEvent(
 
 /** Tells workers to stop runs they hold (BullMQ can't cancel across processes). */
 export async function publishCancel(
-  redis: Redis,
+  redis: RedisConnection,
   channels: PubSubChannels,
   runIds: readonly string[],
 ): Promise<void> {
@@ -29,7 +29,7 @@ export async function publishCancel(
 
 /** Tells every API process to forget a cached key at once (they would otherwise keep it for its TTL). */
 export async function publishKeyRevoked(
-  redis: Redis,
+  redis: RedisConnection,
   channels: PubSubChannels,
   keyPrefix: string,
 ): Promise<void> {

@@ -1,5 +1,13 @@
 export { type PubSubChannels, pubsubChannels } from "./channels.js";
-export { checkEvictionPolicy, createRedis, subscribeWhenReady, whenReady } from "./connection.js";
+export {
+  checkEvictionPolicy,
+  createRedis,
+  isClusterUrl,
+  parseClusterUrl,
+  type RedisConnection,
+  subscribeWhenReady,
+  whenReady,
+} from "./connection.js";
 export { type LiveEvent, publishCancel, publishEvent, publishKeyRevoked } from "./events.js";
 export { TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, type TTrainingJob, ZTrainingJob } from "./job.js";
 export { DEFAULT_PREFIX, queueForDevice, TRAINING_GPU_QUEUE, TRAINING_QUEUE } from "./names.js";

@@ -1,6 +1,6 @@
 import type { TDevice } from "@actlab/contracts";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./connection.js";
 import { TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, type TTrainingJob } from "./job.js";
 import { DEFAULT_PREFIX, queueForDevice, TRAINING_GPU_QUEUE, TRAINING_QUEUE } from "./names.js";
 
@@ -23,7 +23,7 @@ export function createTrainingProducer({
   connection,
   prefix = DEFAULT_PREFIX,
 }: {
-  connection: Redis;
+  connection: RedisConnection;
   prefix?: string;
 }): TrainingProducer {
   const queues: Record<string, Queue> = {

@@ -198,7 +198,9 @@ describe("backends", () => {
         seed: 9,
         dataset,
         resumeFrom,
+        checkpointIntervalMs: 0,
         onEpoch: async ({ seconds: _, ...m }, c) => {
+          if (!c) throw new Error("interval 0 checkpoints every epoch");
           out.push(m);
           checkpoints.push(c);
         },

@@ -12,7 +12,7 @@ export interface TrainCheckpoint {
   state: Record<string, unknown>;
 }
 
-interface TensorEntry {
+export interface TensorEntry {
   name: string;
   shape: number[];
 }
@@ -33,7 +33,8 @@ function optimizerScalars(optimizer: tf.Optimizer): Record<string, number> {
   return out;
 }
 
-interface CheckpointState {
+/** The JSON half of a checkpoint (the same whichever engine wrote it). */
+export interface CheckpointState {
   format: "actlab-checkpoint/1";
   epoch: number;
   seed: number;
@@ -41,6 +42,25 @@ interface CheckpointState {
   optimizer: { name: string; iterations: number; slots: TensorEntry[]; scalars?: Record<string, number> };
   /** How the shuffle is derived, for humans reading a checkpoint. */
   shuffle: string;
+}
+
+export const CHECKPOINT_FORMAT = "actlab-checkpoint/1";
+export const SHUFFLE_NOTE = "permutation of epoch e seeded by mixSeed(runSeed, 1, e)";
+
+/** The state of a checkpoint, checked to be one this run's optimizer can resume from. */
+export function checkpointState(checkpoint: TrainCheckpoint, optimizerName: string): CheckpointState {
+  const state = checkpoint.state as unknown as CheckpointState;
+  if (state?.format !== CHECKPOINT_FORMAT) throw new Error("checkpoint: unknown format");
+  if (state.optimizer.name !== optimizerName) {
+    throw new Error(`checkpoint was written by optimizer ${state.optimizer.name}, run uses ${optimizerName}`);
+  }
+  return state;
+}
+
+/** A checkpoint's floats, copied: the bytes may not be 4-byte aligned (a Buffer slice from a database driver). */
+export function checkpointFloats(checkpoint: TrainCheckpoint): Float32Array {
+  const bytes = checkpoint.weights;
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
 export async function saveCheckpoint(opts: {
@@ -66,7 +86,7 @@ export async function saveCheckpoint(opts: {
     off += t.tensor.size;
   }
   const state: CheckpointState = {
-    format: "actlab-checkpoint/1",
+    format: CHECKPOINT_FORMAT,
     epoch: opts.epoch,
     seed: opts.seed,
     model: modelVars.map((t) => ({ name: t.name, shape: t.tensor.shape })),
@@ -76,7 +96,7 @@ export async function saveCheckpoint(opts: {
       slots: slots.map((t) => ({ name: t.name, shape: t.tensor.shape })),
       scalars: optimizerScalars(opts.optimizer),
     },
-    shuffle: "permutation of epoch e seeded by mixSeed(runSeed, 1, e)",
+    shuffle: SHUFFLE_NOTE,
   };
   return {
     epoch: opts.epoch,
@@ -91,16 +111,8 @@ export async function restoreCheckpoint(opts: {
   optimizer: tf.Optimizer;
   optimizerName: string;
 }): Promise<void> {
-  const state = opts.checkpoint.state as unknown as CheckpointState;
-  if (state?.format !== "actlab-checkpoint/1") throw new Error("checkpoint: unknown format");
-  if (state.optimizer.name !== opts.optimizerName) {
-    throw new Error(
-      `checkpoint was written by optimizer ${state.optimizer.name}, run uses ${opts.optimizerName}`,
-    );
-  }
-  const bytes = opts.checkpoint.weights;
-  // Copy: the bytes may not be 4-byte aligned (e.g. a Buffer slice from a database driver).
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const state = checkpointState(opts.checkpoint, opts.optimizerName);
+  const floats = checkpointFloats(opts.checkpoint);
   let off = 0;
   const take = (e: TensorEntry) => {
     const size = e.shape.reduce((a, b) => a * b, 1);

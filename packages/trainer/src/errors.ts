@@ -30,6 +30,26 @@ export class DatasetUnavailableError extends Error {
 }
 
 /**
+ * Thrown when a run asks for more samples than its dataset has on this machine. The API refuses
+ * such a spec at submit (it knows the sizes from GET /v1/datasets); this is the worker's guard for
+ * a spec stored by an older API or a worker with a smaller copy of the data. Retrying cannot help.
+ */
+export class DatasetTooSmallError extends Error {
+  override readonly name = "DatasetTooSmallError";
+  readonly code = "DATASET_TOO_SMALL";
+  constructor(
+    readonly dataset: string,
+    readonly available: number,
+    readonly requested: number,
+  ) {
+    super(
+      `dataset "${dataset}" has ${available} samples on this worker; dataset.samples asks for ${requested}. ` +
+        `Submit the experiment again with dataset.samples at most ${available}.`,
+    );
+  }
+}
+
+/**
  * Thrown by trainRun when the loss or a gradient stops being a finite number (the weights
  * have diverged, e.g. raw 0–255 pixels with ReLU, or a learning rate far too high). Retrying
  * gives the same result: the run should fail with this message.

@@ -11,7 +11,7 @@ export {
   sampleActivation,
 } from "./activations.js";
 export { loadArtifactModel, predict, type TModelArtifact } from "./artifact.js";
-export { activeBackend, type BackendName, initBackend } from "./backend.js";
+export { activeBackend, type BackendName, initBackend, nativeBlasInfo } from "./backend.js";
 export type { TrainCheckpoint } from "./checkpoint.js";
 export {
   configureDatasets,
@@ -27,8 +27,16 @@ export { encodeIdx, parseIdx } from "./data/idx.js";
 export { shouldStopEarly } from "./early-stopping.js";
 export {
   BackendUnavailableError,
+  DatasetTooSmallError,
   DatasetUnavailableError,
   GpuUnavailableError,
   TrainingDivergedError,
 } from "./errors.js";
-export { PROBE_SIZE, SATURATION_EPSILON, type TrainResult, type TrainRunOptions, trainRun } from "./train.js";
+export {
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  PROBE_SIZE,
+  SATURATION_EPSILON,
+  type TrainResult,
+  type TrainRunOptions,
+  trainRun,
+} from "./train.js";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { mixSeed } from "./random.js";
+import { mixSeed, rreluSlopes } from "./random.js";
 
 /**
  * Activation layers TensorFlow.js lacks, registered for serialization so that a saved model
@@ -14,7 +14,8 @@ const one = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor =>
  * Randomized leaky ReLU: while training, every element's negative slope is drawn from
  * U(lower, upper); at inference the slope is their mean. The draw is seeded by `stepSeed`,
  * which the training loop sets from (run seed, epoch, batch, layer) before each step, so a
- * resumed run draws the same slopes as an uninterrupted one.
+ * resumed run draws the same slopes as an uninterrupted one; the slopes come from a
+ * counter-based hash (rreluSlopes) that the native engine computes identically.
  */
 export class RReLU extends tf.layers.Layer {
   static readonly className = "RReLU";
@@ -41,7 +42,7 @@ export class RReLU extends tf.layers.Layer {
     if (!kwargs?.training) return tf.leakyRelu(x, (this.lower + this.upper) / 2);
     const seed = this.stepSeed ?? mixSeed(0x5eed, this.fallbackCalls++);
     return tf.tidy(() => {
-      const slope = tf.randomUniform(x.shape, this.lower, this.upper, "float32", seed);
+      const slope = tf.tensor(rreluSlopes(seed, x.size, this.lower, this.upper), x.shape, "float32");
       // y = x·(slope + step(x)·(1 − slope)): x where x > 0, slope·x elsewhere. tf.step has a
       // (zero) gradient, unlike tf.greater, so autodiff passes through.
       const positive = tf.step(x);

@@ -58,3 +58,20 @@ export const SEED_PURPOSE = {
   split: 4,
   probe: 5,
 } as const;
+
+/**
+ * RReLU's training slopes for one layer and step: element i's slope is lower + (upper − lower)·u
+ * with u = the top 24 bits of mixSeed(stepSeed, i) / 2²⁴, in float32 arithmetic. Counter-based
+ * (no generator state), and the native engine computes the same numbers (engine_cpu.cc, forward),
+ * so the two engines draw identical slopes.
+ */
+export function rreluSlopes(stepSeed: number, n: number, lower: number, upper: number): Float32Array {
+  const lo = Math.fround(lower);
+  const span = Math.fround(Math.fround(upper) - lo);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.fround((mixSeed(stepSeed, i) >>> 8) / 16777216);
+    out[i] = Math.fround(lo + Math.fround(span * u));
+  }
+  return out;
+}

@@ -25,7 +25,9 @@ async function run(spec: Spec, extra: Partial<TrainRunOptions> = {}) {
     variant: spec.variants[0] as Spec["variants"][number],
     seed: 17,
     dataset: data,
+    checkpointIntervalMs: 0, // a checkpoint every epoch, for the resume tests
     onEpoch: async (m, c) => {
+      if (!c) throw new Error("interval 0 checkpoints every epoch");
       epochs.push(m);
       checkpoints.push(c);
     },

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 import { storeTrainedModel } from "../../../apps/api/src/__tests__/trained-model.js";
 import { buildApp } from "../../../apps/api/src/app.js";
 import { parseEnv } from "../../../apps/api/src/env.js";
@@ -86,5 +87,18 @@ export async function startInProcess(label: string, env: Record<string, string> 
       redis.disconnect();
       await database.drop();
     },
+  };
+}
+
+/** `startInProcess` for a whole test file: started before its tests, closed after them. */
+export function inProcessForFile(label: string) {
+  const ref: { h?: Awaited<ReturnType<typeof startInProcess>> } = {};
+  beforeAll(async () => {
+    ref.h = await startInProcess(label);
+  }, 60_000);
+  afterAll(async () => ref.h?.close());
+  return () => {
+    if (!ref.h) throw new Error(`the in-process API "${label}" did not start`);
+    return ref.h;
   };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ROOT } from "../support/paths.js";
 import {
   checkAuth,
@@ -8,36 +8,32 @@ import {
   checkRateLimit,
   checkSqlSources,
 } from "../support/security.js";
-import { startInProcess } from "./harness.js";
+import { inProcessForFile, startInProcess } from "./harness.js";
 
 // The security checks inside `npm test`, against the API in this process over loopback HTTP
 // (tests/reliability/scenarios/security.reliability.ts runs the same against the built process).
 
-let h: Awaited<ReturnType<typeof startInProcess>>;
-beforeAll(async () => {
-  h = await startInProcess("fastsec");
-}, 60_000);
-afterAll(async () => h?.close());
+const api = inProcessForFile("fastsec");
 
 describe("security", () => {
   it("no key, a revoked key or another tenant's key gets nothing, on every route", async () => {
-    const r = await checkAuth(h.target, { experimentName: "target" });
+    const r = await checkAuth(api().target, { experimentName: "target" });
     expect(r.violations).toEqual([]);
     expect(r.checked).toBeGreaterThan(80);
   });
 
   it("security headers on every kind of response", async () => {
-    expect((await checkHeaders(h.target)).violations).toEqual([]);
+    expect((await checkHeaders(api().target)).violations).toEqual([]);
   });
 
   it("keys never reach the logs (after every route, SSE ?access_token= and failed attempts)", async () => {
-    await checkAuth(h.target, { experimentName: "target" });
+    await checkAuth(api().target, { experimentName: "target" });
     await fetch(
-      `${h.target.baseUrl}/v1/experiments/${h.target.ids.experiment}/events?access_token=${h.target.key}`,
+      `${api().target.baseUrl}/v1/experiments/${api().target.ids.experiment}/events?access_token=${api().target.key}`,
     ).then((r) => r.text());
-    const output = h.logs.join("");
+    const output = api().logs.join("");
     expect(output.length).toBeGreaterThan(1_000);
-    expect(checkLogs(output, h.keys).violations).toEqual([]);
+    expect(checkLogs(output, api().keys).violations).toEqual([]);
   });
 
   it("a burst over the rate limit is cut at the limit, per key", async () => {

@@ -40,8 +40,15 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function spawnProc(name: string, args: string[], env: Record<string, string>, logDir: string): Proc {
-  const child = spawn(process.execPath, args, {
+export function spawnProc(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  logDir: string,
+  /** Node by default; the distributed tests start `ip netns exec <host> …` (which execs in place, so pid and signals reach the program). */
+  command: string = process.execPath,
+): Proc {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
+import type { RedisConnection } from "@actlab/queue";
 import { rejectAfter } from "@actlab/queue";
-import type { Redis } from "ioredis";
 
 // One fixed window per client: the first increment sets its expiry. Returns {count, ms left}.
 const TAKE = `
@@ -15,10 +15,10 @@ local c = tonumber(redis.call('GET', KEYS[1]) or '0')
 if c > 0 then return redis.call('DECR', KEYS[1]) end
 return 0`;
 
-interface RedisWithAuthFailures extends Redis {
+type RedisWithAuthFailures = RedisConnection & {
   actlabAuthFailTake(key: string, windowMs: number): Promise<[number, number]>;
   actlabAuthFailGiveBack(key: string): Promise<number>;
-}
+};
 
 /**
  * Which counter a client shares: an IPv4 address, or an IPv6 /64 (one subscriber usually has a
@@ -68,7 +68,7 @@ export class AuthFailureLimiter {
   private readonly blockedUntil = new Map<string, number>();
 
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     private readonly opts: {
       prefix: string;
       limit: number;

@@ -7,6 +7,7 @@ import {
   requestCancel,
   settleExperiment,
 } from "@actlab/db";
+import type { RedisConnection } from "@actlab/queue";
 import {
   type PubSubChannels,
   publishCancel,
@@ -14,7 +15,6 @@ import {
   rejectAfter,
   type TrainingProducer,
 } from "@actlab/queue";
-import type { Redis } from "ioredis";
 import { QUEUE_TIMEOUT_MS } from "./experiment-create.js";
 
 interface Logger {
@@ -24,7 +24,7 @@ interface Logger {
 
 interface Deps {
   db: Db;
-  redis: Redis;
+  redis: RedisConnection;
   channels: PubSubChannels;
   producer: TrainingProducer;
   log: Logger;

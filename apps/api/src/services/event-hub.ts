@@ -1,5 +1,5 @@
+import type { RedisConnection } from "@actlab/queue";
 import { whenReady } from "@actlab/queue";
-import type { Redis } from "ioredis";
 
 type Listener = (message: string) => void;
 
@@ -18,7 +18,7 @@ export class EventHub {
   private readonly channels = new Map<string, Channel>();
 
   constructor(
-    private readonly sub: Redis,
+    private readonly sub: RedisConnection,
     private readonly subscribeTimeoutMs = 1_000,
   ) {
     sub.on("message", (channel: string, message: string) => {

@@ -10,24 +10,13 @@ import {
 } from "@actlab/db";
 import { rejectAfter, type TrainingProducer } from "@actlab/queue";
 import { AppError } from "../errors.js";
+import { canonicalJson } from "./canonical-json.js";
 import { getExperiment } from "./experiment-read.js";
 import { toExperimentDto } from "./experiment-view.js";
 import type { TenantTurns } from "./tenant-turns.js";
 
 /** How long enqueueing may hold a creation (BullMQ waits for Redis indefinitely). */
 export const QUEUE_TIMEOUT_MS = 2_000;
-
-/** JSON with sorted keys, so the same body always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** The hash of the *resolved* spec: bodies that mean the same experiment count as the same body. */
 export function requestHash(spec: TExperimentSpec): string {
@@ -134,6 +123,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     device: spec.device,
     backend: null,
     attempts: 0,
+    resumedFromEpoch: null,
     epochs: spec.training.epochs,
     epochsCompleted: 0,
     testAccuracy: null,
@@ -141,6 +131,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     seconds: null,
     stoppedEarly: false,
     error: null,
+    updatedAt: plan.createdAt,
   }));
   return toExperimentDto(
     {

@@ -2,7 +2,26 @@ import type { TCell, TExperiment, TExperimentSpec, TRun, TVariant } from "@actla
 import type { ExperimentView, RunView } from "@actlab/db";
 import { compareVariants, summarizeCells } from "./reports/summary.js";
 
-export function toRunDto(run: RunView): TRun {
+/** Twice the worker's default heartbeat (HEARTBEAT_MS, 15 s): one missed beat is not yet a stopped worker. */
+export const DEFAULT_RUN_STALE_AFTER_MS = 30_000;
+
+/** How a run view is judged stale: the API's threshold and its clock. */
+export interface Staleness {
+  staleAfterMs: number;
+  now: number;
+}
+
+/** A timestamp column as Postgres hands it over: a Date, or UTC text without a zone from JSON aggregates. */
+function toDate(v: Date | string): Date {
+  if (v instanceof Date) return v;
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
+}
+
+export function toRunDto(
+  run: RunView,
+  { staleAfterMs, now }: Staleness = { staleAfterMs: DEFAULT_RUN_STALE_AFTER_MS, now: Date.now() },
+): TRun {
+  const updatedAt = toDate(run.updatedAt);
   return {
     id: run.id,
     experimentId: run.experimentId,
@@ -15,11 +34,14 @@ export function toRunDto(run: RunView): TRun {
     device: run.device,
     backend: run.backend,
     attempts: run.attempts,
+    resumedFromEpoch: run.resumedFromEpoch,
     progress: { epoch: run.epochsCompleted, epochs: run.epochs },
     testAccuracy: run.testAccuracy,
     testLoss: run.testLoss,
     seconds: run.seconds,
     error: run.error,
+    updatedAt: updatedAt.toISOString(),
+    stale: run.status === "running" && now - updatedAt.getTime() > staleAfterMs,
   };
 }
 
@@ -40,6 +62,7 @@ export function toExperimentDto(
   exp: Omit<ExperimentView, "runs">,
   runs: readonly RunView[],
   latestGradNorms: ReadonlyMap<string, number[]> = new Map(),
+  staleness?: Staleness,
 ): TExperiment {
   const spec = exp.spec as TExperimentSpec;
   const sorted = [...runs].sort(
@@ -53,7 +76,7 @@ export function toExperimentDto(
     startedAt: iso(exp.startedAt),
     finishedAt: iso(exp.finishedAt),
     spec,
-    runs: sorted.map(toRunDto),
+    runs: sorted.map((r) => toRunDto(r, staleness)),
     summary: summarizeCells(spec, sorted, latestGradNorms),
     comparisons: compareVariants(spec, sorted),
     links: experimentLinks(exp.id),

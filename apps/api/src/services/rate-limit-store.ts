@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@actlab/queue";
 
 // INCRBY a fixed window's counter; the first increment of a window sets its expiry.
 const LUA = `
@@ -21,9 +21,9 @@ interface Slot {
 
 type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void;
 
-interface RedisWithRateLimit extends Redis {
+type RedisWithRateLimit = RedisConnection & {
   actlabRateLimit(key: string, n: number, windowMs: number): Promise<[number, number]>;
-}
+};
 
 /**
  * A @fastify/rate-limit store that keeps the count in Redis (shared by every API process) but
@@ -40,7 +40,7 @@ export function batchedRedisStore({
   flushMs = 100,
   exactFrom = 0.8,
 }: {
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   flushMs?: number;
   exactFrom?: number;

@@ -1,3 +1,4 @@
+import type { ActlabClient, paths } from "@actlab/client";
 import {
   cellKey,
   isTerminalRunStatus,
@@ -28,7 +29,9 @@ import {
   useQueryClient,
 } from "@tanstack/react-query";
 import { useApiKey } from "../lib/auth.js";
-import { apiFetch, parseWith } from "./client.js";
+import { apiClient, expectBody, expectOk } from "./client.js";
+
+type TCreateBody = paths["/v1/experiments"]["post"]["requestBody"]["content"]["application/json"];
 
 const ACTIVE: readonly TExperimentStatus[] = ["queued", "running"];
 export const isActiveExperiment = (s: TExperimentStatus) => ACTIVE.includes(s);
@@ -49,12 +52,14 @@ export function useExperiments(status: string | null) {
   return useInfiniteQuery({
     queryKey: keys.experiments(status),
     queryFn: async ({ signal, pageParam }): Promise<TExperimentList> => {
-      const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
-      if (status) q.set("status", status);
-      if (pageParam) q.set("cursor", pageParam);
-      return parseWith(
+      const query = {
+        limit: PAGE_SIZE,
+        ...(status ? { status: status.split(",") as TExperimentStatus[] } : {}),
+        ...(pageParam ? { cursor: pageParam } : {}),
+      };
+      return expectOk(
+        apiClient(key).GET("/v1/experiments", { params: { query }, signal }),
         ZExperimentList,
-        await apiFetch(key, `/v1/experiments?${q}`, { signal }),
         "experiment list",
       );
     },
@@ -72,7 +77,11 @@ export function useExperiment(id: string) {
   return useQuery({
     queryKey: keys.experiment(id),
     queryFn: async ({ signal }): Promise<TExperiment> =>
-      parseWith(ZExperiment, await apiFetch(key, `/v1/experiments/${id}`, { signal }), "experiment"),
+      expectOk(
+        apiClient(key).GET("/v1/experiments/{id}", { params: { path: { id } }, signal }),
+        ZExperiment,
+        "experiment",
+      ),
     // The SSE stream drives updates; this slow poll only covers a dropped stream.
     refetchInterval: (q) => (q.state.data && !isActiveExperiment(q.state.data.status) ? false : 5000),
   });
@@ -81,13 +90,13 @@ export function useExperiment(id: string) {
 /** The experiment's metrics; with `cell`, only that cell's runs (a big sweep's are too many to load at once). */
 export function useMetrics(id: string, live: boolean, cell: TCell | null = null) {
   const key = useApiKey();
-  const query = cell ? `?cell=${encodeURIComponent(JSON.stringify(cell))}` : "";
+  const query = cell ? { cell: JSON.stringify(cell) } : {};
   return useQuery({
     queryKey: [...keys.metrics(id), cell ? cellKey(cell) : "all"],
     queryFn: async ({ signal }): Promise<TMetricsResponse> =>
-      parseWith(
+      expectOk(
+        apiClient(key).GET("/v1/experiments/{id}/metrics", { params: { path: { id }, query }, signal }),
         ZMetricsResponse,
-        await apiFetch(key, `/v1/experiments/${id}/metrics${query}`, { signal }),
         "metrics",
       ),
     refetchInterval: live ? 10_000 : false,
@@ -99,32 +108,38 @@ export function useRun(id: string) {
   return useQuery({
     queryKey: keys.run(id),
     queryFn: async ({ signal }): Promise<TRun> =>
-      parseWith(ZRun, await apiFetch(key, `/v1/runs/${id}`, { signal }), "run"),
+      expectOk(apiClient(key).GET("/v1/runs/{id}", { params: { path: { id } }, signal }), ZRun, "run"),
     refetchInterval: (q) => (q.state.data && isTerminalRunStatus(q.state.data.status) ? false : 3000),
   });
 }
 
 /** The catalog; `params` (e.g. `activation=elu&alpha=0.5`) asks the API to resample one activation with those parameters. */
+type ActivationsQuery = NonNullable<paths["/v1/activations"]["get"]["parameters"]["query"]>;
+
 export function useActivations(params = "") {
-  return useCatalog(keys.activations(params), `/v1/activations${params ? `?${params}` : ""}`, {
-    schema: ZActivationCatalog,
-    what: "activation catalog",
+  // `params` is a query string the sliders build; the API coerces its values to numbers.
+  const query = Object.fromEntries(new URLSearchParams(params)) as unknown as ActivationsQuery;
+  return useCatalog(keys.activations(params), {
+    fetch: (client, signal) =>
+      expectOk(
+        client.GET("/v1/activations", { params: { query }, signal }),
+        ZActivationCatalog,
+        "activation catalog",
+      ),
     list: (c): TActivationInfo[] => c.activations,
   });
 }
 
 export function usePresets() {
-  return useCatalog(["presets"], "/v1/presets", {
-    schema: ZPresetList,
-    what: "preset list",
+  return useCatalog(["presets"], {
+    fetch: (client, signal) => expectOk(client.GET("/v1/presets", { signal }), ZPresetList, "preset list"),
     list: (c): TPresetInfo[] => c.presets,
   });
 }
 
 export function useDatasets() {
-  return useCatalog(["datasets"], "/v1/datasets", {
-    schema: ZDatasetList,
-    what: "dataset list",
+  return useCatalog(["datasets"], {
+    fetch: (client, signal) => expectOk(client.GET("/v1/datasets", { signal }), ZDatasetList, "dataset list"),
     list: (c): TDatasetInfo[] => c.datasets,
   });
 }
@@ -132,18 +147,15 @@ export function useDatasets() {
 /** A catalog answer (activations, presets, datasets): fixed while the page lives, so fetched once. */
 function useCatalog<B, T>(
   queryKey: readonly unknown[],
-  path: string,
   {
-    schema,
-    what,
+    fetch,
     list,
-  }: { schema: Parameters<typeof parseWith<B>>[0]; what: string; list: (body: B) => T[] },
+  }: { fetch: (client: ActlabClient, signal: AbortSignal) => Promise<B>; list: (body: B) => T[] },
 ) {
   const key = useApiKey();
   return useQuery({
     queryKey: [...queryKey],
-    queryFn: async ({ signal }): Promise<T[]> =>
-      list(parseWith(schema, await apiFetch(key, path, { signal }), what)),
+    queryFn: async ({ signal }): Promise<T[]> => list(await fetch(apiClient(key), signal)),
     placeholderData: keepPreviousData,
     staleTime: Number.POSITIVE_INFINITY,
   });
@@ -154,13 +166,13 @@ export function useCreateExperiment() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async ({ body, idempotencyKey }: { body: unknown; idempotencyKey: string }) =>
-      parseWith(
-        ZExperiment,
-        await apiFetch(key, "/v1/experiments", {
-          method: "POST",
-          body,
-          headers: { "idempotency-key": idempotencyKey },
+      expectOk(
+        apiClient(key).POST("/v1/experiments", {
+          // The form's draft; the API validates it and names each bad field.
+          body: body as TCreateBody,
+          params: { header: { "idempotency-key": idempotencyKey } },
         }),
+        ZExperiment,
         "experiment",
       ),
     onSuccess: (exp) => {
@@ -175,9 +187,9 @@ export function useCancelExperiment(id: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async () =>
-      parseWith(
+      expectOk(
+        apiClient(key).POST("/v1/experiments/{id}/cancel", { params: { path: { id } } }),
         ZExperiment,
-        await apiFetch(key, `/v1/experiments/${id}/cancel`, { method: "POST" }),
         "experiment",
       ),
     onSettled: () => {
@@ -192,7 +204,8 @@ export function useDeleteExperiment(id: string) {
   const key = useApiKey();
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: async () => apiFetch(key, `/v1/experiments/${id}`, { method: "DELETE" }),
+    mutationFn: async () =>
+      expectBody(apiClient(key).DELETE("/v1/experiments/{id}", { params: { path: { id } } }), "delete"),
     onSuccess: () => {
       qc.removeQueries({ queryKey: keys.experiment(id) });
       qc.removeQueries({ queryKey: keys.metrics(id) });
@@ -202,17 +215,21 @@ export function useDeleteExperiment(id: string) {
 }
 
 export async function predict(apiKey: string, runId: string, pixels: number[]): Promise<TPrediction> {
-  return parseWith(
-    ZPrediction,
-    await apiFetch(apiKey, `/v1/runs/${runId}/predict`, {
-      method: "POST",
+  return expectOk(
+    apiClient(apiKey).POST("/v1/runs/{id}/predict", {
+      params: { path: { id: runId } },
       body: { inputs: [pixels], pixelScale: "unit" },
     }),
+    ZPrediction,
     "prediction",
   );
 }
 
 /** Checks a key by making the cheapest authenticated call; throws ApiError (401/403) when it is wrong. */
 export async function verifyKey(apiKey: string): Promise<void> {
-  await apiFetch(apiKey, "/v1/experiments?limit=1");
+  await expectOk(
+    apiClient(apiKey).GET("/v1/experiments", { params: { query: { limit: 1 } } }),
+    ZExperimentList,
+    "experiment list",
+  );
 }

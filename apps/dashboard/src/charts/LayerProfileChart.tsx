@@ -8,7 +8,7 @@ import {
   type VariantGroup,
 } from "../lib/aggregate.js";
 import { legendOf, structureOf } from "./groups.js";
-import { axis, chartOptions, countPoints, line, logAxis, percentTicks } from "./options.js";
+import { axis, chartOptions, countPoints, line, logAxis, percentTicks, stepTicks } from "./options.js";
 import { UPlot } from "./UPlot.js";
 
 /** One value per layer at the latest epoch, one line per variant (layers 1…n along x). */
@@ -113,7 +113,7 @@ export function LayerFractionChart({
       field={field}
       xLabel="hidden layer"
       tick={(l) => `L${l}`}
-      yAxis={axis({ label: title, size: 52, values: percent ? percentTicks(0) : undefined })}
+      yAxis={axis({ label: title, size: 60, values: percent ? percentTicks(0) : stepTicks })}
       yScale={percent ? { range: [0, 1] } : {}}
       testId={testId}
       ariaLabel={`${title} per hidden layer`}

@@ -56,6 +56,20 @@ export const percentTicks =
   (_u: uPlot, splits: number[]): string[] =>
     splits.map((v) => `${Math.round(v * 100 * 10 ** decimals) / 10 ** decimals}%`);
 
+/**
+ * Tick labels with as many decimals as the spacing of the ticks needs: uPlot's default rounds to
+ * three, so PReLU slopes of 0.0004 apart read "0.001, 0.001, 0, 0, 0".
+ */
+export function stepTicks(_u: uPlot, splits: number[]): string[] {
+  const gaps = splits
+    .slice(1)
+    .map((v, i) => Math.abs(v - splits[i]!))
+    .filter((g) => g > 0);
+  const step = gaps.length ? Math.min(...gaps) : Math.abs(splits[0] ?? 1) || 1;
+  const decimals = Math.min(10, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+  return splits.map((v) => (Math.abs(v) < step / 2 ? "0" : v.toFixed(decimals)));
+}
+
 /** Finite data points in some columns: what a chart reports as drawn (and its empty state). */
 export const countPoints = (cols: readonly (readonly (number | null | undefined)[])[]) =>
   cols.reduce((n, c) => n + c.filter((v) => v !== null && v !== undefined && Number.isFinite(v)).length, 0);

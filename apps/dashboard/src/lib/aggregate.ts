@@ -71,6 +71,7 @@ export function colorsByLabel(variants: readonly TVariant[]): Record<string, str
 }
 
 export interface VariantGroup {
+  variant: TVariant;
   label: string;
   color: string;
   runs: TMetricsRun[];
@@ -82,11 +83,15 @@ export function groupByVariant(metrics: TMetricsResponse, variants: readonly TVa
     if (!all.some((v) => variantLabel(v) === variantLabel(r.variant))) all.push(r.variant);
   }
   const colors = variantColors(all);
-  return all.map(variantLabel).map((label, i) => ({
-    label,
-    color: colors[i]!,
-    runs: metrics.runs.filter((r) => variantLabel(r.variant) === label).sort((a, b) => a.repeat - b.repeat),
-  }));
+  return all.map((variant, i) => {
+    const label = variantLabel(variant);
+    return {
+      variant,
+      label,
+      color: colors[i]!,
+      runs: metrics.runs.filter((r) => variantLabel(r.variant) === label).sort((a, b) => a.repeat - b.repeat),
+    };
+  });
 }
 
 export function mean(xs: readonly number[]): number | null {

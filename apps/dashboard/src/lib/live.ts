@@ -117,6 +117,8 @@ export function applyEventToExperiment(
   if (ev.type === "experiment.finished") {
     return { ...exp, status: ev.data.status, finishedAt: exp.finishedAt ?? new Date().toISOString() };
   }
+  // Any event of a run is a sign of life: it is no longer stale.
+  const alive = { updatedAt: new Date().toISOString(), stale: false };
   const runs = exp.runs.map((r) => {
     if (r.id !== ev.data.runId) return r;
     switch (ev.type) {
@@ -127,12 +129,15 @@ export function applyEventToExperiment(
           backend: ev.data.backend,
           device: ev.data.device,
           attempts: ev.data.attempt,
+          resumedFromEpoch: ev.data.resumedFromEpoch,
+          ...alive,
         };
       case "run.epoch":
         return {
           ...r,
           status: "running" as const,
           progress: { epoch: Math.max(r.progress.epoch, ev.data.metrics.epoch), epochs: ev.data.epochs },
+          ...alive,
         };
       case "run.finished":
         return {
@@ -142,11 +147,12 @@ export function applyEventToExperiment(
           testAccuracy: ev.data.testAccuracy,
           testLoss: ev.data.testLoss,
           seconds: ev.data.seconds,
+          ...alive,
         };
       case "run.failed":
-        return { ...r, status: "failed" as const, error: ev.data.error };
+        return { ...r, status: "failed" as const, error: ev.data.error, ...alive };
       case "run.canceled":
-        return { ...r, status: "canceled" as const };
+        return { ...r, status: "canceled" as const, ...alive };
       default:
         return r;
     }

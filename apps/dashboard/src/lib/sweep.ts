@@ -119,8 +119,8 @@ export function axisCurves(
       ? {
           label,
           mean: pick((s) => s.testAccuracy.mean),
-          lo: pick((s) => (s.testAccuracy.ci95 ? Math.max(0, s.testAccuracy.ci95[0]) : null)),
-          hi: pick((s) => (s.testAccuracy.ci95 ? Math.min(1, s.testAccuracy.ci95[1]) : null)),
+          lo: pick((s) => (s.testAccuracy.ci95 ? Math.max(0, s.testAccuracy.ci95[0] ?? 0) : null)),
+          hi: pick((s) => (s.testAccuracy.ci95 ? Math.min(1, s.testAccuracy.ci95[1] ?? 1) : null)),
         }
       : { label, mean: pick((s) => s.gradNormRatio.mean), lo: xs.map(() => null), hi: xs.map(() => null) };
   });

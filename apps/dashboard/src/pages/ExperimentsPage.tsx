@@ -56,7 +56,7 @@ export function ExperimentsPage() {
       ) : (
         <ul className="exp-list" aria-label="experiments">
           {items.map((e) => {
-            const counts = runCountsText(e);
+            const counts = runCountsText(e.runCounts);
             const took = elapsedBetween(e.startedAt ?? e.createdAt, e.finishedAt);
             return (
               <li key={e.id} className="exp-item" data-experiment-id={e.id}>

@@ -3,10 +3,12 @@ import { useMemo } from "react";
 import { useExperimentEvents } from "../api/events.js";
 import { useExperiment, useMetrics, useRun } from "../api/hooks.js";
 import { GradientFlowGrid } from "../charts/GradientFlowGrid.js";
+import { LayerFractionChart } from "../charts/LayerProfileChart.js";
 import { MeanSpreadChart } from "../charts/MeanSpreadChart.js";
 import { EpochTable } from "../components/run/EpochTable.js";
 import { ModelDownload } from "../components/run/ModelDownload.js";
 import { PredictPanel } from "../components/run/PredictPanel.js";
+import { RunState } from "../components/run/RunState.js";
 import { Card, Empty, ErrorState, Facts, Loading, Progress, StatusBadge } from "../components/ui.js";
 import { ACTIVATION_COLORS, PALETTE, type VariantGroup } from "../lib/aggregate.js";
 import { duration, num, pct } from "../lib/format.js";
@@ -44,6 +46,7 @@ function RunView({ run: fetched }: { run: TRun }) {
       mine
         ? [
             {
+              variant: run.variant,
               label: `${variantLabel(run.variant)} · repeat ${run.repeat}`,
               color: ACTIVATION_COLORS[run.variant.activation] ?? PALETTE[0]!,
               runs: [mine],
@@ -65,6 +68,7 @@ function RunView({ run: fetched }: { run: TRun }) {
           <h1 className="exp-heading">
             {label} <span className="muted">· repeat {run.repeat}</span> <StatusBadge status={run.status} />
           </h1>
+          <RunState run={run} />
         </div>
       </div>
       <Card>
@@ -81,13 +85,16 @@ function RunView({ run: fetched }: { run: TRun }) {
             ["Backend", run.backend ?? "—"],
             ["Device", run.device],
             ["Attempts", String(run.attempts)],
+            ...(run.attempts > 1 && run.resumedFromEpoch !== null
+              ? [["Resumed from", `epoch ${run.resumedFromEpoch}`] as [string, string]]
+              : []),
             ["Seed", String(run.seed)],
             ["Run id", <code key="id">{run.id}</code>],
           ]}
         />
         {run.error ? (
-          <div className="form-error" role="alert">
-            {run.error}
+          <div className="form-error run-failure" role="alert" data-testid="run-error">
+            <strong>{run.status === "failed" ? "Failed" : "Error"}:</strong> {run.error}
           </div>
         ) : null}
         {run.status === "succeeded" ? <ModelDownload run={run} /> : null}
@@ -101,7 +108,15 @@ function RunView({ run: fetched }: { run: TRun }) {
         ) : metricsQ.isError ? (
           <ErrorState error={metricsQ.error} />
         ) : !mine || mine.series.epoch.length === 0 ? (
-          <Empty title="No epochs recorded yet." />
+          <Empty
+            title={
+              run.status === "failed"
+                ? "It failed before finishing an epoch (the error is above)."
+                : run.status === "canceled"
+                  ? "It was canceled before finishing an epoch."
+                  : "No epochs recorded yet."
+            }
+          />
         ) : (
           <>
             <div className="chart-grid">
@@ -116,6 +131,17 @@ function RunView({ run: fetched }: { run: TRun }) {
             </div>
             <h3>Gradient norm per layer</h3>
             <GradientFlowGrid groups={group} testIdPrefix="run-chart-gradflow" single />
+            {mine.series.preluAlphaMean?.some((row) => row.length > 0) ? (
+              <>
+                <h3>Learned PReLU slope α per hidden layer (latest epoch)</h3>
+                <LayerFractionChart
+                  groups={group}
+                  field="preluAlphaMean"
+                  title="mean α"
+                  testId="run-chart-prelu-alpha"
+                />
+              </>
+            ) : null}
             <EpochTable series={mine.series} />
           </>
         )}

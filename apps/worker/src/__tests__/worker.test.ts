@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZExperimentEvent } from "@actlab/contracts";
 import { createDb, type Db } from "@actlab/db";
+import type { RedisConnection } from "@actlab/queue";
 import {
   createRedis,
   createTrainingProducer,
@@ -10,7 +11,6 @@ import {
   pubsubChannels,
   TRAINING_QUEUE,
 } from "@actlab/queue";
-import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
@@ -33,7 +33,7 @@ import {
 // Real Postgres, real Redis, real worker processes (from source). Each test: its own database
 // and BullMQ prefix. Short lock/stall timings so crashes are detected in seconds.
 
-let redis: Redis;
+let redis: RedisConnection;
 let tdb: TestDatabase;
 let db: Db;
 let prefix: string;
@@ -129,7 +129,18 @@ describe("worker processes", () => {
     expect(exp.finishedAt).not.toBeNull();
     const types = await eventTypes(experiment.id);
     expect(types.filter((t) => t === "run.started")).toHaveLength(2);
-    expect(types.filter((t) => t === "run.epoch")).toHaveLength(8);
+    // Live epoch events are coalesced (at most one per LIVE_EVENT_INTERVAL_MS per run, the
+    // latest wins), so each run has between one and four, the last one its final epoch.
+    const epochEvents = await db.experimentEvent.findMany({
+      where: { experimentId: experiment.id, type: "run.epoch" },
+      orderBy: { id: "asc" },
+    });
+    expect(epochEvents.length).toBeGreaterThanOrEqual(2);
+    expect(epochEvents.length).toBeLessThanOrEqual(8);
+    for (const run of runs) {
+      const mine = epochEvents.filter((e) => (e.data as { runId: string }).runId === run.id);
+      expect((mine.at(-1)?.data as { metrics?: { epoch: number } } | undefined)?.metrics?.epoch).toBe(4);
+    }
     expect(types.filter((t) => t === "run.finished")).toHaveLength(2);
     expect(types.at(-1)).toBe("experiment.finished");
     expect(types.filter((t) => t === "experiment.finished")).toHaveLength(1);
@@ -152,11 +163,12 @@ describe("worker processes", () => {
   it("two worker processes train two runs at the same time, one each", async () => {
     // Each run must outlast BullMQ's drain delay (5 s): one addBulk wakes one idle worker, the
     // other finds its job on its next poll — so runs shorter than that could both go to one worker.
+    // (Batch size 1 and many epochs: on the native engine an epoch of this net takes milliseconds.)
     const spec = tinySpec({
       variants: [{ activation: "relu" }, { activation: "elu", alpha: 1 }],
       training: {
-        epochs: 60,
-        batchSize: 2,
+        epochs: 600,
+        batchSize: 1,
         seed: 8,
         repeats: 1,
         optimizer: { name: "sgd", learningRate: 0.05 },
@@ -177,13 +189,13 @@ describe("worker processes", () => {
   }, 150_000);
 
   it("trains a long run exactly once with two workers and a 2 s lock", async () => {
-    // 100 epochs of 48 batches (~10 s on a quiet machine): far longer than the lock; a blocked
-    // event loop would lose it.
+    // 400 epochs of 240 batches (several seconds on the native engine): longer than the lock; a
+    // blocked event loop would lose it.
     // (2 s rather than 1 s: on 2 busy cores a healthy process's timers can slip by ~0.5 s.)
     const spec = tinySpec({
       training: {
-        epochs: 100,
-        batchSize: 5,
+        epochs: 400,
+        batchSize: 1,
         seed: 3,
         repeats: 1,
         optimizer: { name: "sgd", learningRate: 0.05 },
@@ -199,14 +211,17 @@ describe("worker processes", () => {
     const run = await waitForRun(runs[0]!.id, ["succeeded", "failed"], 180_000);
     const elapsed = Date.now() - t0;
     expect(run.status).toBe("succeeded");
-    expect(elapsed).toBeGreaterThan(5_000); // the run really outlived the 2 s lock several times
+    expect(elapsed).toBeGreaterThan(4_000); // the run really outlived the 2 s lock
     expect(run.attempts).toBe(1);
     expect((await epochsOf(run.id)).map((e) => e.epoch)).toEqual(
-      Array.from({ length: 100 }, (_, i) => i + 1),
+      Array.from({ length: 400 }, (_, i) => i + 1),
     );
     const types = await eventTypes(experiment.id);
     expect(types.filter((t) => t === "run.started")).toHaveLength(1);
-    expect(types.filter((t) => t === "run.epoch")).toHaveLength(100);
+    // Coalesced live events: far fewer than epochs (Postgres has every epoch, checked above).
+    const live = types.filter((t) => t === "run.epoch").length;
+    expect(live).toBeGreaterThanOrEqual(1);
+    expect(live).toBeLessThan(400);
     const starts = [...a.logs, ...b.logs].filter((l) => l.msg === "run started");
     expect(starts).toHaveLength(1);
     expect([...a.logs, ...b.logs].filter((l) => /stalled/.test(l.msg))).toEqual([]);
@@ -215,9 +230,10 @@ describe("worker processes", () => {
   }, 150_000);
 
   it("resumes a SIGKILLed worker's run elsewhere: epochs once, same result as uninterrupted", async () => {
+    // Checkpoints every 100 ms (the default is 5 s): the kill loses at most that much work.
     const spec = tinySpec({
       training: {
-        epochs: 6,
+        epochs: 200,
         batchSize: 10,
         seed: 11,
         repeats: 1,
@@ -228,22 +244,28 @@ describe("worker processes", () => {
     const reference = await insertExperiment(db, spec);
     const runId = killed.runs[0]!.id;
 
-    const first = startWorker();
+    const checkpointEvery = { CHECKPOINT_INTERVAL_MS: "100" };
+    const first = startWorker(checkpointEvery);
     await ready(first);
     await enqueue(killed.runs);
-    await first.waitForLog(epochLog(runId, 2));
+    await first.waitForLog(epochLog(runId, 30));
     first.kill("SIGKILL");
     const killedAt = Date.now();
     await first.exited;
     const atKill = await db.run.findUniqueOrThrow({ where: { id: runId } });
     expect(atKill.status).toBe("running");
-    expect(atKill.epochsCompleted).toBeLessThan(6);
+    expect(atKill.epochsCompleted).toBeLessThan(200);
+    const lastCheckpointed = first.logs
+      .filter((l) => l.msg === "epoch stored" && l.runId === runId && l.checkpointed)
+      .at(-1);
+    expect(lastCheckpointed).toBeDefined();
 
-    const second = startWorker();
+    const second = startWorker(checkpointEvery);
     const resumed = await second.waitForLog((l) => l.msg === "run started" && l.runId === runId, 60_000);
     const resumeMs = Date.now() - killedAt;
     expect(resumeMs).toBeLessThan(60_000);
-    expect(resumed.resumedFromEpoch).toBeGreaterThanOrEqual(2);
+    // From the last checkpoint the killed worker stored, not from the start.
+    expect(resumed.resumedFromEpoch).toBe(lastCheckpointed?.epoch);
     process.stdout.write(
       `SIGKILL at epoch ${atKill.epochsCompleted}: resumed from epoch ${resumed.resumedFromEpoch} after ${resumeMs} ms (2 s lock, 1 s stall check)\n`,
     );
@@ -257,7 +279,7 @@ describe("worker processes", () => {
     expect(ref.status).toBe("succeeded");
     const epochs = await epochsOf(runId);
     const refEpochs = await epochsOf(ref.id);
-    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(epochs.map((e) => e.epoch)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(epochs.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy])).toEqual(
       refEpochs.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]),
     );
@@ -275,7 +297,7 @@ describe("worker processes", () => {
   it("SIGTERM: stops after the current batch, hands the job back, exits; another worker finishes it", async () => {
     const spec = tinySpec({
       training: {
-        epochs: 8,
+        epochs: 300,
         batchSize: 5,
         seed: 5,
         repeats: 1,
@@ -311,15 +333,20 @@ describe("worker processes", () => {
     const done = await waitForRun(runId, ["succeeded", "failed"]);
     expect(done.status).toBe("succeeded");
     expect(done.attempts).toBe(2);
-    expect((await epochsOf(runId)).map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect((await eventTypes(experiment.id)).filter((t) => t === "run.epoch")).toHaveLength(8);
+    expect((await epochsOf(runId)).map((e) => e.epoch)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    // The checkpoint handed back was the stop's own (the 5 s interval had not come round).
+    expect(first.logs.some((l) => l.msg === "checkpoint stored at stop" && l.runId === runId)).toBe(true);
+    expect((await eventTypes(experiment.id)).filter((t) => t === "run.epoch").length).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it("cancel from the API stops the run within a batch (pub/sub) and marks it canceled", async () => {
-    // batch size 1: ~240 batches per epoch, so an epoch takes far longer than one batch.
+    // Batch size 1 and many epochs: on the native engine an epoch of this tiny net takes
+    // milliseconds, so the run must be long enough to be canceled at all.
     const spec = tinySpec({
       training: {
-        epochs: 6,
+        epochs: 1000,
         batchSize: 1,
         seed: 5,
         repeats: 1,
@@ -341,18 +368,19 @@ describe("worker processes", () => {
     const latency = Date.now() - t0;
     const run = await waitForRun(runId, ["canceled", "succeeded", "failed"]);
     expect(run.status).toBe("canceled");
-    // Stopped in the middle of an epoch, well before it could end…
-    expect(stopped.batch as number).toBeLessThan(stopped.batches as number);
-    // …within a batch of the signal. The signal's batch is the main thread's view, which trails
-    // the training thread by the progress messages still in flight (more of them on busy cores).
+    // What the user is promised: training stops within a batch of the signal. Both counts are
+    // the training thread's own (shared memory read when the signal was raised, and at the stop);
+    // the main thread's view of the batch trails it by the progress messages in flight.
     const signal = w.logs.find((l) => l.msg === "stop requested" && l.runId === runId)!;
     expect(signal.source).toBe("pub/sub");
-    expect(stopped.epoch).toBe(signal.epoch);
-    expect((stopped.batch as number) - (signal.batch as number)).toBeLessThanOrEqual(4);
+    const past = (stopped.batchesTrained as number) - (signal.batchesTrained as number);
+    expect(past).toBeGreaterThanOrEqual(0);
+    expect(past).toBeLessThanOrEqual(1);
+    expect(stopped.epochsCompleted as number).toBeLessThan(spec.training.epochs);
     process.stdout.write(
-      `cancel: signal at epoch ${signal.epoch} batch ${signal.batch}/${signal.batches}, stopped before batch ${(stopped.batch as number) + 1}, ${latency} ms after publish (epoch 1 took ${(epoch1.seconds as number).toFixed(2)} s)\n`,
+      `cancel: signal after ${signal.batchesTrained} batches, stopped after ${stopped.batchesTrained}, ${latency} ms after publish (epoch 1 took ${(epoch1.seconds as number).toFixed(3)} s)\n`,
     );
-    expect(latency).toBeLessThan(Math.max(1_000, (epoch1.seconds as number) * 1000));
+    expect(latency).toBeLessThan(1_000);
     expect(run.epochsCompleted).toBe(stopped.epochsCompleted);
     expect((await epochsOf(runId)).length).toBe(run.epochsCompleted);
     const exp = await waitFor(async () => {
@@ -394,7 +422,7 @@ describe("worker processes", () => {
   it("rides out an 8 s Postgres outage mid-run and resumes from the checkpoint", async () => {
     const spec = tinySpec({
       training: {
-        epochs: 8,
+        epochs: 600,
         batchSize: 5,
         seed: 6,
         repeats: 1,
@@ -427,7 +455,7 @@ describe("worker processes", () => {
       { timeoutMs: 90_000, what: "the run to finish" },
     );
     expect(done.status).toBe("succeeded");
-    expect((await epochsOf(runId)).map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await epochsOf(runId)).map((e) => e.epoch)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
     expect(w.child.exitCode).toBeNull(); // the worker survived the outage
     // The outage was noticed, and never taken for a permanent failure.
     expect(w.logs.some((l) => l.level >= 40 && l.runId === runId)).toBe(true);
@@ -452,6 +480,21 @@ describe("worker processes", () => {
     const types = await eventTypes(experiment.id);
     expect(types).toContain("run.failed");
     expect((await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } })).status).toBe("failed");
+  });
+
+  it("fails a run asking for more samples than the dataset has at once, naming the field and the count", async () => {
+    // The API refuses this at submit; a spec stored by an older API still reaches a worker.
+    const { runs } = await insertExperiment(db, tinySpec({ dataset: { name: "mnist", samples: 20_000 } }));
+    const w = startWorker();
+    await ready(w);
+    await enqueue(runs);
+    const run = await waitForRun(runs[0]!.id, ["failed", "succeeded"], 30_000);
+    expect(run.status).toBe("failed");
+    expect(run.attempts).toBe(1);
+    expect(run.error).toMatch(/has 10000 samples.*dataset\.samples asks for 20000/);
+    const job = await producer.queues[TRAINING_QUEUE]!.getJob(run.id);
+    await waitFor(async () => (await job!.getState()) === "failed", { what: "job failed" });
+    expect((await producer.queues[TRAINING_QUEUE]!.getJob(run.id))?.attemptsMade).toBe(1);
   });
 
   it("fails a run whose stored spec is invalid, and a job with an invalid payload, without retries", async () => {
@@ -522,6 +565,22 @@ describe("worker processes", () => {
       const e = await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } });
       return e.status === "partial"; // two succeeded, one canceled
     });
+  });
+
+  it("without a loadable native addon: says once why, trains on the next backend (wasm) and records it", async () => {
+    const spec = tinySpec({ training: { epochs: 2, batchSize: 50, seed: 2, repeats: 1 } });
+    const { runs } = await insertExperiment(db, spec);
+    const w = startWorker({ ACTLAB_NATIVE_ADDON: "/nonexistent/actlab_native.node" });
+    await ready(w);
+    const said = w.logs.filter((l) => /backend native unavailable/.test(l.msg));
+    expect(said).toHaveLength(1);
+    expect(said[0]?.reason).toMatch(/not built/);
+    const backend = w.logs.find((l) => l.msg === "training backend ready")?.backend;
+    expect(["tensorflow", "wasm"]).toContain(backend);
+    await enqueue(runs);
+    const done = await waitForRun(runs[0]!.id, ["succeeded", "failed"]);
+    expect(done.status).toBe("succeeded");
+    expect(done.backend).toBe(backend);
   });
 
   it("--device gpu refuses to start with a clear message when @tensorflow/tfjs-node-gpu is missing", async () => {

@@ -1,8 +1,7 @@
 import { applyCell, type TCell, type TExperimentSpec, ZExperimentSpec, ZVariant } from "@actlab/contracts";
 import type { Db } from "@actlab/db";
-import type { PubSubChannels } from "@actlab/queue";
+import type { PubSubChannels, RedisConnection } from "@actlab/queue";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { CancelWatcher } from "../cancel-watcher.js";
 import type { WorkerMetrics } from "../metrics.js";
@@ -17,12 +16,12 @@ import {
   updateExperimentStatus,
 } from "../runs/run-store.js";
 import { runTrainingSession } from "../runs/training-session.js";
-import type { TrainerThread, TrainHandle } from "../trainer/trainer-thread.js";
+import type { TrainerThread, TrainHandle } from "../training-thread/trainer-thread.js";
 import { trainRunJob } from "./train-run.definition.js";
 
 export interface TrainRunContext {
   db: Db;
-  publisher: Redis;
+  publisher: RedisConnection;
   channels: PubSubChannels;
   logger: Logger;
   trainer: TrainerThread;
@@ -32,14 +31,21 @@ export interface TrainRunContext {
   backend: string;
   cancelPollMs: number;
   heartbeatMs: number;
+  checkpointIntervalMs: number;
+  /** At most one live epoch event (SSE, job progress) per run this often. */
+  liveEventMs: number;
   /** SIGTERM sets `requested` and stops `current`, the run in training. */
   shutdown: { requested: boolean; current: TrainHandle | null };
 }
 
 export type TrainRunOutcome = { outcome: "succeeded" | "canceled" | "skipped"; reason?: string };
 
-/** Trainer errors retrying cannot fix: the message tells the user what to do. */
-const PERMANENT_TRAINER_CODES = new Set(["DATASET_UNAVAILABLE"]);
+/**
+ * Trainer errors retrying cannot fix, so the run fails at once instead of after every BullMQ
+ * attempt: the data is missing or smaller than asked for, or training diverged (same spec, same
+ * seed, same backend: the same NaN again). The message tells the user what to do.
+ */
+const PERMANENT_TRAINER_CODES = new Set(["DATASET_UNAVAILABLE", "DATASET_TOO_SMALL", "TRAINING_DIVERGED"]);
 
 /**
  * The training job's handler (docs/lifecycle.md): re-validate the payload and the

@@ -13,8 +13,8 @@ import {
   storeCheckpoint as storeRunCheckpoint,
   storeEpoch as storeRunEpoch,
 } from "@actlab/db";
+import type { RedisConnection } from "@actlab/queue";
 import { type PubSubChannels, publishEvent, rejectAfter } from "@actlab/queue";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { withRetry } from "../retry.js";
 
@@ -29,7 +29,7 @@ export { type LoadedRun, RunNotHeldError } from "@actlab/db";
 export interface RunStoreDeps {
   db: Db;
   /** Fails fast while Redis is down: live events are best-effort (they are stored first). */
-  publisher: Redis;
+  publisher: RedisConnection;
   /** This deployment's channels (QUEUE_PREFIX), where the API's SSE streams listen. */
   channels: PubSubChannels;
   logger: Logger;

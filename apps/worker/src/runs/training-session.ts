@@ -1,23 +1,33 @@
-import type { TExperimentSpec, TVariant } from "@actlab/contracts";
+import type { TEpochMetrics, TExperimentSpec, TVariant } from "@actlab/contracts";
 import { resolveWithin } from "@actlab/queue";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
 import type { TrainRunContext } from "../jobs/train-run.handler.js";
-import type { ThreadTrainResult } from "../trainer/messages.js";
-import { emitEvent, type LoadedRun, pollRun, type RunStoreDeps, storeEpoch } from "./run-store.js";
+import type { ThreadTrainResult } from "../training-thread/messages.js";
+import { LiveEpochs } from "./live-epochs.js";
+import {
+  emitEvent,
+  type LoadedRun,
+  pollRun,
+  type RunStoreDeps,
+  storeCheckpoint,
+  storeEpoch,
+} from "./run-store.js";
 
 export interface SessionResult {
   result: ThreadTrainResult;
   /** This worker stopped holding the run while it trained (taken over or finished elsewhere). */
   lost: boolean;
-  /** Where the trainer was when it returned (for logs). */
-  position: { epoch: number; batch: number; batches: number };
+  /** Where the trainer was when it returned (for logs), and the batches it trained in this attempt. */
+  position: { epoch: number; batch: number; batches: number; batchesTrained: number };
 }
 
 /**
  * Trains a run this worker holds (status running as `attempt`) in the training thread and
  * stores every epoch as it arrives — in the protocol's order: metrics → run progress →
- * checkpoint (one transaction), then the event, then job.updateProgress. Meanwhile the run is
+ * checkpoint when one is due (one transaction; checkpoints come every CHECKPOINT_INTERVAL_MS,
+ * at the end, and on a stop), then the live event and job.updateProgress, coalesced to one per
+ * ctx.liveEventMs (the latest wins; Postgres keeps every epoch). Meanwhile the run is
  * stopped before its next batch by a cancel (pub/sub, or the flag read every cancelPollMs and
  * at every epoch), by SIGTERM (ctx.shutdown), or when another worker took it over; its
  * updatedAt is touched every heartbeatMs so the reconciler knows it is alive.
@@ -45,6 +55,18 @@ export async function runTrainingSession({
   const { id: runId, experimentId } = run;
   let lost = false;
   let position = { epoch: (run.checkpoint?.epoch ?? 0) + 1, batch: 0, batches: 0 };
+  const live = new LiveEpochs<TEpochMetrics>(ctx.liveEventMs, async (metrics) => {
+    await emitEvent(deps, experimentId, {
+      type: "run.epoch",
+      data: { experimentId, runId, epochs: run.epochs, metrics },
+    });
+    await resolveWithin(
+      job.updateProgress({ epoch: metrics.epoch, epochs: run.epochs }).catch((err: Error) => {
+        log.warn({ err: err.message }, "job progress not updated");
+      }),
+      2_000,
+    );
+  });
   const handle = ctx.trainer.train({
     runId,
     spec,
@@ -57,6 +79,7 @@ export async function runTrainingSession({
           state: run.checkpoint.state as Record<string, unknown>,
         }
       : null,
+    checkpointIntervalMs: ctx.checkpointIntervalMs,
     onBatch: (info) => {
       position = info;
       ctx.metrics.batches.inc();
@@ -69,16 +92,7 @@ export async function runTrainingSession({
         metrics,
         checkpoint,
       });
-      await emitEvent(deps, experimentId, {
-        type: "run.epoch",
-        data: { experimentId, runId, epochs: run.epochs, metrics },
-      });
-      await resolveWithin(
-        job.updateProgress({ epoch: metrics.epoch, epochs: run.epochs }).catch((err: Error) => {
-          log.warn({ err: err.message }, "job progress not updated");
-        }),
-        2_000,
-      );
+      live.push(metrics);
       if (cancelRequested) requestStop("cancel", "epoch check");
       ctx.metrics.epochs.inc();
       ctx.metrics.epochSeconds.observe(metrics.seconds);
@@ -90,9 +104,14 @@ export async function runTrainingSession({
           trainLoss: metrics.trainLoss,
           testAccuracy: metrics.testAccuracy,
           seconds: metrics.seconds,
+          checkpointed: checkpoint !== null,
         },
         "epoch stored",
       );
+    },
+    onCheckpoint: async (checkpoint) => {
+      await storeCheckpoint(ctx.db, { runId, attempt, checkpoint });
+      log.info({ epoch: checkpoint.epoch }, "checkpoint stored at stop");
     },
   });
 
@@ -100,7 +119,8 @@ export async function runTrainingSession({
   function requestStop(kind: "cancel" | "shutdown", source: string): void {
     if (handle.stopRequested()) return;
     handle.stop(kind);
-    log.info({ kind, source, ...position }, "stop requested");
+    // batchesTrained is the training thread's own count at the signal; `position` trails it.
+    log.info({ kind, source, ...position, batchesTrained: handle.batchesTrained() }, "stop requested");
   }
 
   ctx.shutdown.current = { ...handle, stop: (kind) => requestStop(kind, "signal") };
@@ -123,7 +143,8 @@ export async function runTrainingSession({
   ctx.metrics.busy.set(1);
   try {
     const result = await handle.result;
-    return { result, lost, position };
+    await live.flush();
+    return { result, lost, position: { ...position, batchesTrained: result.batchesTrained } };
   } finally {
     clearInterval(poller);
     unwatch();

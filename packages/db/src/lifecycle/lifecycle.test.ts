@@ -63,6 +63,20 @@ describe("creation", () => {
   });
 });
 
+describe("start", () => {
+  it("records the checkpoint epoch each attempt resumes from (0 from scratch)", async () => {
+    const exp = await experimentWithRuns(1);
+    const runId = exp.runs[0]!.id;
+    expect(exp.runs[0]!.resumedFromEpoch).toBeNull();
+    expect((await startRun(t.db, { runId, workerId: "w1", backend: "cpu" }))?.resumedFromEpoch).toBe(0);
+    await storeEpoch(t.db, { runId, attempt: 1, metrics: metrics(1), checkpoint: null });
+    await storeEpoch(t.db, { runId, attempt: 1, metrics: metrics(2), checkpoint: checkpoint(2) });
+    // w1 died after epoch 2's checkpoint; w2 resumes from it.
+    const second = await startRun(t.db, { runId, workerId: "w2", backend: "cpu" });
+    expect(second).toMatchObject({ attempts: 2, resumedFromEpoch: 2 });
+  });
+});
+
 describe("fencing by attempt", () => {
   it("refuses every write of an attempt once another worker has taken the run over", async () => {
     const exp = await experimentWithRuns(1);

@@ -68,6 +68,14 @@ export async function startRun(
       backend,
       workerId,
       error: null,
+      // What the worker resumes from: the checkpoint's epoch, 0 without one (shown as "resumed from epoch k").
+      resumedFromEpoch: eb.fn.coalesce(
+        eb
+          .selectFrom("checkpoints")
+          .select("checkpoints.epoch")
+          .whereRef("checkpoints.runId", "=", "runs.id"),
+        eb.lit(0),
+      ),
       updatedAt: at,
     }))
     .where("id", "=", runId)

@@ -23,6 +23,7 @@ export const RUN_VIEW_COLUMNS = [
   "device",
   "backend",
   "attempts",
+  "resumedFromEpoch",
   "epochs",
   "epochsCompleted",
   "testAccuracy",
@@ -30,8 +31,12 @@ export const RUN_VIEW_COLUMNS = [
   "seconds",
   "stoppedEarly",
   "error",
+  "updatedAt",
 ] as const satisfies readonly (keyof Run)[];
-export type RunView = Pick<Selectable<Run>, (typeof RUN_VIEW_COLUMNS)[number]>;
+/** `updatedAt` is a string where the run comes inside a JSON aggregate (UTC, without a zone). */
+export type RunView = Omit<Pick<Selectable<Run>, (typeof RUN_VIEW_COLUMNS)[number]>, "updatedAt"> & {
+  updatedAt: Date | string;
+};
 
 /** One run, if it belongs to one of the tenant's experiments. */
 export async function findRunOfTenant(

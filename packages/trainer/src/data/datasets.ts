@@ -2,7 +2,7 @@ import { access, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { TDatasetName, TExperimentSpec } from "@actlab/contracts";
-import { DatasetUnavailableError } from "../errors.js";
+import { DatasetTooSmallError, DatasetUnavailableError } from "../errors.js";
 import { mixSeed, SEED_PURPOSE, seededPermutation } from "../random.js";
 import { fetchCached, type RemoteFile } from "./fetch.js";
 import { parseIdx } from "./idx.js";
@@ -209,7 +209,7 @@ async function readIdxDataset(
  */
 export function splitDataset(raw: RawDataset, ds: TExperimentSpec["dataset"]): LoadedDataset {
   if (ds.samples > raw.n) {
-    throw new RangeError(`dataset "${raw.name}" has ${raw.n} samples; ${ds.samples} were asked for`);
+    throw new DatasetTooSmallError(raw.name, raw.n, ds.samples);
   }
   const size = raw.rows * raw.cols;
   const nTrain = Math.floor(ds.samples * (1 - ds.testFraction));

@@ -1,8 +1,14 @@
 import { createDb } from "@actlab/db";
-import { checkEvictionPolicy, createRedis, createTrainingProducer } from "@actlab/queue";
+import {
+  checkEvictionPolicy,
+  createRedis,
+  createTrainingProducer,
+  type RedisConnection,
+} from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { ApiKeyVerifier, ensureBootstrapKey } from "../../services/api-keys.js";
+import { DatasetCatalog } from "../../services/datasets.js";
 import { EventHub } from "../../services/event-hub.js";
 import { ModelCache } from "../../services/models.js";
 
@@ -20,7 +26,8 @@ function waitReady(redis: { status: string; once(e: string, f: () => void): unkn
 
 /**
  * Connections and services every route uses: Postgres (one pool), Redis for commands and one
- * for subscriptions, the BullMQ producer, the SSE fan-out, API-key verification, model cache.
+ * for subscriptions, the BullMQ producer, the SSE fan-out, API-key verification, model cache,
+ * the dataset list.
  */
 async function infra(app: FastifyInstance) {
   const { config } = app;
@@ -30,6 +37,8 @@ async function infra(app: FastifyInstance) {
     connectionTimeoutMillis: 5_000,
     // A Postgres that stops answering must become a 503, not a request that hangs.
     queryTimeoutMillis: 15_000,
+    // A replica cut off mid-transaction must not hold a tenant's rows (or advisory lock) for hours.
+    idleInTransactionTimeoutMillis: 15_000,
     onIdleError: (err) => app.log.warn({ err }, "idle postgres connection failed"),
   });
   const redis = createRedis(config.REDIS_URL, { role: "producer" });
@@ -39,12 +48,16 @@ async function infra(app: FastifyInstance) {
   const apiKeys = new ApiKeyVerifier(db);
 
   app.decorate("db", db);
-  app.decorate("redis", redis);
+  app.decorate<RedisConnection>("redis", redis);
   app.decorate("producer", producer);
   app.decorate("hub", hub);
   app.decorate("apiKeys", apiKeys);
   app.decorate("models", new ModelCache(config.MODEL_CACHE_SIZE));
   app.decorate("sseStreams", new Set<() => void>());
+  app.decorate(
+    "datasets",
+    new DatasetCatalog({ mnistFullDir: config.DATA_DIR, fashionMnistDir: config.FASHION_MNIST_DIR }),
+  );
 
   // `apikey revoke` in another process: forget the cached row at once.
   hub.listen(app.channels.apiKeyRevoked, (prefix) => apiKeys.forget(prefix));

@@ -3,12 +3,9 @@ import {
   activationDef,
   CATALOG_PARAMS,
   describeActivation,
-  LIMITS,
   PRESETS,
   resolveVariant,
   type TActivationName,
-  type TDatasetList,
-  type TDatasetName,
   ZActivationCatalog,
   ZActivationName,
   ZDatasetList,
@@ -60,21 +57,20 @@ function paramsFor(name: TActivationName, given: Record<string, number | undefin
   };
 }
 
-/** Dataset availability changes rarely and counting loads files: cache it for a while. */
-const DATASETS_TTL_MS = 5 * 60_000;
-
 const catalog: FastifyPluginAsyncZod = async (app) => {
-  let datasets: { at: number; value: Promise<TDatasetList> } | null = null;
-
   app.get(
     "/activations",
     {
       schema: {
+        operationId: "listActivations",
         summary: "The activation catalog: formulas, parameters, sampled f and f′ for plots",
         tags: ["catalog"],
         security: BEARER,
         querystring: ZActivationsQuery,
-        response: { 200: ZActivationCatalog, ...problemResponses(...COMMON_ERRORS) },
+        response: {
+          200: ZActivationCatalog.describe("every activation (or the one asked for) with sampled curves"),
+          ...problemResponses(...COMMON_ERRORS),
+        },
       },
     },
     async (request) => {
@@ -105,47 +101,31 @@ const catalog: FastifyPluginAsyncZod = async (app) => {
     "/datasets",
     {
       schema: {
+        operationId: "listDatasets",
         summary: "Datasets this install can train on, and their sizes",
         tags: ["catalog"],
         security: BEARER,
-        response: { 200: ZDatasetList, ...problemResponses(...COMMON_ERRORS) },
+        response: {
+          200: ZDatasetList.describe("each dataset, whether it is available, and its size"),
+          ...problemResponses(...COMMON_ERRORS),
+        },
       },
     },
-    async () => {
-      if (!datasets || datasets.at < Date.now() - DATASETS_TTL_MS) {
-        const value = (async () => {
-          const t = await loadTrainer();
-          const opts: { mnistFullDir?: string; fashionMnistDir?: string } = {};
-          if (app.config.DATA_DIR) opts.mnistFullDir = app.config.DATA_DIR;
-          if (app.config.FASHION_MNIST_DIR) opts.fashionMnistDir = app.config.FASHION_MNIST_DIR;
-          const list = await t.listDatasets(opts);
-          return {
-            datasets: list.map((d) => ({
-              name: d.name as TDatasetName,
-              available: d.available,
-              samples: d.samples,
-              maxSamples: Math.min(d.samples, LIMITS.maxSamples),
-              detail: d.detail,
-            })),
-          };
-        })();
-        datasets = { at: Date.now(), value };
-        value.catch(() => {
-          datasets = null;
-        });
-      }
-      return datasets.value;
-    },
+    async () => app.datasets.list(),
   );
 
   app.get(
     "/presets",
     {
       schema: {
+        operationId: "listPresets",
         summary: "Ready-made experiments, including the textbook chapter's",
         tags: ["catalog"],
         security: BEARER,
-        response: { 200: ZPresetList, ...problemResponses(...COMMON_ERRORS) },
+        response: {
+          200: ZPresetList.describe("the presets with their full specs"),
+          ...problemResponses(...COMMON_ERRORS),
+        },
       },
     },
     async () => ({ presets: PRESETS.map((p) => ({ ...p, spec: p.spec as Record<string, unknown> })) }),

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { brotliCompressSync, brotliDecompressSync, gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../../__tests__/helpers.js";
 
@@ -54,5 +55,51 @@ describe("dashboard at /", () => {
     expect(traversal.statusCode).toBe(404);
     const health = await t.app.inject({ method: "GET", url: "/healthz" });
     expect(health.json()).toEqual({ status: "ok" });
+  });
+
+  it("sends precompressed copies to clients that accept them and caches hashed assets for a year", async () => {
+    const root = mkdtempSync(join(tmpdir(), "actlab-dash-"));
+    dirs.push(root);
+    mkdirSync(join(root, "assets"));
+    const js = `console.log(${JSON.stringify("x".repeat(5000))});`;
+    const html = "<!doctype html><script src=/assets/index-BHf3k2aX.js></script><div id=root></div>";
+    writeFileSync(join(root, "index.html"), html);
+    writeFileSync(join(root, "index.html.br"), brotliCompressSync(html));
+    writeFileSync(join(root, "assets", "index-BHf3k2aX.js"), js);
+    writeFileSync(join(root, "assets", "index-BHf3k2aX.js.br"), brotliCompressSync(js));
+    writeFileSync(join(root, "assets", "index-BHf3k2aX.js.gz"), gzipSync(js));
+    const t = await startTestApi("dashzip", { DASHBOARD_DIR: root });
+    apps.push(t);
+
+    const br = await t.app.inject({
+      method: "GET",
+      url: "/assets/index-BHf3k2aX.js",
+      headers: { "accept-encoding": "gzip, deflate, br" },
+    });
+    expect(br.statusCode).toBe(200);
+    expect(br.headers["content-encoding"]).toBe("br");
+    expect(br.headers["content-type"]).toMatch(/javascript/);
+    expect(br.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+    expect(br.headers.vary).toMatch(/accept-encoding/i);
+    expect(br.rawPayload.length).toBeLessThan(js.length / 10);
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(js);
+
+    const gz = await t.app.inject({
+      method: "GET",
+      url: "/assets/index-BHf3k2aX.js",
+      headers: { "accept-encoding": "gzip" },
+    });
+    expect(gz.headers["content-encoding"]).toBe("gzip");
+    const plain = await t.app.inject({ method: "GET", url: "/assets/index-BHf3k2aX.js" });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(plain.body).toBe(js);
+    expect(plain.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+
+    // index.html names the hashed files: revalidated every time, so a new build shows at once.
+    for (const url of ["/", "/experiments/123"]) {
+      const index = await t.app.inject({ method: "GET", url, headers: { "accept-encoding": "br" } });
+      expect(index.statusCode).toBe(200);
+      expect(index.headers["cache-control"]).toBe("no-cache");
+    }
   });
 });

@@ -6,6 +6,20 @@ import type { FastifyInstance } from "fastify";
 import { notFound } from "../../errors.js";
 import { HELMET_OPTIONS } from "../../plugins/app/security-headers.js";
 
+/** A year: the longest a cache keeps anything (RFC 9111 suggests no more). */
+const YEAR_SECONDS = 31_536_000;
+
+/**
+ * Vite names every file under assets/ by a hash of its content, so it can be cached for a year and
+ * never revalidated: a new build links new names. Everything else (index.html, which links them)
+ * is revalidated on every use, so a deploy shows at once.
+ */
+export function cacheControlFor(path: string): string {
+  return /[\\/]assets[\\/][^\\/]+-[\w-]{8,}\.\w+(\.(br|gz))?$/.test(path)
+    ? `public, max-age=${YEAR_SECONDS}, immutable`
+    : "no-cache";
+}
+
 /**
  * The built dashboard at `/`: its files, and index.html for any other GET outside /v1 (the SPA
  * routes itself). Without a build, `/` says how to make one.
@@ -25,7 +39,19 @@ export default async function dashboard(app: FastifyInstance, { root }: { root: 
   }
   // Helmet proper where HTML is served (encapsulated: this scope only); see plugins/app/security-headers.ts.
   await app.register(fastifyHelmet, HELMET_OPTIONS);
-  await app.register(fastifyStatic, { root, wildcard: false, index: ["index.html"] });
+  await app.register(fastifyStatic, {
+    root,
+    wildcard: false,
+    index: ["index.html"],
+    // The build writes .br and .gz copies (apps/dashboard/scripts/precompress.mjs): sent as they are.
+    preCompressed: true,
+    // Cache-Control is ours (setHeaders), not send's `public, max-age=0`.
+    cacheControl: false,
+    setHeaders: (res, path) => {
+      res.setHeader("cache-control", cacheControlFor(path));
+      res.setHeader("vary", "accept-encoding");
+    },
+  });
   app.get("/*", { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split("?")[0]!;
     if (path === "/v1" || path.startsWith("/v1/") || /^\/(docs|openapi\.json)/.test(path)) {

@@ -1,5 +1,5 @@
 import { LIMITS, ZExperiment, ZExperimentList, ZMetricsResponse, ZProblem } from "@actlab/contracts";
-import { tenantLockKey } from "@actlab/db";
+import { startRun, tenantLockKey } from "@actlab/db";
 import { createRedis, subscribeWhenReady, TRAINING_QUEUE } from "@actlab/queue";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -207,6 +207,21 @@ describe("POST /v1/experiments", () => {
     expect(bad.json().errors[0].path).toBe("cell");
   });
 
+  it("refuses more samples than the dataset has at submit, naming the field and the available count", async () => {
+    const before = await t.database.db.experiment.count();
+    const res = await create(t.keyA, { ...SMALL_SPEC, dataset: { name: "mnist", samples: 20_000 } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const p = ZProblem.parse(res.json());
+    expect(p.errors).toEqual([
+      { path: "dataset.samples", message: expect.stringMatching(/^at most 10,000: .*has 10,000 samples/) },
+    ]);
+    expect(await t.database.db.experiment.count()).toBe(before); // nothing stored
+    // Exactly the available count is fine.
+    const ok = await create(t.keyA, { ...SMALL_SPEC, dataset: { name: "mnist", samples: 10_000 } });
+    expect(ok.statusCode).toBe(202);
+  });
+
   it("Idempotency-Key: the same key and body give the same experiment; another body is a 409", async () => {
     const key = { "idempotency-key": "same-key-1" };
     const first = await create(t.keyA, SMALL_SPEC, key);
@@ -389,6 +404,48 @@ describe("GET /v1/experiments/:id", () => {
       expect(other.statusCode).toBe(404);
       expect(other.json().type).toBe("/problems/not-found");
     }
+  });
+});
+
+describe("a run whose worker stopped reporting", () => {
+  it("is stale once nothing was written for RUN_STALE_AFTER_MS, and says which epoch it resumed from", async () => {
+    const exp = ZExperiment.parse((await create(t.keyA)).json());
+    expect(exp.runs.every((r) => r.stale === false && r.resumedFromEpoch === null)).toBe(true);
+    const db = t.database.db;
+    const runId = exp.runs[0]!.id;
+    // A worker trained 3 epochs, checkpointed at epoch 2, died; another took the run over.
+    await startRun(db, { runId, workerId: "w1", backend: "cpu" });
+    await db.checkpoint.create({ data: { runId, epoch: 2, weights: Buffer.from([1]), state: {} } });
+    await db.run.update({ where: { id: runId }, data: { epochsCompleted: 3 } });
+    await startRun(db, { runId, workerId: "w2", backend: "cpu" });
+
+    const get = async () => {
+      const res = await t.app.inject({
+        method: "GET",
+        url: `/v1/experiments/${exp.id}`,
+        headers: bearer(t.keyA),
+      });
+      return ZExperiment.parse(res.json()).runs.find((r) => r.id === runId)!;
+    };
+    const fresh = await get();
+    expect(fresh).toMatchObject({ status: "running", attempts: 2, resumedFromEpoch: 2, stale: false });
+    expect(Date.now() - Date.parse(fresh.updatedAt)).toBeLessThan(10_000);
+
+    // Its worker went silent: no epoch, no heartbeat for longer than the threshold (30 s by default).
+    const silentSince = new Date(Date.now() - 31_000);
+    await db.run.update({ where: { id: runId }, data: { updatedAt: silentSince } });
+    const stale = await get();
+    expect(stale).toMatchObject({ status: "running", stale: true, updatedAt: silentSince.toISOString() });
+    const one = await t.app.inject({ method: "GET", url: `/v1/runs/${runId}`, headers: bearer(t.keyA) });
+    expect(one.json()).toMatchObject({ stale: true, resumedFromEpoch: 2 });
+    // Queued runs are never stale, however old.
+    await db.run.update({ where: { id: exp.runs[1]!.id }, data: { updatedAt: silentSince } });
+    const queued = await t.app.inject({
+      method: "GET",
+      url: `/v1/runs/${exp.runs[1]!.id}`,
+      headers: bearer(t.keyA),
+    });
+    expect(queued.json()).toMatchObject({ status: "queued", stale: false });
   });
 });
 

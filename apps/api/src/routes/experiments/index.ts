@@ -23,7 +23,15 @@ import { assertExperimentVisible, getExperiment } from "../../services/experimen
 import { streamExperimentMetrics } from "../../services/metrics-series.js";
 import { parseLastEventId, streamEvents } from "../../services/sse.js";
 import { TenantTurns } from "../../services/tenant-turns.js";
-import { BEARER, COMMON_ERRORS, commaList, dtoSerializer, problemResponses, ZIdParams } from "../schemas.js";
+import {
+  BEARER,
+  COMMON_ERRORS,
+  commaList,
+  dtoSerializer,
+  problemResponses,
+  withMediaType,
+  ZIdParams,
+} from "../schemas.js";
 
 /**
  * Validates the body through resolveExperimentRequest, which applies presets and reports each
@@ -99,22 +107,28 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       validatorCompiler: createValidator,
       serializerCompiler: dtoSerializer,
       schema: {
+        operationId: "createExperiment",
         summary: "Submit an experiment (every variant × repeat becomes a queued run)",
         tags: ["experiments"],
         security: BEARER,
         headers: ZIdempotencyHeaders,
         body: ZCreateExperimentBody,
-        response: { 202: ZExperiment, ...problemResponses(...COMMON_ERRORS, 409, 413, 415) },
+        response: {
+          202: ZExperiment.describe("accepted: the experiment with its queued runs and links"),
+          ...problemResponses(...COMMON_ERRORS, 409, 413, 415),
+        },
       },
     },
     async (request, reply) => {
+      const spec = request.body as TExperimentSpec;
+      await app.datasets.assertFits(spec);
       const { experiment, replayed } = await createExperiment({
         db: app.db,
         producer: app.producer,
         turns,
         log: request.log,
         tenantId: request.auth!.tenantId,
-        spec: request.body as TExperimentSpec,
+        spec,
         idempotencyKey: request.headers["idempotency-key"],
       });
       if (replayed) reply.header("idempotent-replayed", "true");
@@ -126,11 +140,15 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     "/experiments",
     {
       schema: {
+        operationId: "listExperiments",
         summary: "List experiments, newest first",
         tags: ["experiments"],
         security: BEARER,
         querystring: ZListQuery,
-        response: { 200: ZExperimentList, ...problemResponses(...COMMON_ERRORS) },
+        response: {
+          200: ZExperimentList.describe("one page of experiments and the cursor of the next"),
+          ...problemResponses(...COMMON_ERRORS),
+        },
       },
     },
     async (request) =>
@@ -148,26 +166,40 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     {
       serializerCompiler: dtoSerializer,
       schema: {
+        operationId: "getExperiment",
         summary: "One experiment with its runs and a per-variant summary",
         tags: ["experiments"],
         security: BEARER,
         params: ZIdParams,
-        response: { 200: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404) },
+        response: {
+          200: ZExperiment.describe("the experiment, its runs with progress and the per-variant summary"),
+          ...problemResponses(...COMMON_ERRORS, 404),
+        },
       },
     },
-    async (request) => getExperiment({ db: app.db, tenantId: request.auth!.tenantId, id: request.params.id }),
+    async (request) =>
+      getExperiment({
+        db: app.db,
+        tenantId: request.auth!.tenantId,
+        id: request.params.id,
+        staleAfterMs: app.config.RUN_STALE_AFTER_MS,
+      }),
   );
 
   app.get(
     "/experiments/:id/metrics",
     {
       schema: {
+        operationId: "getExperimentMetrics",
         summary: "Per-epoch metrics of each run as columnar series",
         tags: ["experiments"],
         security: BEARER,
         params: ZIdParams,
         querystring: ZMetricsQuery,
-        response: { 200: ZMetricsResponse, ...problemResponses(...COMMON_ERRORS, 404) },
+        response: {
+          200: ZMetricsResponse.describe("one entry per run, one array element per epoch"),
+          ...problemResponses(...COMMON_ERRORS, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -195,6 +227,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     {
       config: { allowQueryToken: true },
       schema: {
+        operationId: "streamExperimentEvents",
         summary:
           "Server-Sent Events: run.started, run.epoch, run.finished, run.failed, run.canceled, experiment.finished",
         description:
@@ -207,7 +240,11 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         querystring: z.object({ access_token: z.string().optional() }),
         headers: z.looseObject({ "last-event-id": z.string().max(40).optional() }),
         response: {
-          200: z.string().describe("text/event-stream"),
+          200: withMediaType(
+            z.string(),
+            "text/event-stream",
+            "the event stream (`event:`, `id:`, `data:` JSON)",
+          ),
           ...problemResponses(...COMMON_ERRORS, 404),
         },
       },
@@ -232,11 +269,15 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     "/experiments/:id/cancel",
     {
       schema: {
+        operationId: "cancelExperiment",
         summary: "Cancel: queued runs leave the queue, running ones stop at the next batch (idempotent)",
         tags: ["experiments"],
         security: BEARER,
         params: ZIdParams,
-        response: { 202: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404) },
+        response: {
+          202: ZExperiment.describe("the experiment as it is once the cancel is recorded"),
+          ...problemResponses(...COMMON_ERRORS, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -247,7 +288,8 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
         id,
       );
-      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
+      const staleAfterMs = app.config.RUN_STALE_AFTER_MS;
+      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id, staleAfterMs }));
     },
   );
 
@@ -255,6 +297,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     "/experiments/:id",
     {
       schema: {
+        operationId: "deleteExperiment",
         summary: "Delete an experiment with its runs, metrics, models and events (stops what is running)",
         tags: ["experiments"],
         security: BEARER,

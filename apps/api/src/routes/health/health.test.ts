@@ -1,4 +1,4 @@
-import { ZHealth, ZReady } from "@actlab/contracts";
+import { ZExperimentSpec, ZHealth, ZReady } from "@actlab/contracts";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
@@ -8,6 +8,8 @@ beforeAll(async () => {
   t = await startTestApi("health");
 });
 afterAll(async () => t?.close());
+
+type ResponseDoc = { content: Record<string, { schema?: { example?: { status?: number } } } | undefined> };
 
 describe("operations endpoints", () => {
   it("/healthz and /readyz answer without a key", async () => {
@@ -70,6 +72,19 @@ describe("operations endpoints", () => {
       expect.arrayContaining(["202", "400", "401", "409", "413", "415", "429"]),
     );
     expect(post.parameters.map((p: { name: string }) => p.name)).toContain("idempotency-key");
+    // "Try it out" submits a small experiment, not every activation × 3 repeats × 30 epochs.
+    const example = post.requestBody.content["application/json"].schema.example;
+    const spec = ZExperimentSpec.parse(example);
+    expect(spec.variants.length * spec.training.repeats).toBe(2);
+    expect(spec.training.epochs).toBeLessThanOrEqual(10);
+    // Each problem response's example carries its own status, never Number.MAX_SAFE_INTEGER.
+    for (const [code, response] of Object.entries(post.responses) as [string, ResponseDoc][]) {
+      if (code.startsWith("2")) continue;
+      const schema =
+        response.content["application/problem+json"]?.schema ?? response.content["application/json"]?.schema;
+      expect(schema?.example?.status, `example of ${code}`).toBe(Number(code));
+      expect(JSON.stringify(schema)).not.toContain("9007199254740991");
+    }
     const docs = await t.app.inject({ method: "GET", url: "/docs/" });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain("swagger-ui");

@@ -2,6 +2,8 @@ import { ZHealth, ZReady } from "@actlab/contracts";
 import { pingDatabase } from "@actlab/db";
 import { rejectAfter, TimeoutError } from "@actlab/queue";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { MALFORMED_URL, PUBLIC, problemResponses, withMediaType } from "../schemas.js";
 
 /** null if `check` answers within `ms`, else a short reason (driver messages can carry hostnames and users). */
 async function probe(check: () => Promise<unknown>, ms: number): Promise<string | null> {
@@ -19,9 +21,11 @@ const health: FastifyPluginAsyncZod = async (app) => {
     "/healthz",
     {
       schema: {
+        operationId: "getHealth",
         summary: "Liveness: the process answers",
         tags: ["operations"],
-        response: { 200: ZHealth },
+        security: PUBLIC,
+        response: { 200: ZHealth.describe("the process is up"), ...problemResponses(...MALFORMED_URL) },
       },
     },
     async () => ({ status: "ok" as const }),
@@ -31,9 +35,20 @@ const health: FastifyPluginAsyncZod = async (app) => {
     "/readyz",
     {
       schema: {
+        operationId: "getReadiness",
         summary: "Readiness: Postgres and Redis reachable (503 names the one that is not)",
         tags: ["operations"],
-        response: { 200: ZReady, 503: ZReady },
+        security: PUBLIC,
+        response: {
+          200: ZReady.describe("Postgres and Redis answer"),
+          ...problemResponses(...MALFORMED_URL),
+          // Not a problem: the same body as 200, so probes parse one shape.
+          503: withMediaType(
+            ZReady,
+            "application/json",
+            "Postgres or Redis does not answer (named in `detail`)",
+          ),
+        },
       },
     },
     async (_request, reply) => {
@@ -52,7 +67,18 @@ const health: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     "/metrics",
-    { schema: { summary: "Prometheus metrics", tags: ["operations"], produces: ["text/plain"] } },
+    {
+      schema: {
+        operationId: "getPrometheusMetrics",
+        summary: "Prometheus metrics",
+        tags: ["operations"],
+        security: PUBLIC,
+        response: {
+          200: withMediaType(z.string(), "text/plain", "Prometheus text exposition format"),
+          ...problemResponses(...MALFORMED_URL),
+        },
+      },
+    },
     async (_request, reply) => {
       const body = await app.appMetrics.registry.metrics();
       return reply.type(app.appMetrics.registry.contentType).send(body);

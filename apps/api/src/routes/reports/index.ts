@@ -6,7 +6,7 @@ import { assertExperimentVisible } from "../../services/experiment-read.js";
 import { buildReport } from "../../services/reports/build.js";
 import { loadReportInput } from "../../services/reports/load.js";
 import { renderReportMarkdown } from "../../services/reports/markdown.js";
-import { BEARER, COMMON_ERRORS, problemResponses, ZIdParams } from "../schemas.js";
+import { BEARER, COMMON_ERRORS, problemResponses, withMediaType, ZIdParams } from "../schemas.js";
 
 /** Markdown when the client asks for it (Accept: text/markdown, or ?format=markdown from a browser). */
 function wantsMarkdown(accept: string | undefined, format: string | undefined): boolean {
@@ -19,6 +19,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
     "/experiments/:id/report",
     {
       schema: {
+        operationId: "getExperimentReport",
         summary: "The chapter-style comparison of an experiment's variants (JSON, or Markdown)",
         description:
           "Per variant: mean ± std test accuracy over repeats beside the textbook chapter's figure, epochs to " +
@@ -30,7 +31,12 @@ const reports: FastifyPluginAsyncZod = async (app) => {
         params: ZIdParams,
         querystring: z.object({ format: z.enum(["json", "markdown"]).optional() }),
         response: {
-          200: z.union([ZReport, z.string().describe("text/markdown (when asked for)")]),
+          200: z
+            .union([
+              withMediaType(ZReport, "application/json", "the report"),
+              withMediaType(z.string(), "text/markdown", "the report as Markdown"),
+            ])
+            .describe("the report, as JSON or (when asked for) Markdown"),
           ...problemResponses(...COMMON_ERRORS, 404),
         },
       },

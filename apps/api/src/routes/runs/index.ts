@@ -6,7 +6,7 @@ import { notFound } from "../../errors.js";
 import { toRunDto } from "../../services/experiment-view.js";
 import { flattenInput, modelJson, predictWithRun, WEIGHTS_FILE } from "../../services/models.js";
 import { isUuid } from "../../services/uuid.js";
-import { BEARER, COMMON_ERRORS, problemResponses, ZIdParams } from "../schemas.js";
+import { BEARER, COMMON_ERRORS, problemResponses, withMediaType, ZIdParams } from "../schemas.js";
 
 async function findRun(db: Db, tenantId: string, id: string) {
   if (!isUuid(id)) throw notFound("run", id);
@@ -33,26 +33,35 @@ const runs: FastifyPluginAsyncZod = async (app) => {
     "/runs/:id",
     {
       schema: {
+        operationId: "getRun",
         summary: "One run: status, progress, attempts, final metrics",
         tags: ["runs"],
         security: BEARER,
         params: ZIdParams,
-        response: { 200: ZRun, ...problemResponses(...COMMON_ERRORS, 404) },
+        response: {
+          200: ZRun.describe("the run"),
+          ...problemResponses(...COMMON_ERRORS, 404),
+        },
       },
     },
-    async (request) => toRunDto(await findRun(app.db, request.auth!.tenantId, request.params.id)),
+    async (request) =>
+      toRunDto(await findRun(app.db, request.auth!.tenantId, request.params.id), {
+        staleAfterMs: app.config.RUN_STALE_AFTER_MS,
+        now: Date.now(),
+      }),
   );
 
   app.get(
     "/runs/:id/model/model.json",
     {
       schema: {
+        operationId: "getRunModel",
         summary: "The trained model (TensorFlow.js layers format) for tf.loadLayersModel",
         tags: ["runs"],
         security: BEARER,
         params: ZIdParams,
         response: {
-          200: ZModelJson,
+          200: ZModelJson.describe("model topology and the weights manifest"),
           ...problemResponses(...COMMON_ERRORS, 404),
         },
       },
@@ -68,12 +77,15 @@ const runs: FastifyPluginAsyncZod = async (app) => {
     `/runs/:id/model/${WEIGHTS_FILE}`,
     {
       schema: {
+        operationId: "getRunWeights",
         summary: "The weights file model.json names (binary, little-endian float32)",
         tags: ["runs"],
         security: BEARER,
         params: ZIdParams,
-        produces: ["application/octet-stream"],
-        response: { 200: z.any().describe("weights bytes"), ...problemResponses(...COMMON_ERRORS, 404) },
+        response: {
+          200: withMediaType(z.any(), "application/octet-stream", "the weights bytes"),
+          ...problemResponses(...COMMON_ERRORS, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -91,12 +103,16 @@ const runs: FastifyPluginAsyncZod = async (app) => {
     {
       bodyLimit: PREDICT_BODY_LIMIT,
       schema: {
+        operationId: "predictRun",
         summary: "Class probabilities and argmax for one or many images",
         tags: ["runs"],
         security: BEARER,
         params: ZIdParams,
         body: ZPredictBody,
-        response: { 200: ZPrediction, ...problemResponses(...COMMON_ERRORS, 404, 409, 413, 415) },
+        response: {
+          200: ZPrediction.describe("class probabilities and the predicted class of each input"),
+          ...problemResponses(...COMMON_ERRORS, 404, 409, 413, 415),
+        },
       },
     },
     async (request) => {

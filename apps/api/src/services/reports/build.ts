@@ -6,6 +6,8 @@ import {
   cellLeader,
   comparisonStatement,
   gradientVerdict,
+  PRESETS,
+  resolveExperimentRequest,
   SWEEP_PATH_LABELS,
   splitSizes,
   sweepCells,
@@ -19,6 +21,7 @@ import {
   variantLabel,
 } from "@actlab/contracts";
 import { describeSample } from "@actlab/stats";
+import { canonicalJson } from "../canonical-json.js";
 import { compareVariants, summarizeCells } from "./summary.js";
 
 /** What the report is computed from: plain rows, so the builder is a pure function. */
@@ -130,10 +133,34 @@ export function verdictFor(v: Omit<TVariantReport, "verdict">, epochs: number): 
   return parts.join("; ");
 }
 
+/**
+ * What makes a setup one of the chapter's codes: the data, the network and its initial weights,
+ * the optimizer and the batch size. Epochs, repeats, variants and seeds may differ (shortening a
+ * preset's epochs still runs the chapter's code); any other change makes it a setup of its own.
+ */
+function chapterSetup(spec: TExperimentSpec): string {
+  const { dataset, model, training } = spec;
+  return canonicalJson({
+    dataset: { ...dataset, seed: undefined },
+    model,
+    optimizer: withoutUnused(training.optimizer),
+    batchSize: training.batchSize,
+  });
+}
+
+const withoutUnused = (o: TExperimentSpec["training"]["optimizer"]) =>
+  o.name === "momentum" ? o : { name: o.name, learningRate: o.learningRate };
+
+const CHAPTER_SETUPS = PRESETS.flatMap((p) => {
+  const resolved = resolveExperimentRequest({ preset: p.id });
+  const code = p.id.startsWith("chapter8-tf") ? "tf" : p.id.startsWith("chapter8-keras") ? "keras" : null;
+  return resolved.ok && code ? [{ code, setup: chapterSetup(resolved.spec) } as const] : [];
+});
+
+/** Which of the chapter's codes this experiment runs, if it runs one unchanged (see chapterSetup). */
 function chapterCode(spec: TExperimentSpec): "keras" | "tf" | null {
-  if (spec.model.initializer.name === "glorot_uniform") return "keras";
-  if (spec.model.initializer.name === "truncated_normal") return "tf";
-  return null;
+  const setup = chapterSetup(spec);
+  return CHAPTER_SETUPS.find((c) => c.setup === setup)?.code ?? null;
 }
 
 function variantReport({
@@ -150,7 +177,7 @@ function variantReport({
   byRun: ReadonlyMap<string, readonly ReportEpoch[]>;
   epochs: number;
   /** The summary's interval of the mean accuracy (summary.ts: t over repeats, binomial for one run). */
-  accuracyCi95: [number, number] | null;
+  accuracyCi95: number[] | null;
 }): TVariantReport {
   const sorted = [...runs].sort((a, b) => a.repeat - b.repeat);
   const done = sorted.filter((r) => r.status === "succeeded");

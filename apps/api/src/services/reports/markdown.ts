@@ -21,8 +21,8 @@ function accuracy(v: TVariantReport): string {
 }
 
 function interval(v: TVariantReport): string {
-  const ci = v.testAccuracy.ci95;
-  return ci ? `${(ci[0] * 100).toFixed(1)}…${(ci[1] * 100).toFixed(1)}` : "—";
+  const [lo, hi] = v.testAccuracy.ci95 ?? [];
+  return lo !== undefined && hi !== undefined ? `${(lo * 100).toFixed(1)}…${(hi * 100).toFixed(1)}` : "—";
 }
 
 function chapter(v: TVariantReport): string {

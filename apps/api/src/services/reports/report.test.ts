@@ -104,6 +104,20 @@ function fakeInput(): ReportInput {
 }
 
 describe("buildReport (pure)", () => {
+  it("calls a setup the chapter's code only if it is one: an edited preset is a setup of its own", () => {
+    const input = fakeInput();
+    expect(buildReport(input).setup.code).toBe("keras");
+    const tf = resolveExperimentRequest({ preset: "chapter8-tf", training: { epochs: 5 } });
+    if (!tf.ok) throw new Error("preset");
+    expect(buildReport({ ...input, experiment: { ...input.experiment, spec: tf.spec } }).setup.code).toBe(
+      "tf",
+    );
+    const edited = { ...input.experiment.spec, model: { ...input.experiment.spec.model, units: 64 } };
+    const report = buildReport({ ...input, experiment: { ...input.experiment, spec: edited } });
+    expect(report.setup.code).toBeNull();
+    expect(renderReportMarkdown(report)).not.toMatch(/the chapter's (Keras|TF) code/);
+  });
+
   it("computes per-variant statistics, the chapter's figures and verdicts", () => {
     const report = buildReport(fakeInput());
     const [sigmoid, relu, tanh] = report.variants;

@@ -1,11 +1,41 @@
-import type { TExperiment } from "@actlab/contracts";
+import { activationDef, type TExperiment } from "@actlab/contracts";
 import { useState } from "react";
 import type { useMetrics } from "../../api/hooks.js";
 import { GradientFlowGrid } from "../../charts/GradientFlowGrid.js";
 import { useGroups } from "../../charts/groups.js";
 import { GradientProfileChart, LayerFractionChart } from "../../charts/LayerProfileChart.js";
 import { MeanSpreadChart } from "../../charts/MeanSpreadChart.js";
+import type { VariantGroup } from "../../lib/aggregate.js";
 import { Card, ErrorState, Loading } from "../ui.js";
+
+/** A dead- or saturated-unit chart of the variants it applies to; the rest listed as not applicable. */
+function FractionCard({
+  groups,
+  others,
+  field,
+  title,
+}: {
+  groups: VariantGroup[];
+  others: string[];
+  field: "deadFraction" | "saturatedFraction";
+  title: string;
+}) {
+  const testId = field === "deadFraction" ? "chart-dead" : "chart-saturated";
+  return (
+    <div>
+      {groups.length ? (
+        <LayerFractionChart groups={groups} field={field} title={title} testId={testId} />
+      ) : (
+        <p className="muted small">No variant here has {title}.</p>
+      )}
+      {others.length ? (
+        <p className="muted small" data-testid={`${testId}-not-applicable`}>
+          {title}: not applicable to {others.join(", ")}
+        </p>
+      ) : null}
+    </div>
+  );
+}
 
 /** The experiment's chart cards: learning curves, gradient flow, dead and saturated units. */
 export function ExperimentCharts({
@@ -20,6 +50,12 @@ export function ExperimentCharts({
   const prelu = groups.filter((g) =>
     g.runs.some((r) => r.series.preluAlphaMean?.some((row) => row.length > 0)),
   );
+  // Dead units are a ReLU-family measure, saturation a sigmoid/tanh one: each chart draws only
+  // the variants it applies to and names the others, instead of drawing them at 0%.
+  const dead = groups.filter((g) => activationDef(g.variant.activation).reluLike);
+  const saturated = groups.filter((g) => activationDef(g.variant.activation).saturating);
+  const notApplicable = (shown: VariantGroup[]) =>
+    groups.filter((g) => !shown.includes(g)).map((g) => g.label);
   if (metricsQ.isPending) return <Loading what="Loading metrics" />;
   if (metricsQ.isError) return <ErrorState error={metricsQ.error} retry={() => void metricsQ.refetch()} />;
   const acc = split === "test" ? "testAccuracy" : "trainAccuracy";
@@ -75,12 +111,12 @@ export function ExperimentCharts({
           a sigmoid/tanh unit whose derivative is ~0 on every probe input.
         </p>
         <div className="chart-grid">
-          <LayerFractionChart groups={groups} field="deadFraction" title="dead units" testId="chart-dead" />
-          <LayerFractionChart
-            groups={groups}
+          <FractionCard groups={dead} others={notApplicable(dead)} field="deadFraction" title="dead units" />
+          <FractionCard
+            groups={saturated}
+            others={notApplicable(saturated)}
             field="saturatedFraction"
             title="saturated units"
-            testId="chart-saturated"
           />
         </div>
         {prelu.length ? (

@@ -1,9 +1,10 @@
-import type { TExperiment } from "@actlab/contracts";
+import { type TExperiment, variantLabel } from "@actlab/contracts";
 import type { StreamState } from "../../api/events.js";
 import { isActiveExperiment, useCancelExperiment, useDeleteExperiment } from "../../api/hooks.js";
 import { duration, elapsedBetween, relativeTime } from "../../lib/format.js";
-import { runsProgress } from "../../lib/progress.js";
+import { count, runsProgress } from "../../lib/progress.js";
 import { Link, navigate } from "../../lib/router.js";
+import { RunState } from "../run/RunState.js";
 import { Card, errorMessage, Facts, Progress, StatusBadge } from "../ui.js";
 
 /** The experiment's title, live-stream state, cancel/delete, overall progress and its spec in brief. */
@@ -11,6 +12,7 @@ export function ExperimentHeader({ exp, stream }: { exp: TExperiment; stream: St
   const cancel = useCancelExperiment(exp.id);
   const remove = useDeleteExperiment(exp.id);
   const active = isActiveExperiment(exp.status);
+  const stale = exp.runs.filter((r) => r.stale);
   const s = exp.spec;
   return (
     <>
@@ -26,14 +28,19 @@ export function ExperimentHeader({ exp, stream }: { exp: TExperiment; stream: St
         <div className="page-actions">
           {active ? (
             <>
-              <span className={`stream stream-${stream}`} title="live updates (Server-Sent Events)">
-                {stream === "live"
-                  ? "● live"
-                  : stream === "connecting"
-                    ? "connecting…"
-                    : stream === "reconnecting"
-                      ? "reconnecting…"
-                      : "polling"}
+              <span
+                className={`stream stream-${stale.length ? "stale" : stream}`}
+                title="live updates (Server-Sent Events)"
+              >
+                {stale.length
+                  ? `${count(stale.length, "run")} not reporting`
+                  : stream === "live"
+                    ? "● live"
+                    : stream === "connecting"
+                      ? "connecting…"
+                      : stream === "reconnecting"
+                        ? "reconnecting…"
+                        : "polling"}
               </span>
               <button
                 type="button"
@@ -69,6 +76,11 @@ export function ExperimentHeader({ exp, stream }: { exp: TExperiment; stream: St
       ) : null}
       <Card>
         <Progress value={runsProgress(exp.runs)} status={exp.status} />
+        {stale.map((r) => (
+          <div key={r.id} className="stale-banner" data-stale-run={r.id}>
+            {variantLabel(r.variant)} · repeat {r.repeat}: <RunState run={r} />
+          </div>
+        ))}
         <Facts
           items={[
             [
@@ -88,9 +100,12 @@ export function ExperimentHeader({ exp, stream }: { exp: TExperiment; stream: St
             ],
             [
               "Training",
-              `${s.training.optimizer.name} lr ${s.training.optimizer.learningRate}, ${s.training.epochs} epochs, batch ${s.training.batchSize}`,
+              `${s.training.optimizer.name} lr ${s.training.optimizer.learningRate}, ${count(s.training.epochs, "epoch")}, batch ${s.training.batchSize}`,
             ],
-            ["Runs", `${s.variants.length} variants × ${s.training.repeats} repeats on ${s.device}`],
+            [
+              "Runs",
+              `${count(s.variants.length, "variant")} × ${count(s.training.repeats, "repeat")} on ${s.device}`,
+            ],
           ]}
         />
       </Card>

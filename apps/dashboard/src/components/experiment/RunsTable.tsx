@@ -1,8 +1,10 @@
-import { isTerminalRunStatus, type TExperiment, type TRun, variantLabel } from "@actlab/contracts";
+import { type TExperiment, type TRun, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
 import { colorsByLabel } from "../../lib/aggregate.js";
 import { duration, pct } from "../../lib/format.js";
+import { countByStatus, runCountsText } from "../../lib/progress.js";
 import { Link } from "../../lib/router.js";
+import { RunState } from "../run/RunState.js";
 import { type Column, Table } from "../Table.js";
 import { Card, Progress, StatusBadge, Swatch } from "../ui.js";
 
@@ -27,7 +29,15 @@ function columns(colors: Record<string, string>): Column<TRun>[] {
       ),
     },
     { head: "Repeat", className: "num repeat-col", cell: (r) => r.repeat },
-    { head: "Status", cell: (r) => <StatusBadge status={r.status} /> },
+    {
+      head: "Status",
+      cell: (r) => (
+        <>
+          <StatusBadge status={r.status} />
+          <RunState run={r} compact />
+        </>
+      ),
+    },
     {
       head: "Progress",
       className: "progress-col",
@@ -55,10 +65,9 @@ export function RunsTable({ exp }: { exp: TExperiment }) {
   const [open, setOpen] = useState(exp.runs.length <= 24);
   const order = (r: TRun) => exp.spec.variants.findIndex((v) => variantLabel(v) === variantLabel(r.variant));
   const runs = [...exp.runs].sort((a, b) => a.repeat - b.repeat || order(a) - order(b));
-  const done = exp.runs.filter((r) => isTerminalRunStatus(r.status)).length;
   return (
     <Card
-      title={`Runs (${done}/${exp.runs.length} done)`}
+      title={`Runs (${runCountsText(countByStatus(exp.runs)) ?? "none"})`}
       actions={
         <button
           type="button"

@@ -1,4 +1,5 @@
 import { LIMITS } from "@actlab/contracts";
+import { count } from "../../lib/progress.js";
 import { type FormSpec, workload } from "../../lib/specForm.js";
 
 /**
@@ -21,8 +22,9 @@ export function SubmitBar({
   return (
     <div className="submit-bar">
       <div className={`workload ${runs > LIMITS.maxRunsPerExperiment ? "over" : ""}`} data-testid="workload">
-        {spec.variants.length} variants × {spec.training.repeats} repeats = <strong>{runs} runs</strong> (max{" "}
-        {LIMITS.maxRunsPerExperiment}), {epochs.toLocaleString("en-US")} epochs in total
+        {count(spec.variants.length, "variant")} × {count(spec.training.repeats, "repeat")} ={" "}
+        <strong>{count(runs, "run")}</strong> (max {LIMITS.maxRunsPerExperiment}), {count(epochs, "epoch")} in
+        total
       </div>
       {error ? (
         <div className="form-error" role="alert">

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { useMetrics } from "../../api/hooks.js";
 import { num, pct } from "../../lib/format.js";
+import { count } from "../../lib/progress.js";
 
 /** A run's numbers per epoch; long runs show their first and last five until asked for all. */
 export function EpochTable({
@@ -14,7 +15,7 @@ export function EpochTable({
   const shown = all || n <= 12 ? idx : [...idx.slice(0, 5), -1, ...idx.slice(n - 5)];
   return (
     <details className="epoch-details">
-      <summary>Per-epoch table ({n} epochs)</summary>
+      <summary>Per-epoch table ({count(n, "epoch")})</summary>
       <div className="table-wrap">
         <table className="table small">
           <thead>

@@ -1,11 +1,25 @@
-import type { TRun } from "@actlab/contracts";
+import { type TRun, variantLabel, ZModelJson } from "@actlab/contracts";
 import { useState } from "react";
-import { apiFetch } from "../../api/client.js";
+import { apiClient, expectOk } from "../../api/client.js";
 import { useApiKey } from "../../lib/auth.js";
+import { count } from "../../lib/progress.js";
 import { downloadBlob } from "../experiment/SummaryTable.js";
 import { errorMessage } from "../ui.js";
 
-/** Fetches model.json with the key, then every weights file it names, and saves them side by side. */
+/**
+ * The saved files' base name, by run: `actlab-relu-repeat0-1a2b3c4d`, so models of several runs can
+ * sit in one folder. (`tf.io.browserFiles` matches weights by the names the manifest gives them.)
+ */
+export function modelFileBase(run: Pick<TRun, "id" | "variant" | "repeat">): string {
+  const label = variantLabel(run.variant).replace(/[^\w.-]+/g, "_");
+  return `actlab-${label}-repeat${run.repeat}-${run.id.slice(0, 8)}`;
+}
+
+/**
+ * Fetches model.json with the key, then every weights file it names, and saves them side by side
+ * named by run (`<base>.json`, `<base>.weights.bin`, as tf.js' own `downloads://` saves), with
+ * the manifest rewritten to the new weights names so the pair loads as it is.
+ */
 export function ModelDownload({ run }: { run: TRun }) {
   const apiKey = useApiKey();
   const [state, setState] = useState<string | null>(null);
@@ -13,23 +27,32 @@ export function ModelDownload({ run }: { run: TRun }) {
   const download = async () => {
     setState("Downloading…");
     try {
-      const model = (await apiFetch(apiKey, `${base}model.json`)) as {
-        weightsManifest?: { paths?: string[] }[];
-      };
-      downloadBlob("model.json", JSON.stringify(model), "application/json");
+      const model = await expectOk(
+        apiClient(apiKey).GET("/v1/runs/{id}/model/model.json", { params: { path: { id: run.id } } }),
+        ZModelJson,
+        "model.json",
+      );
+      const name = modelFileBase(run);
       const paths = (model.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
+      const savedAs = new Map(
+        paths.map((p, i) => [p, paths.length === 1 ? `${name}.weights.bin` : `${name}.weights${i + 1}.bin`]),
+      );
+      const renamed = {
+        ...model,
+        weightsManifest: (model.weightsManifest ?? []).map((g) => ({
+          ...g,
+          paths: (g.paths ?? []).map((p) => savedAs.get(p) ?? p),
+        })),
+      };
+      downloadBlob(`${name}.json`, JSON.stringify(renamed), "application/json");
       for (const p of paths) {
         const res = await fetch(new URL(p, new URL(`${base}model.json`, window.location.href)), {
           headers: { authorization: `Bearer ${apiKey}` },
         });
         if (!res.ok) throw new Error(`${p}: ${res.status} ${res.statusText}`);
-        downloadBlob(
-          p.split("/").pop() ?? "weights.bin",
-          await res.arrayBuffer(),
-          "application/octet-stream",
-        );
+        downloadBlob(savedAs.get(p) ?? p, await res.arrayBuffer(), "application/octet-stream");
       }
-      setState(`Saved model.json and ${paths.length} weights file${paths.length === 1 ? "" : "s"}.`);
+      setState(`Saved ${name}.json and ${count(paths.length, "weights file")}.`);
     } catch (e) {
       setState(`Download failed: ${errorMessage(e)}`);
     }

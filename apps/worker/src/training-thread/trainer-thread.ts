@@ -6,6 +6,7 @@ import type { BackendName, TrainCheckpoint } from "@actlab/trainer";
 import {
   type FromThread,
   type SerializedError,
+  SHARED,
   STOP,
   type ThreadTrainResult,
   type ToThread,
@@ -32,6 +33,8 @@ export interface TrainHandle {
   /** Makes the trainer stop before its next batch. */
   stop(kind: "cancel" | "shutdown"): void;
   stopRequested(): "cancel" | "shutdown" | null;
+  /** Batches the training thread has trained so far in this attempt (read from shared memory, not trailing). */
+  batchesTrained(): number;
 }
 
 export interface TrainRequest {
@@ -40,8 +43,11 @@ export interface TrainRequest {
   variant: TVariant;
   seed: number;
   resumeFrom: TrainCheckpoint | null;
-  /** Stores one epoch; the trainer waits for it before the next epoch. A throw aborts the run. */
-  onEpoch: (metrics: TEpochMetrics, checkpoint: TrainCheckpoint) => Promise<void>;
+  checkpointIntervalMs: number;
+  /** Stores one epoch (with a checkpoint when one is due), called in epoch order. A throw aborts the run. */
+  onEpoch: (metrics: TEpochMetrics, checkpoint: TrainCheckpoint | null) => Promise<void>;
+  /** Stores the checkpoint of a run stopped after an epoch that was not checkpointed. */
+  onCheckpoint: (checkpoint: TrainCheckpoint) => Promise<void>;
   onBatch?: (info: { epoch: number; batch: number; batches: number }) => void;
 }
 
@@ -59,8 +65,8 @@ function spawnThread(): Worker {
   return new Worker(boot, { eval: true });
 }
 
-/** Backends whose thread can be replaced: native TensorFlow cannot always be loaded twice (see onCrash). */
-const REPLACEABLE: readonly BackendName[] = ["wasm", "cpu"];
+/** Backends whose thread can be replaced: native TensorFlow (tfjs-node) cannot always be loaded twice (see onCrash); the native engine is context-aware and can. */
+const REPLACEABLE: readonly BackendName[] = ["native", "wasm", "cpu"];
 
 /**
  * The main-thread side of the one training thread of this process. The thread is started once
@@ -76,6 +82,8 @@ export class TrainerThread {
   private onExit: ((err: Error) => void) | null = null;
   private closing = false;
   private backend: BackendName | null = null;
+  /** What the thread reported when it became ready (for the worker's log). */
+  info: Omit<Extract<FromThread, { type: "ready" }>, "type"> | null = null;
   private runsInThread = 0;
   /** Threads retired on purpose: their exit is not a crash. */
   private readonly retired = new WeakSet<Worker>();
@@ -84,6 +92,7 @@ export class TrainerThread {
     private readonly opts: {
       device: "cpu" | "gpu";
       force?: BackendName;
+      nativeAddonPath?: string;
       datasets: { mnistFullDir?: string; fashionMnistDir?: string };
       /**
        * Called when an initialised thread dies. The process should then stop and be restarted:
@@ -108,6 +117,8 @@ export class TrainerThread {
         if (msg.type === "ready") {
           initialised = true;
           this.backend = msg.backend;
+          const { type: _type, ...info } = msg;
+          this.info = info;
           this.runsInThread = 0;
           resolve(msg.backend);
         } else if (msg.type === "init-failed") {
@@ -132,6 +143,7 @@ export class TrainerThread {
       type: "init",
       device: this.opts.device,
       ...(this.opts.force ? { force: this.opts.force } : {}),
+      ...(this.opts.nativeAddonPath ? { nativeAddonPath: this.opts.nativeAddonPath } : {}),
       datasets: this.opts.datasets,
     };
     worker.postMessage(init);
@@ -140,8 +152,8 @@ export class TrainerThread {
 
   /** Trains one run in the thread. Only one run at a time. */
   train(req: TrainRequest): TrainHandle {
-    const stopFlag = new SharedArrayBuffer(4);
-    const flag = new Int32Array(stopFlag);
+    const shared = new SharedArrayBuffer(SHARED.length * 4);
+    const flag = new Int32Array(shared);
     const result = (async () => {
       await this.start();
       const worker = this.worker;
@@ -165,19 +177,26 @@ export class TrainerThread {
               req.onBatch?.(msg);
               break;
             case "epoch":
+            case "checkpoint": {
+              const { seq } = msg;
+              const store =
+                msg.type === "epoch"
+                  ? () => req.onEpoch(msg.metrics, msg.checkpoint)
+                  : () => req.onCheckpoint(msg.checkpoint);
               chain = chain.then(async () => {
                 let error: string | undefined;
                 try {
-                  await req.onEpoch(msg.metrics, msg.checkpoint);
+                  await store();
                 } catch (err) {
-                  storeError = err as Error;
+                  storeError ??= err as Error;
                   error = (err as Error).message;
                 }
-                const ack: ToThread = { type: "epoch-ack", runId: req.runId, epoch: msg.metrics.epoch };
+                const ack: ToThread = { type: "epoch-ack", runId: req.runId, seq };
                 if (error !== undefined) ack.error = error;
                 worker.postMessage(ack);
               });
               break;
+            }
             case "done":
               void chain.then(() => {
                 finish();
@@ -199,7 +218,8 @@ export class TrainerThread {
           variant: req.variant,
           seed: req.seed,
           resumeFrom: req.resumeFrom,
-          stopFlag,
+          checkpointIntervalMs: req.checkpointIntervalMs,
+          shared,
         };
         worker.postMessage(train);
       });
@@ -210,12 +230,18 @@ export class TrainerThread {
       result: counted,
       stop(kind) {
         // The first reason wins: a cancel is not turned into a hand-back by a later SIGTERM.
-        Atomics.compareExchange(flag, 0, STOP.none, kind === "cancel" ? STOP.cancel : STOP.shutdown);
+        Atomics.compareExchange(
+          flag,
+          SHARED.stop,
+          STOP.none,
+          kind === "cancel" ? STOP.cancel : STOP.shutdown,
+        );
       },
       stopRequested() {
-        const v = Atomics.load(flag, 0);
+        const v = Atomics.load(flag, SHARED.stop);
         return v === STOP.cancel ? "cancel" : v === STOP.shutdown ? "shutdown" : null;
       },
+      batchesTrained: () => Atomics.load(flag, SHARED.batches),
     };
   }
 

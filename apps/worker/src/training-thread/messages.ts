@@ -10,10 +10,19 @@ import type { BackendName, TModelArtifact, TrainCheckpoint } from "@actlab/train
 /** Values of the shared stop flag (Int32Array over a SharedArrayBuffer, read between batches). */
 export const STOP = { none: 0, cancel: 1, shutdown: 2 } as const;
 
+/**
+ * Slots of the run's shared Int32Array: the stop flag, and the number of batches the training
+ * thread has trained in this attempt (written by the thread after each batch). The main thread
+ * reads the counter when it raises the flag, so how far training went past a signal is counted
+ * in the training thread itself, not in progress messages that trail it.
+ */
+export const SHARED = { stop: 0, batches: 1, length: 2 } as const;
+
 export interface InitMessage {
   type: "init";
   device: "cpu" | "gpu";
   force?: BackendName;
+  nativeAddonPath?: string;
   datasets: { mnistFullDir?: string; fashionMnistDir?: string };
 }
 
@@ -24,14 +33,20 @@ export interface TrainMessage {
   variant: TVariant;
   seed: number;
   resumeFrom: TrainCheckpoint | null;
-  stopFlag: SharedArrayBuffer;
+  checkpointIntervalMs: number;
+  /** SHARED's slots. */
+  shared: SharedArrayBuffer;
 }
 
-/** Reply to an `epoch` message once it is stored; `error` makes the thread abort the run. */
+/**
+ * Reply to an `epoch` or `checkpoint` message once it is stored; `error` makes the thread abort
+ * the run. Epochs without a checkpoint are not waited for one by one: the thread trains on while
+ * the main thread stores them in order, and waits for every ack before a checkpoint and at the end.
+ */
 export interface EpochAckMessage {
   type: "epoch-ack";
   runId: string;
-  epoch: number;
+  seq: number;
   error?: string;
 }
 
@@ -45,9 +60,16 @@ export interface SerializedError {
 }
 
 export type FromThread =
-  | { type: "ready"; backend: BackendName }
+  | {
+      type: "ready";
+      backend: BackendName;
+      /** Better backends passed over, and why (logged once by the main thread). */
+      fallbacks: { backend: BackendName; reason: string }[];
+      blas: { corename: string; threads: number; ignoredEnv: string } | null;
+    }
   | { type: "init-failed"; error: SerializedError }
-  | { type: "epoch"; runId: string; metrics: TEpochMetrics; checkpoint: TrainCheckpoint }
+  | { type: "epoch"; runId: string; seq: number; metrics: TEpochMetrics; checkpoint: TrainCheckpoint | null }
+  | { type: "checkpoint"; runId: string; seq: number; checkpoint: TrainCheckpoint }
   | { type: "batch"; runId: string; epoch: number; batch: number; batches: number }
   | { type: "done"; runId: string; result: ThreadTrainResult }
   | { type: "failed"; runId: string; error: SerializedError };
@@ -61,6 +83,8 @@ export interface ThreadTrainResult {
   seconds: number;
   backend: BackendName;
   artifact: TModelArtifact | null;
+  /** Batches trained in this attempt (SHARED.batches at the stop). */
+  batchesTrained: number;
 }
 
 export function serializeError(err: unknown): SerializedError {

@@ -1,0 +1,2 @@
+export { type TCliEnv, ZCliEnv } from "./env.js";
+export { runCli } from "./program.js";

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "actlab_native",
+      "sources": ["src/binding.cc", "src/engine_cpu.cc", "src/blas.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["-ldl"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

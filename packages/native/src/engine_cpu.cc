@@ -1,0 +1,562 @@
+/*
+ * The CPU implementation of engine.h on OpenBLAS. Every product is a cblas_sgemm with its
+ * transpose flags (no hand-written GEMM); the elementwise work (activations, softmax, updates)
+ * is plain loops. Float operations follow TensorFlow.js's op order where it matters (the
+ * optimizers' update rules, the loss), so both engines agree to float rounding.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <algorithm>
+#include <new>
+#include <vector>
+
+#include "blas.h"
+#include "engine.h"
+
+namespace {
+
+using actlab::Blas;
+
+constexpr double SELU_LAMBDA = 1.0507009873554805;
+constexpr double SELU_ALPHA = 1.6732632423543772;
+
+inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+// TF.js's softplus: x above ~15.9, exp(x) below ~-15.9 (float32's epsilon thresholds), else log1p(exp(x)).
+inline float softplusf(float x) {
+  const float threshold = logf(1.1920928955078125e-7f) + 2.0f;
+  if (x > -threshold) return x;
+  if (x < threshold) return expf(x);
+  return logf(expf(x) + 1.0f);
+}
+
+// The per-element hash (mixSeed of packages/trainer/src/random.ts with two parts).
+inline uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+uint32_t mix2(uint32_t a, uint32_t b) {
+  uint32_t h = 0x9e3779b9u;
+  const uint32_t parts[2] = {a, b};
+  for (uint32_t k : parts) {
+    k *= 0xcc9e2d51u;
+    k = rotl(k, 15);
+    k *= 0x1b873593u;
+    h ^= k;
+    h = rotl(h, 13);
+    h = h * 5u + 0xe6546b64u;
+  }
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+/* Activation parameters as floats, as TF.js sees them (float32 scalars). */
+struct ActParams {
+  int id;
+  float p0;
+  float p1;
+  float rrelu_mean;  // (lower + upper) / 2 computed in double, then float, as TF.js does
+};
+
+/* f on n values; `slopes` are rrelu's training slopes (null: its mean), `alpha` prelu's per unit. */
+void act_forward(const ActParams& a, const float* z, float* h, size_t rows, size_t units, const float* slopes,
+                 const float* alpha) {
+  const size_t n = rows * units;
+  switch (a.id) {
+    case ACTLAB_SIGMOID:
+      for (size_t i = 0; i < n; i++) h[i] = sigmoidf(z[i]);
+      break;
+    case ACTLAB_TANH:
+      for (size_t i = 0; i < n; i++) h[i] = tanhf(z[i]);
+      break;
+    case ACTLAB_RELU:
+      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : 0.0f;
+      break;
+    case ACTLAB_LEAKY_RELU:
+      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : a.p0 * z[i];
+      break;
+    case ACTLAB_PRELU:
+      for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < units; j++) {
+          const float v = z[r * units + j];
+          h[r * units + j] = v > 0.0f ? v : alpha[j] * v;
+        }
+      break;
+    case ACTLAB_RRELU:
+      if (slopes)
+        for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : slopes[i] * z[i];
+      else
+        for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : a.rrelu_mean * z[i];
+      break;
+    case ACTLAB_ELU:
+      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : a.p0 * expm1f(z[i]);
+      break;
+    case ACTLAB_SELU: {
+      const float l = (float)SELU_LAMBDA, la = (float)(SELU_LAMBDA * SELU_ALPHA);
+      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? l * z[i] : la * expm1f(z[i]);
+      break;
+    }
+    case ACTLAB_GELU:
+      for (size_t i = 0; i < n; i++) h[i] = z[i] * 0.5f * (1.0f + erff(z[i] * (float)M_SQRT1_2));
+      break;
+    case ACTLAB_SILU:
+      for (size_t i = 0; i < n; i++) h[i] = z[i] * sigmoidf(z[i]);
+      break;
+    case ACTLAB_SOFTPLUS:
+      for (size_t i = 0; i < n; i++) h[i] = softplusf(z[i]);
+      break;
+    case ACTLAB_MISH:
+      for (size_t i = 0; i < n; i++) h[i] = z[i] * tanhf(softplusf(z[i]));
+      break;
+    case ACTLAB_LINEAR:
+      memcpy(h, z, n * sizeof(float));
+      break;
+  }
+}
+
+/* f′ at one value (the catalog's, with TF.js's choice at the kinks: relu′(0) = 0, slope at 0 for the leaky family). */
+inline float act_df(const ActParams& a, float z, float h, float slope) {
+  switch (a.id) {
+    case ACTLAB_SIGMOID:
+      return h * (1.0f - h);
+    case ACTLAB_TANH:
+      return 1.0f - h * h;
+    case ACTLAB_RELU:
+      return z > 0.0f ? 1.0f : 0.0f;
+    case ACTLAB_LEAKY_RELU:
+      return z > 0.0f ? 1.0f : a.p0;
+    case ACTLAB_PRELU:
+    case ACTLAB_RRELU:
+      return z > 0.0f ? 1.0f : slope;
+    case ACTLAB_ELU:
+      return z > 0.0f ? 1.0f : a.p0 * expf(z);
+    case ACTLAB_SELU:
+      return z > 0.0f ? (float)SELU_LAMBDA : (float)(SELU_LAMBDA * SELU_ALPHA) * expf(z);
+    case ACTLAB_GELU: {
+      const float cdf = 0.5f * (1.0f + erff(z * (float)M_SQRT1_2));
+      const float pdf = expf(-0.5f * z * z) * 0.3989422804014327f;
+      return cdf + z * pdf;
+    }
+    case ACTLAB_SILU: {
+      const float s = sigmoidf(z);
+      return s * (1.0f + z * (1.0f - s));
+    }
+    case ACTLAB_SOFTPLUS:
+      return sigmoidf(z);
+    case ACTLAB_MISH: {
+      const float t = tanhf(softplusf(z));
+      return t + z * sigmoidf(z) * (1.0f - t * t);
+    }
+    default:
+      return 1.0f;
+  }
+}
+
+struct Param {
+  float* value;
+  float* grad;
+  size_t size;
+};
+
+}  // namespace
+
+struct actlab_engine {
+  actlab_config cfg;
+  const Blas* blas;
+  ActParams act;
+  int L;                // hidden layers
+  std::vector<int> in;  // per dense layer: fan-in and fan-out
+  std::vector<int> out;
+  std::vector<float> state;  // params, then optimizer slots
+  std::vector<float> grads;  // same layout as the params
+  size_t param_floats;
+  std::vector<Param> params;
+  std::vector<size_t> kernel_off, bias_off, alpha_off;  // offsets into state
+  // Scratch, max_rows rows each.
+  std::vector<std::vector<float>> z, h, slopes;
+  std::vector<float> probs, d0, d1;
+  double iterations = 0;
+  float acc_beta1 = 0, acc_beta2 = 0;
+
+  float* W(int l) { return state.data() + kernel_off[l]; }
+  float* B(int l) { return state.data() + bias_off[l]; }
+  float* A(int l) { return act.id == ACTLAB_PRELU ? state.data() + alpha_off[l] : nullptr; }
+  float* gW(int l) { return grads.data() + kernel_off[l]; }
+  float* gB(int l) { return grads.data() + bias_off[l]; }
+  float* gA(int l) { return grads.data() + alpha_off[l]; }
+};
+
+namespace {
+
+void fail(char* err, const char* msg) { snprintf(err, ACTLAB_ERROR_LEN, "%s", msg); }
+
+bool check_rows(const actlab_engine* e, int rows, char* err) {
+  if (rows < 1 || rows > e->cfg.max_rows) {
+    snprintf(err, ACTLAB_ERROR_LEN, "rows must be in 1..%d, got %d", e->cfg.max_rows, rows);
+    return false;
+  }
+  return true;
+}
+
+bool check_labels(const actlab_engine* e, const int32_t* y, int rows, char* err) {
+  for (int i = 0; i < rows; i++)
+    if (y[i] < 0 || y[i] >= e->cfg.classes) {
+      snprintf(err, ACTLAB_ERROR_LEN, "label %d at row %d is outside 0..%d", y[i], i, e->cfg.classes - 1);
+      return false;
+    }
+  return true;
+}
+
+/* Z = X·W + b for `rows` rows. */
+void dense(actlab_engine* e, int l, const float* x, int rows, float* zout) {
+  const int n_in = e->in[l], n_out = e->out[l];
+  const float* b = e->B(l);
+  for (int r = 0; r < rows; r++) memcpy(zout + (size_t)r * n_out, b, n_out * sizeof(float));
+  e->blas->sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n_out, n_in, 1.0f, x, n_in, e->W(l), n_out, 1.0f,
+                 zout, n_out);
+}
+
+/* Forward to the logits (in z[L]); training draws rrelu's slopes from `seeds`. */
+void forward(actlab_engine* e, const float* x, int rows, bool training, const uint32_t* seeds) {
+  const int U = e->cfg.units;
+  const float* input = x;
+  for (int l = 0; l < e->L; l++) {
+    float* z = e->z[l].data();
+    dense(e, l, input, rows, z);
+    const float* slopes = nullptr;
+    if (e->act.id == ACTLAB_RRELU && training) {
+      float* s = e->slopes[l].data();
+      const float lo = e->act.p0, span = e->act.p1 - e->act.p0;
+      const size_t n = (size_t)rows * U;
+      for (size_t i = 0; i < n; i++) {
+        const float u = (float)(mix2(seeds[l], (uint32_t)i) >> 8) * (1.0f / 16777216.0f);
+        s[i] = lo + span * u;
+      }
+      slopes = s;
+    }
+    act_forward(e->act, z, e->h[l].data(), rows, U, slopes, e->A(l));
+    input = e->h[l].data();
+  }
+  dense(e, e->L, input, rows, e->z[e->L].data());
+}
+
+/*
+ * Softmax cross-entropy of the logits: loss summed over rows, correct count (argmax, first
+ * maximum wins as in tf.argMax), and, when dlogits is given, ∂(mean loss)/∂logits.
+ */
+void softmax_ce(actlab_engine* e, const int32_t* y, int rows, double* loss_sum, int* correct, float* dlogits) {
+  const int C = e->cfg.classes;
+  const float* logits = e->z[e->L].data();
+  double sum = 0;
+  int right = 0;
+  for (int r = 0; r < rows; r++) {
+    const float* row = logits + (size_t)r * C;
+    int arg = 0;
+    float mx = row[0];
+    for (int c = 1; c < C; c++)
+      if (row[c] > mx) {
+        mx = row[c];
+        arg = c;
+      }
+    if (arg == y[r]) right++;
+    float se = 0;
+    float* p = e->probs.data() + (size_t)r * C;
+    for (int c = 0; c < C; c++) {
+      p[c] = expf(row[c] - mx);
+      se += p[c];
+    }
+    const float lse = logf(se);
+    sum += (double)(lse - (row[y[r]] - mx));
+    if (dlogits) {
+      const float inv = 1.0f / se, scale = 1.0f / (float)rows;
+      float* d = dlogits + (size_t)r * C;
+      for (int c = 0; c < C; c++) d[c] = (p[c] * inv - (c == y[r] ? 1.0f : 0.0f)) * scale;
+    }
+  }
+  *loss_sum = sum;
+  *correct = right;
+}
+
+/* Gradients of every parameter (into e->grads) from ∂loss/∂logits in e->d0. */
+void backward(actlab_engine* e, const float* x, int rows, bool training) {
+  const int U = e->cfg.units;
+  float* d = e->d0.data();      // ∂loss/∂z of layer l
+  float* dnext = e->d1.data();  // ∂loss/∂h of layer l-1, then ∂loss/∂z of it
+  for (int l = e->L; l >= 0; l--) {
+    const int n_in = e->in[l], n_out = e->out[l];
+    const float* input = l == 0 ? x : e->h[l - 1].data();
+    // ∂W = inputᵀ·d, ∂b = column sums of d.
+    e->blas->sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, n_out, rows, 1.0f, input, n_in, d, n_out, 0.0f,
+                   e->gW(l), n_out);
+    float* gb = e->gB(l);
+    std::fill(gb, gb + n_out, 0.0f);
+    for (int r = 0; r < rows; r++)
+      for (int j = 0; j < n_out; j++) gb[j] += d[(size_t)r * n_out + j];
+    if (l == 0) break;  // the input's gradient is not needed
+    // ∂h(l-1) = d·Wᵀ, then through the activation of layer l-1.
+    e->blas->sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n_in, n_out, 1.0f, d, n_out, e->W(l), n_out, 0.0f,
+                   dnext, n_in);
+    const int k = l - 1;
+    const float* z = e->z[k].data();
+    const float* h = e->h[k].data();
+    const float* alpha = e->A(k);
+    const bool random = e->act.id == ACTLAB_RRELU && training;
+    const float* slopes = random ? e->slopes[k].data() : nullptr;
+    if (e->act.id == ACTLAB_PRELU) {
+      // eq. 8.9–8.10: ∂f/∂x = α for x ≤ 0; ∂loss/∂α_j = Σ over rows of ∂h·x where x ≤ 0.
+      float* ga = e->gA(k);
+      std::fill(ga, ga + U, 0.0f);
+      for (int r = 0; r < rows; r++)
+        for (int j = 0; j < U; j++) {
+          const size_t i = (size_t)r * U + j;
+          if (z[i] > 0.0f) continue;
+          ga[j] += dnext[i] * z[i];
+          dnext[i] *= alpha[j];
+        }
+    } else if (e->act.id == ACTLAB_RELU) {
+      const size_t n = (size_t)rows * U;
+      for (size_t i = 0; i < n; i++)
+        if (!(z[i] > 0.0f)) dnext[i] = 0.0f;
+    } else if (e->act.id != ACTLAB_LINEAR) {
+      const float mean = e->act.rrelu_mean;
+      const size_t n = (size_t)rows * U;
+      for (size_t i = 0; i < n; i++) dnext[i] *= act_df(e->act, z[i], h[i], slopes ? slopes[i] : mean);
+    }
+    std::swap(d, dnext);
+  }
+}
+
+void update(actlab_engine* e) {
+  const auto& c = e->cfg;
+  const size_t P = e->param_floats;
+  float* v = e->state.data();
+  const float* g = e->grads.data();
+  const float neg_lr = (float)(-c.learning_rate);
+  switch (c.optimizer) {
+    case ACTLAB_SGD:
+      // tf.train.sgd: value + (−lr)·g
+      for (size_t i = 0; i < P; i++) v[i] = neg_lr * g[i] + v[i];
+      break;
+    case ACTLAB_MOMENTUM: {
+      // tf.train.momentum: acc = m·acc + g; value = (−lr)·acc + value
+      const float m = (float)c.momentum;
+      float* acc = v + P;
+      for (size_t i = 0; i < P; i++) {
+        acc[i] = m * acc[i] + g[i];
+        v[i] = neg_lr * acc[i] + v[i];
+      }
+      break;
+    }
+    case ACTLAB_ADAM: {
+      // tf.train.adam, op by op: m = m·β₁ + g·(1−β₁); s = s·β₂ + g²·(1−β₂);
+      // value = (m / (1 − β₁ᵗ)) / (√(s / (1 − β₂ᵗ)) + ε) · (−lr) + value; then β₁ᵗ ·= β₁, β₂ᵗ ·= β₂.
+      const float b1 = (float)c.beta1, b2 = (float)c.beta2;
+      const float omb1 = (float)(1.0 - c.beta1), omb2 = (float)(1.0 - c.beta2);
+      const float eps = (float)c.epsilon;
+      const float c1 = 1.0f - e->acc_beta1, c2 = 1.0f - e->acc_beta2;
+      float* m = v + P;
+      float* s = v + 2 * P;
+      for (size_t i = 0; i < P; i++) {
+        m[i] = m[i] * b1 + g[i] * omb1;
+        s[i] = s[i] * b2 + (g[i] * g[i]) * omb2;
+        v[i] = ((m[i] / c1) / (sqrtf(s[i] / c2) + eps)) * neg_lr + v[i];
+      }
+      e->acc_beta1 *= b1;
+      e->acc_beta2 *= b2;
+      break;
+    }
+  }
+  e->iterations += 1;
+}
+
+bool valid_config(const actlab_config* c, char* err) {
+  auto bad = [&](const char* what) {
+    snprintf(err, ACTLAB_ERROR_LEN, "invalid engine config: %s", what);
+    return false;
+  };
+  if (c->input_size < 1 || c->input_size > 1 << 20) return bad("input_size");
+  if (c->units < 1 || c->units > 1 << 14) return bad("units");
+  if (c->hidden_layers < 1 || c->hidden_layers > 64) return bad("hidden_layers");
+  if (c->classes < 2 || c->classes > 1 << 14) return bad("classes");
+  if (c->max_rows < 1 || c->max_rows > 1 << 17) return bad("max_rows");
+  if (c->activation < 0 || c->activation >= ACTLAB_ACTIVATION_COUNT) return bad("activation");
+  if (c->optimizer < ACTLAB_SGD || c->optimizer > ACTLAB_ADAM) return bad("optimizer");
+  if (!(c->learning_rate > 0) || !isfinite(c->learning_rate)) return bad("learning_rate");
+  if (!isfinite(c->act_p0) || !isfinite(c->act_p1)) return bad("activation parameters");
+  if (c->activation == ACTLAB_RRELU && !(c->act_p0 <= c->act_p1)) return bad("rrelu lower > upper");
+  if (!isfinite(c->momentum) || !isfinite(c->beta1) || !isfinite(c->beta2) || !isfinite(c->epsilon))
+    return bad("optimizer parameters");
+  // Every buffer must stay far below what size_t and the callers' Float32Arrays can index.
+  const double widest = std::max({(double)c->input_size, (double)c->units, (double)c->classes});
+  if ((double)c->max_rows * widest > 1e9 || widest * widest * (c->hidden_layers + 1) > 1e9) return bad("too large");
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+actlab_engine* actlab_engine_create(const actlab_config* config, char* err) {
+  if (!valid_config(config, err)) return nullptr;
+  const Blas* blas = actlab::load_blas(err, ACTLAB_ERROR_LEN);
+  if (!blas) return nullptr;
+  actlab_engine* e = new (std::nothrow) actlab_engine();
+  if (!e) {
+    fail(err, "out of memory");
+    return nullptr;
+  }
+  try {
+    e->cfg = *config;
+    e->blas = blas;
+    e->L = config->hidden_layers;
+    e->act = {config->activation, (float)config->act_p0, (float)config->act_p1,
+              (float)((config->act_p0 + config->act_p1) / 2)};
+    size_t off = 0;
+    for (int l = 0; l <= e->L; l++) {
+      const int n_in = l == 0 ? config->input_size : config->units;
+      const int n_out = l == e->L ? config->classes : config->units;
+      e->in.push_back(n_in);
+      e->out.push_back(n_out);
+      e->kernel_off.push_back(off);
+      off += (size_t)n_in * n_out;
+      e->bias_off.push_back(off);
+      off += n_out;
+      if (l < e->L && config->activation == ACTLAB_PRELU) {
+        e->alpha_off.push_back(off);
+        off += config->units;
+      } else {
+        e->alpha_off.push_back(0);
+      }
+    }
+    e->param_floats = off;
+    const int slots = config->optimizer == ACTLAB_SGD ? 0 : config->optimizer == ACTLAB_MOMENTUM ? 1 : 2;
+    e->state.assign(off * (1 + slots), 0.0f);
+    e->grads.assign(off, 0.0f);
+    const size_t rows = config->max_rows;
+    const size_t widest = std::max(config->units, config->classes);
+    e->z.resize(e->L + 1);
+    e->h.resize(e->L);
+    for (int l = 0; l <= e->L; l++) e->z[l].assign(rows * e->out[l], 0.0f);
+    for (int l = 0; l < e->L; l++) e->h[l].assign(rows * config->units, 0.0f);
+    if (config->activation == ACTLAB_RRELU) {
+      e->slopes.resize(e->L);
+      for (int l = 0; l < e->L; l++) e->slopes[l].assign(rows * config->units, 0.0f);
+    }
+    e->probs.assign(rows * config->classes, 0.0f);
+    e->d0.assign(rows * widest, 0.0f);
+    e->d1.assign(rows * widest, 0.0f);
+    e->acc_beta1 = (float)config->beta1;
+    e->acc_beta2 = (float)config->beta2;
+  } catch (const std::bad_alloc&) {
+    delete e;
+    fail(err, "out of memory allocating the engine's buffers");
+    return nullptr;
+  }
+  return e;
+}
+
+void actlab_engine_destroy(actlab_engine* e) { delete e; }
+
+const actlab_config* actlab_engine_config(const actlab_engine* e) { return &e->cfg; }
+size_t actlab_engine_param_floats(const actlab_engine* e) { return e->param_floats; }
+size_t actlab_engine_state_floats(const actlab_engine* e) { return e->state.size(); }
+void actlab_engine_get_state(const actlab_engine* e, float* out) {
+  memcpy(out, e->state.data(), e->state.size() * sizeof(float));
+}
+void actlab_engine_set_state(actlab_engine* e, const float* in) {
+  memcpy(e->state.data(), in, e->state.size() * sizeof(float));
+}
+void actlab_engine_get_scalars(const actlab_engine* e, double out[3]) {
+  out[0] = e->iterations;
+  out[1] = e->acc_beta1;
+  out[2] = e->acc_beta2;
+}
+void actlab_engine_set_scalars(actlab_engine* e, const double in[3]) {
+  e->iterations = in[0];
+  e->acc_beta1 = (float)in[1];
+  e->acc_beta2 = (float)in[2];
+}
+
+int actlab_engine_train_batch(actlab_engine* e, const float* x, const int32_t* y, int rows,
+                              const uint32_t* rrelu_seeds, double* loss_mean, int* correct, char* err) {
+  if (!check_rows(e, rows, err) || !check_labels(e, y, rows, err)) return -1;
+  if (e->act.id == ACTLAB_RRELU && !rrelu_seeds) {
+    fail(err, "rrelu needs one seed per hidden layer");
+    return -1;
+  }
+  forward(e, x, rows, true, rrelu_seeds);
+  double sum;
+  softmax_ce(e, y, rows, &sum, correct, e->d0.data());
+  backward(e, x, rows, true);
+  update(e);
+  *loss_mean = sum / rows;
+  return 0;
+}
+
+int actlab_engine_evaluate(actlab_engine* e, const float* x, const int32_t* y, int rows, double* loss_sum,
+                           int* correct, char* err) {
+  if (rows < 1) {
+    fail(err, "rows must be at least 1");
+    return -1;
+  }
+  if (!check_labels(e, y, rows, err)) return -1;
+  double total = 0;
+  int right = 0;
+  for (int from = 0; from < rows; from += e->cfg.max_rows) {
+    const int count = std::min(e->cfg.max_rows, rows - from);
+    forward(e, x + (size_t)from * e->cfg.input_size, count, false, nullptr);
+    double s;
+    int c;
+    softmax_ce(e, y + from, count, &s, &c, nullptr);
+    total += s;
+    right += c;
+  }
+  *loss_sum = total;
+  *correct = right;
+  return 0;
+}
+
+int actlab_engine_probe(actlab_engine* e, const float* x, const int32_t* y, int rows, float* pre_out,
+                        double* grad_norms, char* err) {
+  if (!check_rows(e, rows, err) || !check_labels(e, y, rows, err)) return -1;
+  forward(e, x, rows, false, nullptr);
+  double sum;
+  int correct;
+  softmax_ce(e, y, rows, &sum, &correct, e->d0.data());
+  backward(e, x, rows, false);
+  for (int l = 0; l <= e->L; l++) {
+    const float* g = e->gW(l);
+    const size_t n = (size_t)e->in[l] * e->out[l];
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    grad_norms[l] = sqrt(s);
+  }
+  const size_t per = (size_t)rows * e->cfg.units;
+  for (int l = 0; l < e->L; l++) memcpy(pre_out + l * per, e->z[l].data(), per * sizeof(float));
+  return 0;
+}
+
+int actlab_activation_eval(int id, double p0, double p1, const float* x, size_t n, float* f, float* df,
+                           float* dalpha, char* err) {
+  if (id < 0 || id >= ACTLAB_ACTIVATION_COUNT) {
+    fail(err, "unknown activation id");
+    return -1;
+  }
+  const ActParams a = {id, (float)p0, (float)p1, (float)((p0 + p1) / 2)};
+  // prelu's α and rrelu's inference slope as the layer would hold them.
+  const float slope = id == ACTLAB_PRELU ? (float)p0 : a.rrelu_mean;
+  std::vector<float> alpha(1, slope);
+  for (size_t i = 0; i < n; i++) {
+    act_forward(a, x + i, f + i, 1, 1, nullptr, alpha.data());
+    df[i] = act_df(a, x[i], f[i], slope);
+    dalpha[i] = id == ACTLAB_PRELU && !(x[i] > 0.0f) ? x[i] : 0.0f;
+  }
+  return 0;
+}
+
+uint32_t actlab_mix_seed2(uint32_t a, uint32_t b) { return mix2(a, b); }
+
+}  // extern "C"
