@@ -18,6 +18,7 @@ COPY packages/trainer/package.json packages/trainer/
 COPY packages/native/package.json packages/native/binding.gyp packages/native/
 COPY packages/native/src packages/native/src
 COPY packages/stats/package.json packages/stats/
+COPY packages/webhooks/package.json packages/webhooks/
 COPY packages/client/package.json packages/client/
 COPY apps/cli/package.json apps/cli/
 COPY prisma prisma
@@ -34,5 +35,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0 \
 WORKDIR /app
 ENV NODE_ENV=production CHECKPOINT_DISABLE=1
 COPY --from=build /app /app
+# The image has no .git: runs record this commit in their provenance
+# (`docker build --build-arg ACTLAB_COMMIT=$(git rev-parse HEAD) .`).
+ARG ACTLAB_COMMIT=
+ENV ACTLAB_COMMIT=${ACTLAB_COMMIT}
 EXPOSE 3000
 CMD ["node", "apps/api/dist/server.js"]

@@ -48,7 +48,7 @@ async function inkedPixels(selector: string): Promise<number> {
 describe("dashboard in a real browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    buildDashboard();
+    await buildDashboard();
     stack = await startStack({ workers: 1 });
     browser = await launchBrowser();
     page = await browser.context.newPage();
@@ -168,6 +168,12 @@ describe("dashboard in a real browser", () => {
     await page.locator("[data-experiment-id] a").first().click();
     await page.getByRole("link", { name: "relu", exact: true }).click();
     await page.waitForURL(/\/runs\/[0-9a-f-]+$/);
+    // What trained it: the worker's engine and the checkout's commit.
+    const provenance = page.getByTestId("run-provenance");
+    await provenance.waitFor();
+    expect(await provenance.textContent()).toMatch(
+      /Commit[0-9a-f]{12}.*Engine(wasm|cpu|tensorflow|native) \d+\.\d+/s,
+    );
     const canvas = page.getByTestId("digit-canvas");
     await canvas.waitFor();
     const box = (await canvas.boundingBox())!;

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -48,15 +48,23 @@ function descendants(root: number): Array<{ pid: number; cmdline: string }> {
   return out;
 }
 
-/** `npm run build -w @actlab/dashboard`, so the API serves exactly this checkout's UI. */
-export function buildDashboard(): void {
+/**
+ * `npm run build -w @actlab/dashboard`, so the API serves exactly this checkout's UI. Not
+ * spawnSync: a build of a minute or more on a loaded machine would block the test worker's event
+ * loop, and vitest fails the run when its worker cannot report ("Timeout calling onTaskUpdate").
+ */
+export async function buildDashboard(): Promise<void> {
   // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-  const r = spawnSync("npm", ["run", "build", "-w", "@actlab/dashboard"], {
+  const child = spawn("npm", ["run", "build", "-w", "@actlab/dashboard"], {
     cwd: ROOT,
-    encoding: "utf8",
     env: { ...process.env, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  if (r.status !== 0) throw new Error(`dashboard build failed:\n${r.stdout}\n${r.stderr}`);
+  let out = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`dashboard build failed:\n${out}`);
 }
 
 /**

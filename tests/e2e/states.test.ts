@@ -42,7 +42,7 @@ async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 9
 describe("honest states in a real browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    buildDashboard();
+    await buildDashboard();
     stack = await startStack({
       workers: 2,
       label: "states",
@@ -50,6 +50,7 @@ describe("honest states in a real browser", () => {
         RUN_STALE_AFTER_MS: "3000",
         WORKER_LOCK_DURATION_MS: "10000",
         WORKER_STALLED_INTERVAL_MS: "5000",
+        CHECKPOINT_INTERVAL_MS: "300",
       },
     });
     db = createDb({ url: stack.databaseUrl, poolSize: 1 });
@@ -87,7 +88,14 @@ describe("honest states in a real browser", () => {
     });
     const runId = created.runs[0]!.id;
     const run = () => api<TRun>(`/v1/runs/${runId}`);
-    await until("two epochs stored", async () => ((await run()).progress.epoch >= 2 ? true : null));
+    await until("two epochs and a checkpoint stored", async () => {
+      const cp = await db.kysely
+        .selectFrom("checkpoints")
+        .select("epoch")
+        .where("runId", "=", runId)
+        .executeTakeFirst();
+      return (await run()).progress.epoch >= 2 && cp ? true : null;
+    });
 
     // Pause the worker that holds the run: it stops writing, heartbeats included.
     const holder = await db.kysely

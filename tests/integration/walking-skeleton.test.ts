@@ -52,6 +52,14 @@ describe("walking skeleton", () => {
       expect(run.testAccuracy).toBeLessThanOrEqual(1);
       expect(run.backend).toBe("wasm");
       expect(run.attempts).toBe(1);
+      // What trained it: the worker's backend and its version, this checkout, this machine.
+      expect(run.provenance.backend).toMatchObject({
+        name: "wasm",
+        version: expect.stringMatching(/^\d+\.\d+/),
+      });
+      expect(run.provenance.actlab.version).toBe("0.1.0");
+      expect(run.provenance.node).toBe(process.version);
+      expect(run.provenance.worker.id).toBeTruthy();
     }
     expect(done.summary.map((s: { variant: { activation: string } }) => s.variant.activation)).toEqual([
       "sigmoid",

@@ -2,3 +2,4 @@ export * from "./database.js";
 export * from "./env.js";
 export * from "./logs.js";
 export * from "./redis.js";
+export * from "./webhook-receiver.js";

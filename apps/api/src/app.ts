@@ -17,7 +17,9 @@ import dashboard from "./routes/dashboard/index.js";
 import experiments from "./routes/experiments/index.js";
 import health from "./routes/health/index.js";
 import reports from "./routes/reports/index.js";
+import results from "./routes/results/index.js";
 import runs from "./routes/runs/index.js";
+import webhooks from "./routes/webhooks/index.js";
 
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL("../../dashboard/dist", import.meta.url));
 
@@ -28,6 +30,8 @@ async function v1(app: FastifyInstance) {
   await app.register(runs);
   await app.register(catalog);
   await app.register(reports);
+  await app.register(results);
+  await app.register(webhooks);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { EnvError, parseEnvWith, ZBaseEnv } from "@actlab/contracts/env";
+import { ZAllowedHosts } from "@actlab/webhooks";
 import { z } from "zod";
 
 export { EnvError };
@@ -57,6 +58,12 @@ export const ZEnv = z.object({
     .enum(["true", "false", "1", "0"])
     .default("false")
     .transform((v) => v === "true" || v === "1"),
+  /**
+   * Webhook targets allowed although private, loopback or link-local: comma-separated host names,
+   * addresses or CIDR ranges (the workers, which deliver, read the same variable). The API refuses
+   * a webhook whose URL is such an address literal unless it is allowed here.
+   */
+  WEBHOOK_ALLOWED_HOSTS: ZAllowedHosts,
 });
 export type TEnv = z.infer<typeof ZEnv>;
 

@@ -1,5 +1,5 @@
 import type { Db } from "@actlab/db";
-import type { PubSubChannels, RedisConnection, TrainingProducer } from "@actlab/queue";
+import type { PubSubChannels, RedisConnection, TrainingProducer, WebhookProducer } from "@actlab/queue";
 import type { TEnv } from "./env.js";
 import type { AppMetrics } from "./plugins/app/metrics.js";
 import type { ApiKeyVerifier, AuthContext } from "./services/api-keys.js";
@@ -14,6 +14,8 @@ declare module "fastify" {
     /** Commands (queue, publish, rate limit); fails fast while Redis is down. */
     redis: RedisConnection;
     producer: TrainingProducer;
+    /** Enqueues webhook deliveries of the events the API stores (a cancel can finish an experiment). */
+    webhookProducer: WebhookProducer;
     /** Pub/sub channel names under QUEUE_PREFIX (live events, cancel, key revocation). */
     channels: PubSubChannels;
     hub: EventHub;

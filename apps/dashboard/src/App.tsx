@@ -11,6 +11,7 @@ import { SignInPage } from "./pages/SignInPage.js";
 const ExperimentPage = lazy(() =>
   import("./pages/ExperimentPage.js").then((m) => ({ default: m.ExperimentPage })),
 );
+const ComparePage = lazy(() => import("./pages/ComparePage.js").then((m) => ({ default: m.ComparePage })));
 const RunPage = lazy(() => import("./pages/RunPage.js").then((m) => ({ default: m.RunPage })));
 const ActivationsPage = lazy(() =>
   import("./pages/ActivationsPage.js").then((m) => ({ default: m.ActivationsPage })),
@@ -26,6 +27,7 @@ function Route() {
   const run = path.match(/^\/runs\/([^/]+)$/)?.[1];
   if (run) return <RunPage key={run} id={decodeURIComponent(run)} />;
   if (path === "/activations") return <ActivationsPage />;
+  if (path === "/compare") return <ComparePage />;
   return (
     <Empty title="Page not found.">
       <Link to="/">Back to experiments</Link>

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { ZBackendName } from "@actlab/contracts";
 import { EnvError, parseEnvWith, ZBaseEnv } from "@actlab/contracts/env";
+import { ZAllowedHosts } from "@actlab/webhooks";
 import { z } from "zod";
 
 export { EnvError };
@@ -84,6 +85,22 @@ export const ZEnv = z
      * keeps every layer name it made (~1.3 KB per run), so its heap would otherwise only grow.
      */
     TRAINER_REPLACE_AFTER_RUNS: positiveInt.default(1_000),
+    /**
+     * The commit recorded in each run's provenance where the checkout has no .git (an image:
+     * `docker build --build-arg ACTLAB_COMMIT=$(git rev-parse HEAD)`); else git is asked.
+     */
+    ACTLAB_COMMIT: z
+      .string()
+      .regex(/^[0-9a-f]{7,64}$/i, "must be a git commit hash")
+      .optional(),
+    /** Webhook targets allowed although private, loopback or link-local: host names, addresses or CIDRs, comma-separated. */
+    WEBHOOK_ALLOWED_HOSTS: ZAllowedHosts,
+    /** One delivery attempt may take this long (connect, TLS, answer) before it counts as failed. */
+    WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
+    /** Delay before the first retry of a failed delivery; each next one doubles it (8 attempts). */
+    WEBHOOK_RETRY_BASE_MS: positiveInt.default(5_000),
+    /** Deliveries in flight at once per worker process (they wait on the network, not the CPU). */
+    WEBHOOK_CONCURRENCY: positiveInt.max(100).default(4),
   })
   .superRefine((env, ctx) => {
     const worstRestart = env.WORKER_LOCK_DURATION_MS + 2 * env.WORKER_STALLED_INTERVAL_MS;

@@ -1,6 +1,7 @@
 import type { TDevice } from "@actlab/contracts";
 import {
   type Db,
+  findPendingDeliveries,
   findQueuedRunsUntouchedSince,
   findRunningRunsToCheck,
   findRunUpdatedAt,
@@ -10,7 +11,7 @@ import {
   settleExperiment,
 } from "@actlab/db";
 import type { RedisConnection } from "@actlab/queue";
-import { pubsubChannels, queueForDevice, type TrainingProducer } from "@actlab/queue";
+import { pubsubChannels, queueForDevice, type TrainingProducer, type WebhookProducer } from "@actlab/queue";
 import type { Logger } from "pino";
 import type { WorkerMetrics } from "./metrics.js";
 import { lifecycleOf } from "./runs/run-store.js";
@@ -23,6 +24,7 @@ export interface ReconcilerDeps {
   /** Producer-role connection (fails fast) for the lock and events. */
   redis: RedisConnection;
   producer: TrainingProducer;
+  webhooks: WebhookProducer;
   prefix: string;
   workerId: string;
   logger: Logger;
@@ -41,7 +43,9 @@ export interface ReconcilerDeps {
  * - a `queued` run with no live job gets one (or is canceled if a cancel was requested);
  * - a `running` run whose job is gone or finished and which nobody has touched for `staleMs`
  *   (its worker vanished) is queued again, or failed once it was started `maxAttempts` times;
- * - a `running` run with a cancel request and no live job is canceled at once.
+ * - a `running` run with a cancel request and no live job is canceled at once;
+ * - a pending webhook delivery is enqueued again (a no-op while its job exists: job id = delivery
+ *   id), for deliveries whose enqueue after their event was stored did not happen.
  * Every worker runs it periodically; a Redis lock lets one pass run at a time.
  */
 export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: number; requeued: number }> {
@@ -111,6 +115,11 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
       "reconciler: running run had no live job and no heartbeat; requeued",
     );
   }
+  const pending = await findPendingDeliveries(deps.db, {
+    before: new Date(now - (deps.graceMs ?? 10_000)),
+    limit: 1_000,
+  });
+  await deps.webhooks.enqueueDeliveries(pending);
   return { enqueued, requeued };
 }
 
@@ -120,6 +129,7 @@ function lifecycle(deps: ReconcilerDeps) {
     db: deps.db,
     publisher: deps.redis,
     channels: pubsubChannels(deps.prefix),
+    webhooks: deps.webhooks,
     logger: deps.logger,
   });
 }

@@ -1,13 +1,23 @@
 import type { Server } from "node:http";
 import { createDb } from "@actlab/db";
-import { checkEvictionPolicy, createRedis, createTrainingProducer, pubsubChannels } from "@actlab/queue";
+import {
+  checkEvictionPolicy,
+  createRedis,
+  createTrainingProducer,
+  createWebhookProducer,
+  pubsubChannels,
+} from "@actlab/queue";
+import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import { CancelWatcher } from "./cancel-watcher.js";
 import type { TEnv } from "./env.js";
 import { startExclusiveWorkers } from "./exclusive-workers.js";
+import { deliverWebhookJob } from "./jobs/deliver-webhook.definition.js";
+import { handleDeliverWebhook } from "./jobs/deliver-webhook.handler.js";
 import { trainRunJob } from "./jobs/train-run.definition.js";
 import { handleTrainRun, type TrainRunContext } from "./jobs/train-run.handler.js";
 import { createWorkerMetrics, serveMetrics } from "./metrics.js";
+import { collectProvenance } from "./provenance.js";
 import { startReconciler } from "./reconciler.js";
 import { TrainerThread } from "./training-thread/trainer-thread.js";
 
@@ -20,7 +30,7 @@ export interface WorkerApp {
 /**
  * Wires one worker process: the training thread (started first, so a GPU worker without its
  * GPU binding refuses to start before touching any queue), connections, the BullMQ worker(s),
- * the cancel watcher, the reconciler and the metrics endpoint.
+ * the webhook delivery worker, the cancel watcher, the reconciler and the metrics endpoint.
  */
 export async function startWorkerApp({
   env,
@@ -52,7 +62,12 @@ export async function startWorkerApp({
       `backend ${f.backend} unavailable, using the next one`,
     );
   }
-  logger.info({ backend, blas: trainer.info?.blas ?? undefined }, "training backend ready");
+  const provenance = await collectProvenance({
+    engine: trainer.info?.engine ?? { name: backend, version: null, libraries: [] },
+    workerId: env.WORKER_ID,
+    ...(env.ACTLAB_COMMIT ? { commit: env.ACTLAB_COMMIT } : {}),
+  });
+  logger.info({ backend, blas: trainer.info?.blas ?? undefined, provenance }, "training backend ready");
 
   const connection = createRedis(env.REDIS_URL, { role: "worker" });
   const publisher = createRedis(env.REDIS_URL, { role: "producer" });
@@ -89,17 +104,20 @@ export async function startWorkerApp({
   const channels = pubsubChannels(env.QUEUE_PREFIX);
   const cancels = await CancelWatcher.start({ subscriber, logger, channels });
   const producer = createTrainingProducer({ connection: publisher, prefix: env.QUEUE_PREFIX });
+  const webhooks = createWebhookProducer({ connection: publisher, prefix: env.QUEUE_PREFIX });
 
   const ctx: TrainRunContext = {
     db,
     publisher,
     channels,
+    webhooks,
     logger,
     trainer,
     cancels,
     metrics,
     workerId: env.WORKER_ID,
     backend,
+    provenance,
     cancelPollMs: env.CANCEL_POLL_MS,
     heartbeatMs: env.HEARTBEAT_MS,
     checkpointIntervalMs: env.CHECKPOINT_INTERVAL_MS,
@@ -126,10 +144,25 @@ export async function startWorkerApp({
     "worker started",
   );
 
+  // Webhook deliveries: network waits beside the one training run, on the main thread.
+  const deliveries = new Worker(
+    deliverWebhookJob.queue,
+    (job) =>
+      handleDeliverWebhook(job, {
+        db,
+        logger,
+        policy: env.WEBHOOK_ALLOWED_HOSTS,
+        timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      }),
+    { connection, ...deliverWebhookJob.workerOptions(env) },
+  );
+  deliveries.on("error", (err) => logger.warn({ err: err.message }, "webhook worker error"));
+
   const reconciler = startReconciler({
     db,
     redis: publisher,
     producer,
+    webhooks,
     prefix: env.QUEUE_PREFIX,
     workerId: env.WORKER_ID,
     logger,
@@ -151,9 +184,11 @@ export async function startWorkerApp({
         reconciler.stop();
         // Waits for the active job: it stops after the current batch and hands the run back.
         await consumers.close();
+        await deliveries.close();
         await cancels.close();
         await trainer.close();
         await producer.close().catch(() => {});
+        await webhooks.close().catch(() => {});
         await db.close();
         connection.disconnect();
         publisher.disconnect();

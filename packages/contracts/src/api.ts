@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZVariant } from "./activations.js";
 import { LIMITS } from "./limits.js";
+import { ZProvenance } from "./provenance.js";
 import { ZExperimentSpec } from "./spec.js";
 import { ZExperimentStatus, ZRunStatus } from "./status.js";
 import { ZCell } from "./sweep.js";
@@ -46,6 +47,8 @@ export const ZRun = z.strictObject({
   testLoss: z.number().nullable(),
   seconds: z.number().nullable(),
   error: z.string().nullable(),
+  /** What trained it (versions, backend, CPU, worker); null until a worker started it. */
+  provenance: ZProvenance.nullable(),
   /** The run's last write: a stored epoch, or its worker's heartbeat while an epoch trains. */
   updatedAt: isoDate,
   /**
@@ -118,9 +121,15 @@ export const ZExperimentListItem = z.strictObject({
   runCounts: z.record(z.string(), z.number().int()),
   /** Epochs done and planned, summed over the runs. */
   progress,
+  /** The variant with the highest mean test accuracy over its succeeded runs; null before any succeeds. */
+  best: z.strictObject({ variant: ZVariant, testAccuracy: z.number() }).nullable(),
   links,
 });
 export type TExperimentListItem = z.infer<typeof ZExperimentListItem>;
+
+/** The orders of `GET /v1/experiments` (`sort=`). */
+export const EXPERIMENT_SORTS = ["newest", "oldest", "name"] as const;
+export type TExperimentSort = (typeof EXPERIMENT_SORTS)[number];
 
 /** `GET /v1/experiments`: newest first; pass `nextCursor` as `cursor` for the next page. */
 export const ZExperimentList = z.strictObject({

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ZVariant } from "./activations.js";
 import { experimentHead, ZComparison } from "./api.js";
 import { ZChapterFigure } from "./presets.js";
+import { ZProvenance } from "./provenance.js";
 import { ZCell } from "./sweep.js";
 
 /** `GET /v1/experiments/:id/report` (JSON): the chapter-style comparison of an experiment's variants. */
@@ -59,6 +60,14 @@ export const ZVariantReport = z.strictObject({
 });
 export type TVariantReport = z.infer<typeof ZVariantReport>;
 
+/** One set-up that trained some of the runs: a provenance without its worker, with how many runs and where. */
+export const ZReportProvenance = ZProvenance.omit({ worker: true }).extend({
+  runs: z.number().int(),
+  workers: z.number().int().describe("distinct worker processes"),
+  hosts: z.array(z.string()),
+});
+export type TReportProvenance = z.infer<typeof ZReportProvenance>;
+
 export const ZReport = z.strictObject({
   experiment: z.strictObject({
     ...experimentHead,
@@ -92,6 +101,11 @@ export const ZReport = z.strictObject({
       statement: z.string(),
     }),
   ),
+  provenance: z
+    .array(ZReportProvenance)
+    .describe(
+      "what trained the runs: one entry per distinct set-up (code, engine, Node, CPU), most runs first",
+    ),
   notes: z.array(z.string()),
 });
 export type TReport = z.infer<typeof ZReport>;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { issuePath, type TSpecIssue } from "./issues.js";
 import { findPreset, mergeSpec, PRESET_IDS } from "./presets.js";
-import { type TExperimentSpec, ZExperimentSpec } from "./spec.js";
+import { DEFAULT_MOMENTUM, type TExperimentSpec, ZExperimentSpec } from "./spec.js";
 
 /**
  * Turns a POST /experiments body into a full spec: `{ preset, ...overrides }` starts from the
@@ -27,11 +27,15 @@ export function resolveExperimentRequest(
   };
 }
 
-/** The spec as stored: settings its choices do not use (a momentum for plain SGD or Adam) are left out. */
+/**
+ * The spec as stored: the momentum optimizer's momentum filled in, and left out for the others
+ * (plain SGD and Adam use none).
+ */
 function withoutUnusedFields(spec: TExperimentSpec): TExperimentSpec {
   const { momentum, ...optimizer } = spec.training.optimizer;
-  if (optimizer.name === "momentum") return spec;
-  return { ...spec, training: { ...spec.training, optimizer } };
+  const stored =
+    optimizer.name === "momentum" ? { ...optimizer, momentum: momentum ?? DEFAULT_MOMENTUM } : optimizer;
+  return { ...spec, training: { ...spec.training, optimizer: stored } };
 }
 
 /**

@@ -225,7 +225,7 @@ describe("sweeps", () => {
       units: 200,
       initializer: { name: "truncated_normal", stddev: 0.01 },
     });
-    expect(applied.training.optimizer).toEqual({ name: "sgd", learningRate: 0.5, momentum: 0.9 });
+    expect(applied.training.optimizer).toEqual({ name: "sgd", learningRate: 0.5 });
     expect(applied.sweep).toEqual({});
     expect(spec.training.optimizer.learningRate).toBe(0.01);
     expect(cellLabel(cell!)).toBe("init=truncated_normal(stddev=0.01), lr=0.5");

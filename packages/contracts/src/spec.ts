@@ -50,10 +50,11 @@ export const ZOptimizer = z
     name: z.enum(["sgd", "momentum", "adam"]).default("sgd"),
     learningRate: z.number().gt(0).max(10).default(0.01),
     /**
-     * Used by `momentum` only; a stored spec of another optimizer has none (resolveExperimentRequest
-     * drops it), so a plain-SGD experiment never reads as if it had a momentum.
+     * Used by `momentum` only (DEFAULT_MOMENTUM unless given): resolveExperimentRequest stores it
+     * for that optimizer and drops it for the others, so a plain-SGD experiment never reads as if
+     * it had one. No schema default: parsing a stored spec again must not add one back.
      */
-    momentum: z.number().min(0).lt(1).default(DEFAULT_MOMENTUM).optional(),
+    momentum: z.number().min(0).lt(1).optional(),
   })
   .strict();
 

@@ -11,6 +11,7 @@ export type {
   Tenant,
 } from "./generated/prisma/client.js";
 export type { LifecycleContext } from "./lifecycle/context.js";
+export { type ContinueOutcome, continueExperiment, type RunRefusal } from "./lifecycle/continue.js";
 export {
   type InsertOutcome,
   insertExperiment,
@@ -63,16 +64,26 @@ export {
 } from "./queries/api-keys.js";
 export {
   deleteExperimentRows,
+  type ExperimentListFilter,
   type ExperimentListRow,
+  type ExperimentSort,
   type ExperimentView,
   findExperimentOfTenant,
   findExperimentStatus,
   findExperimentWithRuns,
   findOpenRuns,
+  type ListPosition,
   listExperimentsPage,
 } from "./queries/experiments.js";
 export { pingDatabase } from "./queries/health.js";
-export { type EpochMetricRow, findReportRows, findRunIds, findRunsWithEpochs } from "./queries/metrics.js";
+export {
+  type EpochMetricRow,
+  findEpochsOfRun,
+  findReportRows,
+  findRunIds,
+  findRunsToExport,
+  findRunsWithEpochs,
+} from "./queries/metrics.js";
 export {
   countRunsByStatus,
   findLatestGradNorms,
@@ -86,3 +97,17 @@ export {
   RUN_VIEW_COLUMNS,
   type RunView,
 } from "./queries/runs.js";
+export {
+  type DeliveryRow,
+  type DeliveryToSend,
+  deleteWebhook,
+  findDeliveryToSend,
+  findPendingDeliveries,
+  findWebhookOfTenant,
+  type InsertWebhookOutcome,
+  insertWebhook,
+  listWebhookDeliveries,
+  listWebhooks,
+  recordDeliveryAttempt,
+  type WebhookRow,
+} from "./queries/webhooks.js";

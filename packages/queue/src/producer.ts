@@ -14,6 +14,11 @@ export interface TrainingProducer {
   queues: Record<string, Queue>;
   /** Adds one job per run with jobId = run id, so adding the same run twice is a no-op. */
   enqueueRuns(runs: readonly RunToEnqueue[]): Promise<void>;
+  /**
+   * Removes the completed or failed jobs of these runs, whose ids would otherwise make adding
+   * them again a no-op (a continued run is enqueued under its id once more).
+   */
+  removeFinished(runIds: readonly string[]): Promise<void>;
   /** Removes still-waiting jobs of these runs; returns the ids that were removed. */
   removeWaiting(runIds: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
@@ -48,6 +53,18 @@ export function createTrainingProducer({
             opts: { ...TRAINING_JOB_OPTIONS, jobId: run.id },
           })),
         );
+      }
+    },
+    async removeFinished(runIds) {
+      for (const q of Object.values(queues)) {
+        for (const id of runIds) {
+          const job = await q.getJob(id);
+          if (!job) continue;
+          const state = await job.getState();
+          // An active job is still finishing (its run is already stored as succeeded): the
+          // reconciler replaces it once it completes, as for any queued run without a live job.
+          if (state === "completed" || state === "failed") await job.remove().catch(() => {});
+        }
       }
     },
     async removeWaiting(runIds) {

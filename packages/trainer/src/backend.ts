@@ -1,4 +1,6 @@
-import type { TBackendName } from "@actlab/contracts";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { TBackendName, TProvenance } from "@actlab/contracts";
 import { type BlasInfo, loadNative } from "@actlab/native";
 import * as tf from "@tensorflow/tfjs";
 import { BackendUnavailableError, GpuUnavailableError } from "./errors.js";
@@ -116,4 +118,70 @@ export async function initBackend(opts: {
     opts.onFallback?.({ backend: name, reason: why });
   }
   throw new BackendUnavailableError(`no TensorFlow.js backend could be initialised (${failures.join("; ")})`);
+}
+
+/** @actlab/native's version (its package.json, beside this package in the workspace). */
+const NATIVE_VERSION: string | null = (() => {
+  try {
+    const file = fileURLToPath(new URL("../../native/package.json", import.meta.url));
+    return (JSON.parse(readFileSync(file, "utf8")) as { version?: string }).version ?? null;
+  } catch {
+    return null;
+  }
+})();
+
+/** The engine a run is trained with, as its provenance records it (contracts' ZProvenance.backend). */
+export type BackendDescription = TProvenance["backend"];
+
+/** OpenBLAS's version from its build configuration ("OpenBLAS 0.3.29 DYNAMIC_ARCH … Haswell …"). */
+function openblasVersion(config: string): string | null {
+  return /OpenBLAS\s+(\d[\w.]*)/.exec(config)?.[1] ?? null;
+}
+
+/**
+ * The active backend with its version: for `native` the engine's package version and the
+ * OpenBLAS it loaded (version, the core it chose for this CPU, its threads); for TF.js backends
+ * @tensorflow/tfjs's release (its packages share one version), tfjs-node's and the TensorFlow C
+ * library's for the TensorFlow backends. Each lookup is best-effort: an unknown version is null,
+ * never an error.
+ */
+export async function describeBackend(): Promise<BackendDescription> {
+  const name = active ?? (tf.getBackend() as BackendName);
+  const libraries: BackendDescription["libraries"] = [];
+  let version: string | null = tf.version.tfjs ?? null;
+  if (name === "native") {
+    version = NATIVE_VERSION;
+    if (blas) {
+      libraries.push({
+        name: "OpenBLAS",
+        version: openblasVersion(blas.config),
+        core: blas.corename || null,
+        threads: blas.threads,
+      });
+    }
+  } else if (name === "tensorflow" || name === "tensorflow-gpu") {
+    try {
+      const node = (await import(name === "tensorflow" ? TFJS_NODE : TFJS_NODE_GPU)) as {
+        version?: Record<string, string>;
+      };
+      version = node.version?.["tfjs-node"] ?? node.version?.["tfjs-node-gpu"] ?? version;
+      const binding = (tf.backend() as { binding?: { TF_Version?: string } }).binding;
+      libraries.push({
+        name: "libtensorflow",
+        version: binding?.TF_Version ?? null,
+        core: null,
+        threads: null,
+      });
+    } catch {
+      // The backend is active, so its package loaded; without a version it is still recorded.
+    }
+  } else if (name === "wasm") {
+    try {
+      const wasm = (await import("@tensorflow/tfjs-backend-wasm")) as { version_wasm?: string };
+      version = wasm.version_wasm ?? version;
+    } catch {
+      // As above.
+    }
+  }
+  return { name, version, libraries };
 }

@@ -11,7 +11,14 @@ export {
   sampleActivation,
 } from "./activations.js";
 export { loadArtifactModel, predict, type TModelArtifact } from "./artifact.js";
-export { activeBackend, type BackendName, initBackend, nativeBlasInfo } from "./backend.js";
+export {
+  activeBackend,
+  type BackendDescription,
+  type BackendName,
+  describeBackend,
+  initBackend,
+  nativeBlasInfo,
+} from "./backend.js";
 export type { TrainCheckpoint } from "./checkpoint.js";
 export {
   configureDatasets,

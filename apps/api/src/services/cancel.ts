@@ -14,6 +14,7 @@ import {
   publishEvent,
   rejectAfter,
   type TrainingProducer,
+  type WebhookProducer,
 } from "@actlab/queue";
 import { QUEUE_TIMEOUT_MS } from "./experiment-create.js";
 
@@ -27,11 +28,12 @@ interface Deps {
   redis: RedisConnection;
   channels: PubSubChannels;
   producer: TrainingProducer;
+  webhooks: WebhookProducer;
   log: Logger;
 }
 
-/** The run lifecycle as the API takes part in it: events go live on this deployment's channels. */
-function lifecycle({ db, redis, channels, log }: Deps): LifecycleContext {
+/** The run lifecycle as the API takes part in it: events go live on this deployment's channels, webhook deliveries to its queue. */
+function lifecycle({ db, redis, channels, webhooks, log }: Deps): LifecycleContext {
   return {
     db,
     log,
@@ -41,6 +43,8 @@ function lifecycle({ db, redis, channels, log }: Deps): LifecycleContext {
         QUEUE_TIMEOUT_MS,
         "publishing an event",
       ),
+    deliver: (deliveryIds) =>
+      rejectAfter(webhooks.enqueueDeliveries(deliveryIds), QUEUE_TIMEOUT_MS, "enqueueing webhook deliveries"),
   };
 }
 

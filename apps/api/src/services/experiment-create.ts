@@ -131,6 +131,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     seconds: null,
     stoppedEarly: false,
     error: null,
+    provenance: null,
     updatedAt: plan.createdAt,
   }));
   return toExperimentDto(

@@ -1,79 +1,76 @@
-import type { TExperimentStatus } from "@actlab/contracts";
-import { type Db, listExperimentsPage } from "@actlab/db";
+import type { TExperimentListItem, TExperimentSpec, TExperimentStatus } from "@actlab/contracts";
+import {
+  type Db,
+  type ExperimentListFilter,
+  type ExperimentSort,
+  type ListPosition,
+  listExperimentsPage,
+} from "@actlab/db";
 import { AppError } from "../errors.js";
 import { experimentLinks } from "./experiment-view.js";
 import { isUuid } from "./uuid.js";
 
-export interface ListItem {
-  id: string;
-  name: string;
-  status: TExperimentStatus;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  runCounts: Record<string, number>;
-  progress: { epoch: number; epochs: number };
-  links: Record<string, string>;
+/** Opaque to clients: the sort, and the sort key and id of the last item, base64url-encoded. */
+export function encodeCursor(sort: ExperimentSort, p: ListPosition): string {
+  return Buffer.from(JSON.stringify([sort, p.key, p.id])).toString("base64url");
 }
 
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
-/** Opaque to clients: the (createdAt, id) of the last item, base64url-encoded. */
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString("base64url");
-}
-
-export function decodeCursor(raw: string): Cursor {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [unknown, unknown];
-    // A UUID and a date Postgres can hold (JS dates reach back to year -271821, Postgres to
-    // 4713 BC): anything else would fail inside the query as a 500 instead of this 400.
-    if (
-      typeof createdAt === "string" &&
-      !Number.isNaN(Date.parse(createdAt)) &&
-      new Date(createdAt).getUTCFullYear() >= 1 &&
-      typeof id === "string" &&
-      isUuid(id)
-    ) {
-      return { createdAt, id };
-    }
-  } catch {
-    // fall through
-  }
-  throw new AppError("validation", "cursor is not one this API handed out", {
-    errors: [{ path: "cursor", message: "invalid cursor; pass nextCursor from a previous page unchanged" }],
+const invalidCursor = (why: string) =>
+  new AppError("validation", "cursor is not one this API handed out", {
+    errors: [{ path: "cursor", message: why }],
   });
+
+export function decodeCursor(raw: string, sort: ExperimentSort): ListPosition {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
+  } catch {
+    parsed = null;
+  }
+  const [cursorSort, key, id] = Array.isArray(parsed) ? parsed : [];
+  if (cursorSort !== sort && Array.isArray(parsed) && typeof cursorSort === "string") {
+    throw invalidCursor(
+      `this cursor continues the "${cursorSort}" order; pass sort=${cursorSort} or start over`,
+    );
+  }
+  // A UUID, and for time orders a date Postgres can hold (JS dates reach back to year -271821,
+  // Postgres to 4713 BC): anything else would fail inside the query as a 500 instead of this 400.
+  const validKey =
+    typeof key === "string" &&
+    key.length <= 1000 &&
+    (sort === "name" || (!Number.isNaN(Date.parse(key)) && new Date(key).getUTCFullYear() >= 1));
+  if (!validKey || typeof id !== "string" || !isUuid(id)) {
+    throw invalidCursor("invalid cursor; pass nextCursor from a previous page unchanged");
+  }
+  return { key, id };
 }
 
-/** Newest first; keyset pagination on (createdAt, id) so pages never skip or repeat rows. */
+/** One page of the tenant's experiments in the asked order and filter (keyset pagination). */
 export async function listExperiments({
   db,
   tenantId,
-  statuses,
+  filter,
+  sort = "newest",
   limit,
   cursor,
 }: {
   db: Db;
   tenantId: string;
-  statuses?: TExperimentStatus[] | undefined;
+  filter: ExperimentListFilter;
+  sort?: ExperimentSort;
   limit: number;
   cursor?: string | undefined;
-}): Promise<{ items: ListItem[]; nextCursor: string | null }> {
-  const c = cursor ? decodeCursor(cursor) : undefined;
-  const { rows, more } = await listExperimentsPage(db, {
-    tenantId,
-    statuses,
-    limit,
-    before: c && { createdAt: new Date(c.createdAt), id: c.id },
-  });
-  const items = rows.map(
-    (r): ListItem => ({
+}): Promise<{ items: TExperimentListItem[]; nextCursor: string | null }> {
+  const after = cursor ? decodeCursor(cursor, sort) : undefined;
+  const { rows, more } = await listExperimentsPage(db, { tenantId, filter, sort, limit, after });
+  const items = rows.map((r): TExperimentListItem => {
+    const variants = (r.spec as TExperimentSpec).variants;
+    const top = [...r.variantAccuracy].sort((a, b) => b.mean - a.mean)[0];
+    const variant = top ? variants[top.variantIndex] : undefined;
+    return {
       id: r.id,
       name: r.name,
-      status: r.status,
+      status: r.status as TExperimentStatus,
       createdAt: r.createdAt.toISOString(),
       startedAt: r.startedAt?.toISOString() ?? null,
       finishedAt: r.finishedAt?.toISOString() ?? null,
@@ -82,11 +79,17 @@ export async function listExperiments({
         epoch: r.runGroups.reduce((a, g) => a + g.epochsCompleted, 0),
         epochs: r.runGroups.reduce((a, g) => a + g.epochs, 0),
       },
+      best: top && variant ? { variant, testAccuracy: top.mean } : null,
       links: experimentLinks(r.id),
-    }),
-  );
+    };
+  });
   const last = rows[rows.length - 1];
   const nextCursor =
-    more && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null;
+    more && last
+      ? encodeCursor(sort, {
+          key: sort === "name" ? last.nameKey : last.createdAt.toISOString(),
+          id: last.id,
+        })
+      : null;
   return { items, nextCursor };
 }

@@ -1,4 +1,4 @@
-import type { TCell, TExperiment, TExperimentSpec, TRun, TVariant } from "@actlab/contracts";
+import type { TCell, TExperiment, TExperimentSpec, TProvenance, TRun, TVariant } from "@actlab/contracts";
 import type { ExperimentView, RunView } from "@actlab/db";
 import { compareVariants, summarizeCells } from "./reports/summary.js";
 
@@ -40,6 +40,7 @@ export function toRunDto(
     testLoss: run.testLoss,
     seconds: run.seconds,
     error: run.error,
+    provenance: (run.provenance as TProvenance | null) ?? null,
     updatedAt: updatedAt.toISOString(),
     stale: run.status === "running" && now - updatedAt.getTime() > staleAfterMs,
   };
@@ -51,6 +52,8 @@ export function experimentLinks(id: string): Record<string, string> {
     self,
     events: `${self}/events`,
     metrics: `${self}/metrics`,
+    metricsCsv: `${self}/metrics.csv`,
+    continue: `${self}/continue`,
     report: `${self}/report`,
     cancel: `${self}/cancel`,
   };

@@ -69,14 +69,30 @@ export async function streamEvents(res: ServerResponse, opts: SseOptions): Promi
     return pending;
   };
 
+  // A stored `experiment.finished` is sent only while it is still true: a continued experiment
+  // (POST …/continue) has an old one followed by its new runs' events, or by none yet while its
+  // status is queued again. So the last one read is held until a later event drops it or the
+  // end of what is stored shows, with the experiment's status, that it still holds.
+  let heldFinish: StoredEvent | null = null;
   const readStored = async () => {
     for (;;) {
       if (closed) return;
       const batch = await eventsSince(db, experimentId, cursor, 500);
-      for (const e of batch) send(e);
+      for (const e of batch) {
+        if (e.type === "experiment.finished") {
+          heldFinish = e;
+          continue;
+        }
+        heldFinish = null;
+        send(e);
+      }
       if (batch.length) cursor = batch[batch.length - 1]!.id;
-      if (batch.length < 500) return;
+      if (batch.length < 500) break;
     }
+    if (!heldFinish) return;
+    const status = await findExperimentStatus(db, experimentId);
+    if (status && TERMINAL.includes(status)) send(heldFinish);
+    heldFinish = null;
   };
 
   const live = hub.listen(channels.events(experimentId), (message) => {

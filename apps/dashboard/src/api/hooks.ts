@@ -3,10 +3,12 @@ import {
   cellKey,
   isTerminalRunStatus,
   type TActivationInfo,
+  type TActivationName,
   type TCell,
   type TDatasetInfo,
   type TExperiment,
   type TExperimentList,
+  type TExperimentSort,
   type TExperimentStatus,
   type TMetricsResponse,
   type TPrediction,
@@ -37,7 +39,7 @@ const ACTIVE: readonly TExperimentStatus[] = ["queued", "running"];
 export const isActiveExperiment = (s: TExperimentStatus) => ACTIVE.includes(s);
 
 export const keys = {
-  experiments: (status: string | null) => ["experiments", status ?? "all"] as const,
+  experiments: (filter: ListFilter) => ["experiments", JSON.stringify(filter)] as const,
   experiment: (id: string) => ["experiment", id] as const,
   metrics: (id: string) => ["metrics", id] as const,
   run: (id: string) => ["run", id] as const,
@@ -46,15 +48,33 @@ export const keys = {
 
 const PAGE_SIZE = 25;
 
-/** Newest first, a page at a time (the API's keyset cursor); every loaded page stays live. */
-export function useExperiments(status: string | null) {
+/** What the experiment list shows: the API's filters and order, as the page's URL keeps them. */
+export interface ListFilter {
+  status: string | null;
+  /** Part of the name. */
+  q: string | null;
+  activation: string | null;
+  /** YYYY-MM-DD, UTC days, both included. */
+  createdFrom: string | null;
+  createdTo: string | null;
+  sort: TExperimentSort | null;
+}
+
+/** A page at a time in the chosen order (the API's keyset cursor); every loaded page stays live. */
+export function useExperiments(filter: ListFilter) {
   const key = useApiKey();
   return useInfiniteQuery({
-    queryKey: keys.experiments(status),
+    queryKey: keys.experiments(filter),
     queryFn: async ({ signal, pageParam }): Promise<TExperimentList> => {
+      const { status, q, activation, createdFrom, createdTo, sort } = filter;
       const query = {
         limit: PAGE_SIZE,
         ...(status ? { status: status.split(",") as TExperimentStatus[] } : {}),
+        ...(q ? { q } : {}),
+        ...(activation ? { activation: activation.split(",") as TActivationName[] } : {}),
+        ...(createdFrom ? { createdFrom } : {}),
+        ...(createdTo ? { createdTo } : {}),
+        ...(sort ? { sort } : {}),
         ...(pageParam ? { cursor: pageParam } : {}),
       };
       return expectOk(
@@ -72,10 +92,11 @@ export function useExperiments(status: string | null) {
   });
 }
 
-export function useExperiment(id: string) {
+export function useExperiment(id: string, { enabled = true }: { enabled?: boolean } = {}) {
   const key = useApiKey();
   return useQuery({
     queryKey: keys.experiment(id),
+    enabled,
     queryFn: async ({ signal }): Promise<TExperiment> =>
       expectOk(
         apiClient(key).GET("/v1/experiments/{id}", { params: { path: { id } }, signal }),
@@ -87,20 +108,26 @@ export function useExperiment(id: string) {
   });
 }
 
-/** The experiment's metrics; with `cell`, only that cell's runs (a big sweep's are too many to load at once). */
+/**
+ * The query of an experiment's metrics (its page, and each experiment of the compare page); with
+ * `cell`, only that cell's runs (a big sweep's are too many to load at once).
+ */
+export const metricsQuery = (key: string, id: string, cell: TCell | null = null) => ({
+  queryKey: [...keys.metrics(id), cell ? cellKey(cell) : "all"],
+  queryFn: async ({ signal }: { signal: AbortSignal }): Promise<TMetricsResponse> =>
+    expectOk(
+      apiClient(key).GET("/v1/experiments/{id}/metrics", {
+        params: { path: { id }, query: cell ? { cell: JSON.stringify(cell) } : {} },
+        signal,
+      }),
+      ZMetricsResponse,
+      "metrics",
+    ),
+});
+
 export function useMetrics(id: string, live: boolean, cell: TCell | null = null) {
   const key = useApiKey();
-  const query = cell ? { cell: JSON.stringify(cell) } : {};
-  return useQuery({
-    queryKey: [...keys.metrics(id), cell ? cellKey(cell) : "all"],
-    queryFn: async ({ signal }): Promise<TMetricsResponse> =>
-      expectOk(
-        apiClient(key).GET("/v1/experiments/{id}/metrics", { params: { path: { id }, query }, signal }),
-        ZMetricsResponse,
-        "metrics",
-      ),
-    refetchInterval: live ? 10_000 : false,
-  });
+  return useQuery({ ...metricsQuery(key, id, cell), refetchInterval: live ? 10_000 : false });
 }
 
 export function useRun(id: string) {

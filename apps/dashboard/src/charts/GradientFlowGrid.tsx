@@ -8,7 +8,7 @@ import {
   positiveRange,
   type VariantGroup,
 } from "../lib/aggregate.js";
-import { axis, chartOptions, countPoints, EPOCH_INCRS, line, logAxis } from "./options.js";
+import { axis, chartOptions, countPoints, EPOCH_INCRS, line, logAxis, useLogToggle } from "./options.js";
 import { Legend, type LegendItem, UPlot } from "./UPlot.js";
 
 /** Depth palette for per-layer lines: light (input side) → dark (output). */
@@ -34,12 +34,14 @@ export function GradientFlowGrid({
   const layers = Math.max(1, ...groups.map((g) => layerCount(g.runs, "gradNorms")));
   const perGroup = useMemo(() => groups.map((g) => gradNormsByEpoch(g.runs, epochs)), [groups, epochs]);
   const range = useMemo(() => positiveRange(perGroup.flat(2)), [perGroup]);
+  const log = useLogToggle(testIdPrefix, true, true);
   const legend: LegendItem[] = Array.from({ length: layers }, (_, l) => ({
     label: l === layers - 1 ? "output" : `layer ${l + 1}`,
     color: layerColor(l, layers),
   }));
   return (
     <div className="gradflow">
+      <div className="chart-tools">{log.control}</div>
       <div className={single ? "small-multiples single" : "small-multiples"}>
         {groups.map((g, i) => (
           <GradientFlowCell
@@ -49,6 +51,7 @@ export function GradientFlowGrid({
             epochs={epochs}
             layers={layers}
             range={range}
+            log={log.on}
             testId={`${testIdPrefix}-${i}`}
             height={single ? 260 : 200}
           />
@@ -65,6 +68,7 @@ function GradientFlowCell({
   epochs,
   layers,
   range,
+  log,
   testId,
   height,
 }: {
@@ -73,6 +77,7 @@ function GradientFlowCell({
   epochs: number;
   layers: number;
   range: [number, number] | null;
+  log: boolean;
   testId: string;
   height: number;
 }) {
@@ -104,10 +109,14 @@ function GradientFlowCell({
             }),
           ),
         ],
-        scales: { y: { distr: 3, range: [lo, hi] } },
-        axes: [axis({ label: "epoch", size: 36, incrs: EPOCH_INCRS }), logAxis({ size: 48 })],
+        // Linear: from 0 to the same shared top, so the cells still compare at a glance.
+        scales: { y: log ? { distr: 3, range: [lo, hi] } : { range: [0, range ? range[1] * 1.05 : 1] } },
+        axes: [
+          axis({ label: "epoch", size: 36, incrs: EPOCH_INCRS }),
+          log ? logAxis({ size: 48 }) : axis({ size: 48 }),
+        ],
       }),
-    [group.label, layers, showPoints, lo, hi],
+    [group.label, layers, showPoints, lo, hi, log, range],
   );
   return (
     <UPlot

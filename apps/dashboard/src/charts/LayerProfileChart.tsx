@@ -1,4 +1,4 @@
-import { useMemo } from "react";
+import { type ReactNode, useMemo } from "react";
 import type uPlot from "uplot";
 import {
   epochAxis,
@@ -7,8 +7,17 @@ import {
   layerCount,
   type VariantGroup,
 } from "../lib/aggregate.js";
-import { legendOf, structureOf } from "./groups.js";
-import { axis, chartOptions, countPoints, line, logAxis, percentTicks, stepTicks } from "./options.js";
+import { structureOf } from "./groups.js";
+import {
+  axis,
+  chartOptions,
+  countPoints,
+  line,
+  logAxis,
+  percentTicks,
+  stepTicks,
+  useLogToggle,
+} from "./options.js";
 import { UPlot } from "./UPlot.js";
 
 /** One value per layer at the latest epoch, one line per variant (layers 1…n along x). */
@@ -22,6 +31,8 @@ function LayerProfileChart({
   testId,
   ariaLabel,
   height,
+  controls,
+  format,
 }: {
   groups: VariantGroup[];
   field: LayerField;
@@ -33,6 +44,8 @@ function LayerProfileChart({
   testId: string;
   ariaLabel: string;
   height?: number;
+  controls?: ReactNode;
+  format?: (v: number) => string;
 }) {
   const layers = Math.max(1, ...groups.map((g) => layerCount(g.runs, field)));
   const plot = useMemo(() => {
@@ -61,7 +74,7 @@ function LayerProfileChart({
           yAxis,
         ],
       }),
-    [structureOf(groups, layers), field, xLabel, yAxis.label],
+    [structureOf(groups, layers), field, xLabel, yAxis.label, yScale.distr],
   );
   return (
     <UPlot
@@ -70,7 +83,11 @@ function LayerProfileChart({
       height={height}
       testId={testId}
       ariaLabel={ariaLabel}
-      legend={legendOf(groups)}
+      legend={groups.map((g, i) => ({ label: g.label, color: g.color, series: [i + 1] }))}
+      xName={(x) => `layer ${tick(x, layers)}`}
+      format={format}
+      controls={controls}
+      download={ariaLabel}
     />
   );
 }
@@ -80,14 +97,16 @@ function LayerProfileChart({
  * on a log scale — sigmoid's first layers sit orders of magnitude below ReLU's.
  */
 export function GradientProfileChart({ groups, testId }: { groups: VariantGroup[]; testId: string }) {
+  const log = useLogToggle(testId, true, true);
   return (
     <LayerProfileChart
       groups={groups}
       field="gradNorms"
       xLabel="layer (input → output)"
       tick={(l, layers) => (l === layers ? "out" : `L${l}`)}
-      yAxis={logAxis({ label: "‖∇W‖ (log)", size: 56 })}
-      yScale={{ distr: 3 }}
+      yAxis={log.on ? logAxis({ label: "‖∇W‖ (log)", size: 56 }) : axis({ label: "‖∇W‖", size: 56 })}
+      yScale={log.on ? { distr: 3 } : {}}
+      controls={log.control}
       testId={testId}
       ariaLabel="gradient norm per layer at the latest epoch, log scale"
     />
@@ -115,6 +134,7 @@ export function LayerFractionChart({
       tick={(l) => `L${l}`}
       yAxis={axis({ label: title, size: 60, values: percent ? percentTicks(0) : stepTicks })}
       yScale={percent ? { range: [0, 1] } : {}}
+      format={percent ? (v) => `${(v * 100).toFixed(1)}%` : undefined}
       testId={testId}
       ariaLabel={`${title} per hidden layer`}
       height={220}

@@ -1,7 +1,6 @@
 import type { TMetricsResponse, TVariant } from "@actlab/contracts";
 import { useMemo } from "react";
 import { groupByVariant, type VariantGroup } from "../lib/aggregate.js";
-import type { LegendItem } from "./UPlot.js";
 
 /** The metrics grouped by variant, in the spec's order, recomputed only when either changes. */
 export function useGroups(
@@ -10,9 +9,6 @@ export function useGroups(
 ): VariantGroup[] {
   return useMemo(() => (metrics ? groupByVariant(metrics, variants) : []), [metrics, variants]);
 }
-
-export const legendOf = (groups: readonly VariantGroup[]): LegendItem[] =>
-  groups.map((g) => ({ label: g.label, color: g.color }));
 
 /** Rebuild a chart's options only when this changes (a new epoch only updates the data). */
 export const structureOf = (groups: readonly VariantGroup[], ...more: unknown[]) =>

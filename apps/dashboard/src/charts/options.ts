@@ -1,3 +1,4 @@
+import { createElement, type ReactNode, useState } from "react";
 import type uPlot from "uplot";
 
 /*
@@ -98,3 +99,30 @@ export function logTickValues(_u: uPlot, splits: number[]): string[] {
 /** A log-scale y axis ticked at powers of ten. */
 export const logAxis = (extra: Partial<uPlot.Axis> = {}) =>
   axis({ splits: logSplits, values: logTickValues, ...extra });
+
+export interface LogToggle {
+  on: boolean;
+  /** The toolbar switch (null when the chart offers none). */
+  control: ReactNode;
+}
+
+/** A log/linear switch for a chart's y axis (loss and gradient charts), off unless `initial`. */
+export function useLogToggle(testId: string, offered: boolean, initial = false): LogToggle {
+  const [on, setOn] = useState(initial);
+  if (!offered) return { on: initial, control: null };
+  return {
+    on,
+    control: createElement(
+      "button",
+      {
+        type: "button",
+        className: on ? "chart-tool on" : "chart-tool",
+        "aria-pressed": on,
+        "data-testid": `${testId}-log`,
+        title: "switch the y axis between log and linear",
+        onClick: () => setOn((v) => !v),
+      },
+      "log y",
+    ),
+  };
+}

@@ -86,6 +86,16 @@ describe("meanSpread", () => {
     expect(s.points).toBe(2);
   });
 
+  it("takes each epoch's mean over the repeats that have reached it while others still train", () => {
+    const ahead = run("a", "relu", 0, [0.2, 0.4, 0.6], [[1], [1], [1]]);
+    const behind = run("b", "relu", 1, [0.4], [[1]]);
+    const s = meanSpread([ahead, behind], "testAccuracy", 3);
+    expect(s.n).toEqual([2, 1, 1]);
+    expect(s.mean[0]).toBeCloseTo(0.3);
+    // Epochs only the first repeat reached are its own values, not pulled down by a missing one.
+    expect(s.mean.slice(1)).toEqual([0.4, 0.6]);
+  });
+
   it("clamps the band into [0,1] for accuracies", () => {
     const s = meanSpread(
       [run("x", "relu", 0, [0.99], [[1]]), run("y", "relu", 1, [0.5], [[1]])],

@@ -75,6 +75,8 @@ export interface VariantGroup {
   label: string;
   color: string;
   runs: TMetricsRun[];
+  /** A dash pattern (the compare page draws each experiment in its own). */
+  dash?: number[];
 }
 
 export function groupByVariant(metrics: TMetricsResponse, variants: readonly TVariant[]): VariantGroup[] {
@@ -142,21 +144,28 @@ export interface Spread {
   hi: (number | null)[];
   /** Data points drawn (epochs with a value) — the e2e test and empty states read it. */
   points: number;
+  /** Per epoch: how many runs the mean is over (those that have reached it). */
+  n: number[];
 }
 
-/** Mean over repeats per epoch (1..epochs) and a band of ± one standard deviation. */
+/**
+ * Mean over repeats per epoch (1..epochs) and a band of ± one standard deviation. Each epoch's
+ * mean is over the runs that have reached it (`n`): while repeats still train, a repeat that runs
+ * ahead carries the later epochs alone, and the chart says so on hover ("1 of 3 runs").
+ */
 export function meanSpread(
   runs: readonly TMetricsRun[],
   field: ScalarField,
   epochs: number,
   clamp?: [number, number],
 ): Spread {
-  const out: Spread = { mean: [], lo: [], hi: [], points: 0 };
+  const out: Spread = { mean: [], lo: [], hi: [], points: 0, n: [] };
   const fit = (v: number) => (clamp ? Math.min(clamp[1], Math.max(clamp[0], v)) : v);
   for (let e = 1; e <= epochs; e++) {
     const vals = runs.map((r) => valueAt(r, field, e)).filter((v): v is number => v !== undefined);
     const m = mean(vals);
     const s = std(vals);
+    out.n.push(vals.length);
     if (m === null || s === null) {
       out.mean.push(null);
       out.lo.push(null);

@@ -47,6 +47,7 @@ const experiment: TExperiment = {
       testLoss: null,
       seconds: null,
       error: null,
+      provenance: null,
       updatedAt: "2026-01-01T00:00:00Z",
       stale: false,
     },

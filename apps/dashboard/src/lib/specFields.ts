@@ -1,4 +1,4 @@
-import { DATASET_NAMES, LIMITS, type TDatasetInfo } from "@actlab/contracts";
+import { DATASET_NAMES, DEFAULT_MOMENTUM, LIMITS, type TDatasetInfo } from "@actlab/contracts";
 import type { FormSpec } from "./specForm.js";
 
 /*
@@ -178,6 +178,7 @@ export const TRAINING: SpecSection = {
     num("training.optimizer.momentum", "Momentum", {
       step: 0.01,
       when: (spec) => spec.training.optimizer.name === "momentum",
+      note: () => `empty: ${DEFAULT_MOMENTUM}`,
     }),
     num("training.epochs", "Epochs"),
     num("training.batchSize", "Batch size"),

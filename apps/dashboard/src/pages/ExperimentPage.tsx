@@ -4,6 +4,7 @@ import { useExperimentEvents } from "../api/events.js";
 import { isActiveExperiment, useExperiment, useMetrics } from "../api/hooks.js";
 import { ExperimentCharts } from "../components/experiment/ExperimentCharts.js";
 import { ExperimentHeader } from "../components/experiment/ExperimentHeader.js";
+import { ResultActions } from "../components/experiment/ResultActions.js";
 import { RunsTable } from "../components/experiment/RunsTable.js";
 import { SummaryTable } from "../components/experiment/SummaryTable.js";
 import { SweepCard } from "../components/experiment/SweepCard.js";
@@ -41,6 +42,7 @@ export function ExperimentPage({ id }: { id: string }) {
   return (
     <div className="experiment" data-experiment-status={exp.status}>
       <ExperimentHeader exp={exp} stream={stream} />
+      <ResultActions exp={exp} />
       <RunsTable exp={exp} />
       {swept ? (
         <>
@@ -64,6 +66,7 @@ export function ExperimentPage({ id }: { id: string }) {
             colors={colorsByLabel(exp.spec.variants)}
             summary={summary}
             leader={leader ? variantLabel(leader.variant) : null}
+            runs={exp.runs}
             filename={`actlab-${exp.name.replace(/[^\w.-]+/g, "_")}-${exp.id.slice(0, 8)}`}
           />
         ) : (

@@ -1,7 +1,7 @@
 import { PRESETS, type TPresetInfo } from "@actlab/contracts";
 import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client.js";
-import { useCreateExperiment, useDatasets, usePresets } from "../api/hooks.js";
+import { useCreateExperiment, useDatasets, useExperiment, usePresets } from "../api/hooks.js";
 import { PresetPicker, SCRATCH } from "../components/new-experiment/PresetPicker.js";
 import { type SpecFormBinding, SpecSectionCard } from "../components/new-experiment/SpecSectionCard.js";
 import { SubmitBar } from "../components/new-experiment/SubmitBar.js";
@@ -45,6 +45,14 @@ export function NewExperimentPage() {
     const p = apiPresets?.find((x) => x.id === presetParam);
     if (p) setSpec(specFromPreset(p.spec));
   }, [apiPresets, presetParam]);
+  // Clone (?clone=<experiment id>, the experiment page's button): the form filled with its spec.
+  const [cloneParam] = useSearchParam("clone");
+  const cloneQ = useExperiment(cloneParam ?? "", { enabled: !!cloneParam });
+  const cloned = cloneQ.data;
+  useEffect(() => {
+    if (touched.current || !cloned) return;
+    setSpec(specFromPreset({ ...cloned.spec, name: `${cloned.spec.name} (copy)` }));
+  }, [cloned]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [submitted, setSubmitted] = useState(false);
   const [topError, setTopError] = useState<string | null>(null);
@@ -98,6 +106,11 @@ export function NewExperimentPage() {
       <div className="page-head">
         <h1>New experiment</h1>
       </div>
+      {cloned ? (
+        <p className="muted" data-testid="cloned-from">
+          Filled with the spec of “{cloned.name}”; change what you like and submit.
+        </p>
+      ) : null}
       <PresetPicker presets={presets} selected={presetParam ?? SCRATCH} onChoose={choosePreset} />
       <SpecSectionCard section={BASICS} form={form} />
       <SpecSectionCard section={DATASET} form={form} />

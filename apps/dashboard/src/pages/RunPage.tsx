@@ -8,6 +8,7 @@ import { MeanSpreadChart } from "../charts/MeanSpreadChart.js";
 import { EpochTable } from "../components/run/EpochTable.js";
 import { ModelDownload } from "../components/run/ModelDownload.js";
 import { PredictPanel } from "../components/run/PredictPanel.js";
+import { ProvenanceFacts } from "../components/run/ProvenanceFacts.js";
 import { RunState } from "../components/run/RunState.js";
 import { Card, Empty, ErrorState, Facts, Loading, Progress, StatusBadge } from "../components/ui.js";
 import { ACTIVATION_COLORS, PALETTE, type VariantGroup } from "../lib/aggregate.js";
@@ -99,6 +100,12 @@ function RunView({ run: fetched }: { run: TRun }) {
         ) : null}
         {run.status === "succeeded" ? <ModelDownload run={run} /> : null}
       </Card>
+
+      {run.provenance ? (
+        <Card title="Provenance">
+          <ProvenanceFacts provenance={run.provenance} />
+        </Card>
+      ) : null}
 
       {run.status === "succeeded" ? <PredictPanel run={run} siblings={expQ.data?.runs ?? []} /> : null}
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZExperimentEvent } from "@actlab/contracts";
-import { createDb, type Db } from "@actlab/db";
+import { continueExperiment, createDb, type Db } from "@actlab/db";
 import type { RedisConnection } from "@actlab/queue";
 import {
   createRedis,
@@ -120,7 +120,8 @@ describe("worker processes", () => {
       expect(epochs[0]!.gradNorms).toHaveLength(3); // 2 hidden layers + output
       const artifact = await db.modelArtifact.findUniqueOrThrow({ where: { runId: run.id } });
       expect(artifact.sizeBytes).toBeGreaterThan(0);
-      expect(await db.checkpoint.findUnique({ where: { runId: run.id } })).toBeNull();
+      // The final state is kept so the run can be continued (POST /v1/experiments/:id/continue).
+      expect((await db.checkpoint.findUniqueOrThrow({ where: { runId: run.id } })).epoch).toBe(4);
     }
     const exp = await waitFor(async () => {
       const e = await db.experiment.findUniqueOrThrow({ where: { id: experiment.id } });
@@ -292,6 +293,58 @@ describe("worker processes", () => {
       db.modelArtifact.findUniqueOrThrow({ where: { runId: ref.id } }),
     ]);
     expect(artifact.sha256).toBe(refArtifact.sha256);
+  });
+
+  it("continues a finished run from its final checkpoint: each epoch once, same result as a straight run", async () => {
+    const spec = tinySpec({ training: { epochs: 2, seed: 5 } });
+    const continued = await insertExperiment(db, spec);
+    const reference = await insertExperiment(db, tinySpec({ training: { epochs: 4, seed: 5 } }));
+    const runId = continued.runs[0]!.id;
+    const w = startWorker();
+    await ready(w);
+    await enqueue(continued.runs);
+    const first = await waitForRun(runId, ["succeeded", "failed"]);
+    expect([first.status, first.epochsCompleted]).toEqual(["succeeded", 2]);
+    await waitFor(
+      async () =>
+        (await db.experiment.findUniqueOrThrow({ where: { id: continued.experiment.id } })).status ===
+        "succeeded",
+    );
+
+    // What POST /v1/experiments/:id/continue does: requeue in Postgres, replace the completed job.
+    const outcome = await continueExperiment(db, {
+      experimentId: continued.experiment.id,
+      tenantId: continued.experiment.tenantId,
+      epochs: 4,
+      maxActiveRuns: 10,
+    });
+    expect(outcome.kind).toBe("continued");
+    await waitFor(async () => (await producer.queues[TRAINING_QUEUE]!.getJob(runId))?.finishedOn, {
+      what: "job completed",
+    });
+    await producer.removeFinished([runId]);
+    await enqueue(continued.runs);
+    const resumed = await w.waitForLog(
+      (l) => l.msg === "run started" && l.runId === runId && l.resumedFromEpoch === 2,
+    );
+    expect(resumed.attempt).toBe(2);
+    const done = await waitForRun(runId, ["succeeded", "failed"]);
+    expect([done.status, done.epochsCompleted, done.epochs]).toEqual(["succeeded", 4, 4]);
+
+    await enqueue(reference.runs);
+    const ref = await waitForRun(reference.runs[0]!.id, ["succeeded", "failed"]);
+    const epochs = await epochsOf(runId);
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
+    expect(epochs.map((e) => [e.trainLoss, e.testAccuracy, e.gradNorms])).toEqual(
+      (await epochsOf(ref.id)).map((e) => [e.trainLoss, e.testAccuracy, e.gradNorms]),
+    );
+    expect([done.testAccuracy, done.testLoss]).toEqual([ref.testAccuracy, ref.testLoss]);
+    expect((await db.checkpoint.findUniqueOrThrow({ where: { runId } })).epoch).toBe(4);
+    const exp = await db.experiment.findUniqueOrThrow({ where: { id: continued.experiment.id } });
+    expect(exp.status).toBe("succeeded");
+    expect((exp.spec as { training: { epochs: number } }).training.epochs).toBe(4);
+    // Finished twice, announced twice: once per end, each after its own runs.
+    expect((await eventTypes(exp.id)).filter((t) => t === "experiment.finished")).toHaveLength(2);
   });
 
   it("SIGTERM: stops after the current batch, hands the job back, exits; another worker finishes it", async () => {

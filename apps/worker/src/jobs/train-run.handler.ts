@@ -1,6 +1,13 @@
-import { applyCell, type TCell, type TExperimentSpec, ZExperimentSpec, ZVariant } from "@actlab/contracts";
+import {
+  applyCell,
+  type TCell,
+  type TExperimentSpec,
+  type TProvenance,
+  ZExperimentSpec,
+  ZVariant,
+} from "@actlab/contracts";
 import type { Db } from "@actlab/db";
-import type { PubSubChannels, RedisConnection } from "@actlab/queue";
+import type { PubSubChannels, RedisConnection, WebhookProducer } from "@actlab/queue";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
 import type { Logger } from "pino";
 import type { CancelWatcher } from "../cancel-watcher.js";
@@ -23,12 +30,15 @@ export interface TrainRunContext {
   db: Db;
   publisher: RedisConnection;
   channels: PubSubChannels;
+  webhooks: WebhookProducer;
   logger: Logger;
   trainer: TrainerThread;
   cancels: CancelWatcher;
   metrics: WorkerMetrics;
   workerId: string;
   backend: string;
+  /** What this worker trains with, recorded on every run it starts. */
+  provenance: TProvenance;
   cancelPollMs: number;
   heartbeatMs: number;
   checkpointIntervalMs: number;
@@ -62,7 +72,13 @@ export async function handleTrainRun(
     throw new UnrecoverableError(`invalid training job payload: ${payload.error.message}`);
   const { runId, experimentId } = payload.data;
   const log = ctx.logger.child({ runId, experimentId, jobId: job.id });
-  const deps: RunStoreDeps = { db: ctx.db, publisher: ctx.publisher, channels: ctx.channels, logger: log };
+  const deps: RunStoreDeps = {
+    db: ctx.db,
+    publisher: ctx.publisher,
+    channels: ctx.channels,
+    webhooks: ctx.webhooks,
+    logger: log,
+  };
   const ids = { runId, experimentId, workerId: ctx.workerId };
 
   const run = await loadRun(ctx.db, runId);
@@ -87,7 +103,12 @@ export async function handleTrainRun(
   }
   if (ctx.shutdown.requested) return handBack(deps, { ...ids, job, token });
 
-  const started = await markRunning(ctx.db, { runId, workerId: ctx.workerId, backend: ctx.backend });
+  const started = await markRunning(ctx.db, {
+    runId,
+    workerId: ctx.workerId,
+    backend: ctx.backend,
+    provenance: ctx.provenance,
+  });
   if (!started) return { outcome: "skipped", reason: "run finished meanwhile" };
   // From here on every write of the run carries this attempt (fencing, docs/lifecycle.md).
   const held = { ...ids, attempt: started.attempts };

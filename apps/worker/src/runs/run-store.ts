@@ -1,4 +1,4 @@
-import type { TExperimentEvent } from "@actlab/contracts";
+import type { TExperimentEvent, TProvenance } from "@actlab/contracts";
 import {
   type Db,
   emitEvent as emitLifecycleEvent,
@@ -14,7 +14,7 @@ import {
   storeEpoch as storeRunEpoch,
 } from "@actlab/db";
 import type { RedisConnection } from "@actlab/queue";
-import { type PubSubChannels, publishEvent, rejectAfter } from "@actlab/queue";
+import { type PubSubChannels, publishEvent, rejectAfter, type WebhookProducer } from "@actlab/queue";
 import type { Logger } from "pino";
 import { withRetry } from "../retry.js";
 
@@ -32,10 +32,12 @@ export interface RunStoreDeps {
   publisher: RedisConnection;
   /** This deployment's channels (QUEUE_PREFIX), where the API's SSE streams listen. */
   channels: PubSubChannels;
+  /** Enqueues the webhook deliveries of the events stored (on the publisher connection). */
+  webhooks: WebhookProducer;
   logger: Logger;
 }
 
-/** How long publishing one live event may take before it is given up (it is stored). */
+/** How long publishing one live event (or enqueueing its deliveries) may take before it is given up (it is stored). */
 const PUBLISH_TIMEOUT_MS = 2_000;
 
 export function lifecycleOf(deps: RunStoreDeps): LifecycleContext {
@@ -48,6 +50,12 @@ export function lifecycleOf(deps: RunStoreDeps): LifecycleContext {
         publishEvent(deps.publisher, deps.channels, experimentId, event),
         PUBLISH_TIMEOUT_MS,
         "publishing a live event",
+      ),
+    deliver: (deliveryIds) =>
+      rejectAfter(
+        deps.webhooks.enqueueDeliveries(deliveryIds),
+        PUBLISH_TIMEOUT_MS,
+        "enqueueing webhook deliveries",
       ),
   };
 }
@@ -71,7 +79,10 @@ export async function updateExperimentStatus(deps: RunStoreDeps, experimentId: s
 }
 
 /** queued|running → running as this worker's new attempt (`attempts` of the result). Null if terminal. */
-export function markRunning(db: Db, args: { runId: string; workerId: string; backend: string }) {
+export function markRunning(
+  db: Db,
+  args: { runId: string; workerId: string; backend: string; provenance: TProvenance },
+) {
   return withRetry(() => startRun(db, args));
 }
 

@@ -127,8 +127,14 @@ export async function runTrainingSession({
   if (ctx.shutdown.requested) requestStop("shutdown", "signal");
   const unwatch = ctx.cancels.watch(runId, () => requestStop("cancel", "pub/sub"));
   let polls = 0;
+  // One poll at a time: while Postgres does not answer (a partition), polls every cancelPollMs
+  // would pile up in the pool's queue and starve the epoch write, whose timeout is what hands
+  // the run on (tests/distributed).
+  let polling = false;
   const touchEvery = Math.max(1, Math.round(ctx.heartbeatMs / ctx.cancelPollMs));
   const poller = setInterval(() => {
+    if (polling) return;
+    polling = true;
     polls++;
     pollRun(ctx.db, { runId, attempt, touch: polls % touchEvery === 0 })
       .then(({ cancelRequested, held }) => {
@@ -138,7 +144,10 @@ export async function runTrainingSession({
           requestStop("shutdown", "run taken over");
         }
       })
-      .catch((err: Error) => log.warn({ err: err.message }, "run poll failed"));
+      .catch((err: Error) => log.warn({ err: err.message }, "run poll failed"))
+      .finally(() => {
+        polling = false;
+      });
   }, ctx.cancelPollMs);
   ctx.metrics.busy.set(1);
   try {

@@ -1,5 +1,5 @@
 import type { TEpochMetrics, TExperimentSpec, TVariant } from "@actlab/contracts";
-import type { BackendName, TModelArtifact, TrainCheckpoint } from "@actlab/trainer";
+import type { BackendDescription, BackendName, TModelArtifact, TrainCheckpoint } from "@actlab/trainer";
 
 /**
  * Messages between the worker's main thread and its training thread. Training is CPU-bound;
@@ -66,6 +66,8 @@ export type FromThread =
       /** Better backends passed over, and why (logged once by the main thread). */
       fallbacks: { backend: BackendName; reason: string }[];
       blas: { corename: string; threads: number; ignoredEnv: string } | null;
+      /** The engine with its versions, for each run's provenance. */
+      engine: BackendDescription;
     }
   | { type: "init-failed"; error: SerializedError }
   | { type: "epoch"; runId: string; seq: number; metrics: TEpochMetrics; checkpoint: TrainCheckpoint | null }

@@ -10,6 +10,7 @@ import { parentPort } from "node:worker_threads";
 import {
   type BackendName,
   configureDatasets,
+  describeBackend,
   initBackend,
   nativeBlasInfo,
   type TrainCheckpoint,
@@ -51,6 +52,7 @@ async function init(msg: InitMessage): Promise<void> {
       backend,
       fallbacks,
       blas: blas ? { corename: blas.corename, threads: blas.threads, ignoredEnv: blas.ignoredEnv } : null,
+      engine: await describeBackend(),
     });
   } catch (err) {
     post({ type: "init-failed", error: serializeError(err) });

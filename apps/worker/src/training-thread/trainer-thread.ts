@@ -185,11 +185,19 @@ export class TrainerThread {
                   : () => req.onCheckpoint(msg.checkpoint);
               chain = chain.then(async () => {
                 let error: string | undefined;
-                try {
-                  await store();
-                } catch (err) {
-                  storeError ??= err as Error;
-                  error = (err as Error).message;
+                if (storeError) {
+                  // After a failed store none is tried: each would wait out its own retries (a
+                  // worker cut off from Postgres then held its run for a minute, not seconds),
+                  // and a later epoch must not be stored past a missing one. The run resumes
+                  // from its checkpoint, elsewhere or here.
+                  error = storeError.message;
+                } else {
+                  try {
+                    await store();
+                  } catch (err) {
+                    storeError = err as Error;
+                    error = (err as Error).message;
+                  }
                 }
                 const ack: ToThread = { type: "epoch-ack", runId: req.runId, seq };
                 if (error !== undefined) ack.error = error;

@@ -59,7 +59,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List experiments, newest first */
+        /** List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day */
         get: operations["listExperiments"];
         put?: never;
         /** Submit an experiment (every variant × repeat becomes a queued run) */
@@ -281,6 +281,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare experiments: the spec fields that differ, and their variants' summaries side by side
+         * @description Variants (and sweep cells) are lined up by label; `summaries[i]` belongs to the i-th experiment asked for and is null where that experiment has no such variant.
+         */
+        get: operations["compareExperiments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/experiments/{id}/metrics.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every stored epoch of every run as CSV (long format, streamed)
+         * @description RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): experimentId, runId, variant, activation, the variants' parameters, repeat, seed, status, epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).
+         */
+        get: operations["exportExperimentMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/experiments/{id}/continue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Continue a finished experiment to more epochs, each run from its last checkpoint
+         * @description Every run must have succeeded; the spec's `training.epochs` becomes `epochs` and the runs are queued again, resuming where they stopped (each epoch is stored once). The same `epochs` again changes nothing. 409 lists each run that cannot continue and why.
+         */
+        post: operations["continueExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's webhooks (without secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Register a URL for experiment.finished / run.failed; the answer shows its signing secret once */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a webhook with its delivery log (pending deliveries are dropped) */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log: each message, its status and every attempt, newest first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -332,6 +444,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -341,6 +461,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Error",
+                     *       "status": 414
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -378,6 +505,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -387,6 +522,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Error",
+                     *       "status": 414
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -433,6 +575,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -442,6 +592,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Error",
+                     *       "status": 414
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -452,6 +609,16 @@ export interface operations {
             query?: {
                 /** @description comma-separated statuses */
                 status?: ("queued" | "running" | "succeeded" | "failed" | "canceled" | "partial")[];
+                /** @description part of the name, any case */
+                q?: string;
+                /** @description comma-separated activations: experiments with a variant of any of them */
+                activation?: ("sigmoid" | "tanh" | "relu" | "leaky_relu" | "prelu" | "rrelu" | "elu" | "selu" | "gelu" | "silu" | "softplus" | "mish" | "linear")[];
+                /** @description created on or after this day (YYYY-MM-DD, UTC) */
+                createdFrom?: string;
+                /** @description created on or before this day (YYYY-MM-DD, UTC) */
+                createdTo?: string;
+                /** @description newest or oldest first, or by name; a cursor continues the order it came from */
+                sort?: "newest" | "oldest" | "name";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -484,6 +651,59 @@ export interface operations {
                                 epoch: number;
                                 epochs: number;
                             };
+                            best: {
+                                variant: {
+                                    /** @enum {string} */
+                                    activation: "sigmoid";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "tanh";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "relu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "leaky_relu";
+                                    /** @default 0.01 */
+                                    alpha: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "prelu";
+                                    /** @default 0 */
+                                    alphaInit: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "rrelu";
+                                    /** @default 0.125 */
+                                    lower: number;
+                                    /** @default 0.333 */
+                                    upper: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "elu";
+                                    /** @default 1 */
+                                    alpha: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "selu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "gelu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "silu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "softplus";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "mish";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "linear";
+                                };
+                                testAccuracy: number;
+                            } | null;
                             links: {
                                 [key: string]: string;
                             };
@@ -498,6 +718,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -507,6 +735,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -516,6 +752,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -525,6 +769,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -534,6 +786,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -658,7 +918,6 @@ export interface operations {
                             name?: "sgd" | "momentum" | "adam";
                             /** @default 0.01 */
                             learningRate?: number;
-                            /** @default 0.9 */
                             momentum?: number;
                         };
                         /** @default 30 */
@@ -706,7 +965,6 @@ export interface operations {
                             name?: "sgd" | "momentum" | "adam";
                             /** @default 0.01 */
                             learningRate?: number;
-                            /** @default 0.9 */
                             momentum?: number;
                         }[];
                         "training.optimizer.learningRate"?: number[];
@@ -847,8 +1105,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
@@ -895,8 +1152,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 }[];
                                 "training.optimizer.learningRate"?: number[];
                                 "training.batchSize"?: number[];
@@ -982,6 +1238,35 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            provenance: {
+                                actlab: {
+                                    version: string;
+                                    commit: string | null;
+                                    dirty: boolean | null;
+                                };
+                                backend: {
+                                    name: string;
+                                    version: string | null;
+                                    libraries: {
+                                        name: string;
+                                        version: string | null;
+                                        core: string | null;
+                                        threads: number | null;
+                                    }[];
+                                };
+                                /** @description process.version */
+                                node: string;
+                                /** @description os-arch, e.g. linux-x64 */
+                                platform: string;
+                                cpu: {
+                                    model: string;
+                                    cores: number;
+                                };
+                                worker: {
+                                    id: string;
+                                    hostname: string;
+                                };
+                            } | null;
                             updatedAt: string;
                             stale: boolean;
                         }[];
@@ -1197,6 +1482,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1206,6 +1499,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1215,6 +1516,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-conflict",
+                     *       "title": "Idempotency-Key reused with a different body",
+                     *       "status": 409,
+                     *       "detail": "Idempotency-Key reused with a different body"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1224,6 +1533,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1233,6 +1550,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1242,6 +1567,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1251,6 +1584,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1260,6 +1601,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1394,8 +1743,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
@@ -1442,8 +1790,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 }[];
                                 "training.optimizer.learningRate"?: number[];
                                 "training.batchSize"?: number[];
@@ -1529,6 +1876,35 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            provenance: {
+                                actlab: {
+                                    version: string;
+                                    commit: string | null;
+                                    dirty: boolean | null;
+                                };
+                                backend: {
+                                    name: string;
+                                    version: string | null;
+                                    libraries: {
+                                        name: string;
+                                        version: string | null;
+                                        core: string | null;
+                                        threads: number | null;
+                                    }[];
+                                };
+                                /** @description process.version */
+                                node: string;
+                                /** @description os-arch, e.g. linux-x64 */
+                                platform: string;
+                                cpu: {
+                                    model: string;
+                                    cores: number;
+                                };
+                                worker: {
+                                    id: string;
+                                    hostname: string;
+                                };
+                            } | null;
                             updatedAt: string;
                             stale: boolean;
                         }[];
@@ -1744,6 +2120,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1753,6 +2137,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1762,6 +2154,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1771,6 +2171,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1780,6 +2188,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1789,6 +2205,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1819,6 +2243,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1828,6 +2260,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1837,6 +2277,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1846,6 +2294,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1855,6 +2311,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1864,6 +2328,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1978,6 +2450,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1987,6 +2467,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1996,6 +2484,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2005,6 +2501,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2014,6 +2518,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2023,6 +2535,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2057,6 +2577,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2066,6 +2594,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2075,6 +2611,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2084,6 +2628,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2093,6 +2645,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2102,6 +2662,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2236,8 +2804,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 };
                                 /** @default 30 */
                                 epochs: number;
@@ -2284,8 +2851,7 @@ export interface operations {
                                     name: "sgd" | "momentum" | "adam";
                                     /** @default 0.01 */
                                     learningRate: number;
-                                    /** @default 0.9 */
-                                    momentum: number;
+                                    momentum?: number;
                                 }[];
                                 "training.optimizer.learningRate"?: number[];
                                 "training.batchSize"?: number[];
@@ -2371,6 +2937,35 @@ export interface operations {
                             testLoss: number | null;
                             seconds: number | null;
                             error: string | null;
+                            provenance: {
+                                actlab: {
+                                    version: string;
+                                    commit: string | null;
+                                    dirty: boolean | null;
+                                };
+                                backend: {
+                                    name: string;
+                                    version: string | null;
+                                    libraries: {
+                                        name: string;
+                                        version: string | null;
+                                        core: string | null;
+                                        threads: number | null;
+                                    }[];
+                                };
+                                /** @description process.version */
+                                node: string;
+                                /** @description os-arch, e.g. linux-x64 */
+                                platform: string;
+                                cpu: {
+                                    model: string;
+                                    cores: number;
+                                };
+                                worker: {
+                                    id: string;
+                                    hostname: string;
+                                };
+                            } | null;
                             updatedAt: string;
                             stale: boolean;
                         }[];
@@ -2586,6 +3181,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2595,6 +3198,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2604,6 +3215,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2613,6 +3232,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2622,6 +3249,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2631,6 +3266,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2728,6 +3371,35 @@ export interface operations {
                         testLoss: number | null;
                         seconds: number | null;
                         error: string | null;
+                        provenance: {
+                            actlab: {
+                                version: string;
+                                commit: string | null;
+                                dirty: boolean | null;
+                            };
+                            backend: {
+                                name: string;
+                                version: string | null;
+                                libraries: {
+                                    name: string;
+                                    version: string | null;
+                                    core: string | null;
+                                    threads: number | null;
+                                }[];
+                            };
+                            /** @description process.version */
+                            node: string;
+                            /** @description os-arch, e.g. linux-x64 */
+                            platform: string;
+                            cpu: {
+                                model: string;
+                                cores: number;
+                            };
+                            worker: {
+                                id: string;
+                                hostname: string;
+                            };
+                        } | null;
                         updatedAt: string;
                         stale: boolean;
                     };
@@ -2739,6 +3411,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2748,6 +3428,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2757,6 +3445,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2766,6 +3462,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2775,6 +3479,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2784,6 +3496,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2826,6 +3546,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2835,6 +3563,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2844,6 +3580,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2853,6 +3597,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2862,6 +3614,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2871,6 +3631,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2903,6 +3671,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2912,6 +3688,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2921,6 +3705,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2930,6 +3722,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2939,6 +3739,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2948,6 +3756,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2997,6 +3813,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3006,6 +3830,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3015,6 +3847,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3024,6 +3864,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-conflict",
+                     *       "title": "Idempotency-Key reused with a different body",
+                     *       "status": 409,
+                     *       "detail": "Idempotency-Key reused with a different body"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3033,6 +3881,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3042,6 +3898,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3051,6 +3915,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3060,6 +3932,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3069,6 +3949,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3137,6 +4025,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3146,6 +4042,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3155,6 +4059,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3164,6 +4076,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3173,6 +4093,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3213,6 +4141,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3222,6 +4158,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3231,6 +4175,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3240,6 +4192,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3249,6 +4209,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3287,6 +4255,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3296,6 +4272,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3305,6 +4289,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3314,6 +4306,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3323,6 +4323,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3631,6 +4639,36 @@ export interface operations {
                             leader: string | null;
                             statement: string;
                         }[];
+                        /** @description what trained the runs: one entry per distinct set-up (code, engine, Node, CPU), most runs first */
+                        provenance: {
+                            actlab: {
+                                version: string;
+                                commit: string | null;
+                                dirty: boolean | null;
+                            };
+                            backend: {
+                                name: string;
+                                version: string | null;
+                                libraries: {
+                                    name: string;
+                                    version: string | null;
+                                    core: string | null;
+                                    threads: number | null;
+                                }[];
+                            };
+                            /** @description process.version */
+                            node: string;
+                            /** @description os-arch, e.g. linux-x64 */
+                            platform: string;
+                            cpu: {
+                                model: string;
+                                cores: number;
+                            };
+                            runs: number;
+                            /** @description distinct worker processes */
+                            workers: number;
+                            hosts: string[];
+                        }[];
                         notes: string[];
                     };
                     "text/markdown": string;
@@ -3642,6 +4680,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3651,6 +4697,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3660,6 +4714,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3669,6 +4731,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3678,6 +4748,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3687,6 +4765,1590 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    compareExperiments: {
+        parameters: {
+            query?: {
+                /** @description comma-separated experiment ids (2 to 8) */
+                experiments?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        experiments: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "partial";
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            runs: number;
+                            finished: number;
+                        }[];
+                        /** @description only the spec fields that differ (name excluded) */
+                        differences: {
+                            /** @description dotted spec path, e.g. training.optimizer.learningRate */
+                            path: string;
+                            /** @description one value per experiment, in the order asked for */
+                            values: unknown[];
+                        }[];
+                        rows: {
+                            /** @description the variant's label, e.g. leaky_relu(alpha=0.01) */
+                            label: string;
+                            /** @description the sweep cell ({} without a sweep) */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            /** @description one per experiment, in the order asked for; null where that experiment has no such variant */
+                            summaries: ({
+                                variant: {
+                                    /** @enum {string} */
+                                    activation: "sigmoid";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "tanh";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "relu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "leaky_relu";
+                                    /** @default 0.01 */
+                                    alpha: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "prelu";
+                                    /** @default 0 */
+                                    alphaInit: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "rrelu";
+                                    /** @default 0.125 */
+                                    lower: number;
+                                    /** @default 0.333 */
+                                    upper: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "elu";
+                                    /** @default 1 */
+                                    alpha: number;
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "selu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "gelu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "silu";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "softplus";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "mish";
+                                } | {
+                                    /** @enum {string} */
+                                    activation: "linear";
+                                };
+                                /** @description swept spec path → its value in this cell */
+                                cell: {
+                                    [key: string]: unknown;
+                                };
+                                runs: number;
+                                testAccuracy: {
+                                    mean: number | null;
+                                    /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
+                                    std: number | null;
+                                    /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                    ci95: number[] | null;
+                                };
+                                testLoss: {
+                                    mean: number | null;
+                                    /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
+                                    std: number | null;
+                                    /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                    ci95: number[] | null;
+                                };
+                                seconds: {
+                                    mean: number | null;
+                                };
+                                gradNormRatio: {
+                                    mean: number | null;
+                                };
+                            } | null)[];
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportExperimentMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    continueExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the new total of epochs (more than the experiment has; the same again changes nothing) */
+                    epochs: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "partial";
+                        createdAt: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        spec: {
+                            /** @default untitled experiment */
+                            name: string;
+                            dataset: {
+                                /**
+                                 * @default mnist
+                                 * @enum {string}
+                                 */
+                                name: "mnist" | "fashion-mnist" | "mnist-full";
+                                /** @default 10000 */
+                                samples: number;
+                                /** @default 0.2 */
+                                testFraction: number;
+                                /**
+                                 * @default unit
+                                 * @enum {string}
+                                 */
+                                pixelScale: "unit" | "raw";
+                                /** @default 1 */
+                                seed: number;
+                            };
+                            model: {
+                                /** @default 4 */
+                                hiddenLayers: number;
+                                /** @default 200 */
+                                units: number;
+                                /**
+                                 * @default {
+                                 *       "name": "glorot_uniform"
+                                 *     }
+                                 */
+                                initializer: {
+                                    /** @enum {string} */
+                                    name: "glorot_uniform";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "he_normal";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "truncated_normal";
+                                    /** @default 0.01 */
+                                    stddev: number;
+                                };
+                            };
+                            variants: ({
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            })[];
+                            training: {
+                                optimizer: {
+                                    /**
+                                     * @default sgd
+                                     * @enum {string}
+                                     */
+                                    name: "sgd" | "momentum" | "adam";
+                                    /** @default 0.01 */
+                                    learningRate: number;
+                                    momentum?: number;
+                                };
+                                /** @default 30 */
+                                epochs: number;
+                                /** @default 100 */
+                                batchSize: number;
+                                /** @default 1 */
+                                seed: number;
+                                /** @default 3 */
+                                repeats: number;
+                                /** @default null */
+                                earlyStopping: {
+                                    /**
+                                     * @default testLoss
+                                     * @enum {string}
+                                     */
+                                    metric: "testLoss";
+                                    /** @default 3 */
+                                    patience: number;
+                                    /** @default 0 */
+                                    minDelta: number;
+                                } | null;
+                            };
+                            /** @default {} */
+                            sweep: {
+                                "model.hiddenLayers"?: number[];
+                                "model.units"?: number[];
+                                "model.initializer"?: ({
+                                    /** @enum {string} */
+                                    name: "glorot_uniform";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "he_normal";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "truncated_normal";
+                                    /** @default 0.01 */
+                                    stddev: number;
+                                })[];
+                                "training.optimizer"?: {
+                                    /**
+                                     * @default sgd
+                                     * @enum {string}
+                                     */
+                                    name: "sgd" | "momentum" | "adam";
+                                    /** @default 0.01 */
+                                    learningRate: number;
+                                    momentum?: number;
+                                }[];
+                                "training.optimizer.learningRate"?: number[];
+                                "training.batchSize"?: number[];
+                                "dataset.pixelScale"?: ("unit" | "raw")[];
+                            };
+                            /**
+                             * @default cpu
+                             * @enum {string}
+                             */
+                            device: "cpu" | "gpu" | "any";
+                        };
+                        runs: {
+                            id: string;
+                            experimentId: string;
+                            variant: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            repeat: number;
+                            seed: number;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                            stoppedEarly: boolean;
+                            device: string;
+                            backend: string | null;
+                            attempts: number;
+                            resumedFromEpoch: number | null;
+                            progress: {
+                                epoch: number;
+                                epochs: number;
+                            };
+                            testAccuracy: number | null;
+                            testLoss: number | null;
+                            seconds: number | null;
+                            error: string | null;
+                            provenance: {
+                                actlab: {
+                                    version: string;
+                                    commit: string | null;
+                                    dirty: boolean | null;
+                                };
+                                backend: {
+                                    name: string;
+                                    version: string | null;
+                                    libraries: {
+                                        name: string;
+                                        version: string | null;
+                                        core: string | null;
+                                        threads: number | null;
+                                    }[];
+                                };
+                                /** @description process.version */
+                                node: string;
+                                /** @description os-arch, e.g. linux-x64 */
+                                platform: string;
+                                cpu: {
+                                    model: string;
+                                    cores: number;
+                                };
+                                worker: {
+                                    id: string;
+                                    hostname: string;
+                                };
+                            } | null;
+                            updatedAt: string;
+                            stale: boolean;
+                        }[];
+                        summary: {
+                            variant: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            runs: number;
+                            testAccuracy: {
+                                mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
+                                std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
+                            };
+                            testLoss: {
+                                mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
+                                std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
+                            };
+                            seconds: {
+                                mean: number | null;
+                            };
+                            gradNormRatio: {
+                                mean: number | null;
+                            };
+                        }[];
+                        comparisons: {
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            a: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            b: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            /** @description shared succeeded repeats compared */
+                            repeats: number;
+                            /** @description mean of a − b, accuracy fraction */
+                            meanDifference: number | null;
+                            /** @description paired-t 95% interval of the mean difference */
+                            ci95: number[] | null;
+                            /** @description percentile bootstrap over repeats (seeded) */
+                            bootstrapCi95: number[] | null;
+                            /** @description two-sided paired t-test */
+                            pValue: number | null;
+                            /** @description two-sided exact Wilcoxon signed-rank, from 6 repeats on */
+                            wilcoxonPValue: number | null;
+                            /** @description Holm-adjusted over the experiment's pairs */
+                            pAdjusted: number | null;
+                            significant: boolean;
+                            /** @enum {string} */
+                            test: "paired-t" | "untestable";
+                        }[];
+                        links: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflicts with the resource's state (or an Idempotency-Key reused with another body) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-conflict",
+                     *       "title": "Idempotency-Key reused with a different body",
+                     *       "status": 409,
+                     *       "detail": "Idempotency-Key reused with a different body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported Content-Type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            url: string;
+                            events: ("experiment.finished" | "run.failed")[];
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description where deliveries are POSTed; http(s) only, no redirects followed */
+                    url: string;
+                    /** @description which events to deliver */
+                    events: ("experiment.finished" | "run.failed")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        events: ("experiment.finished" | "run.failed")[];
+                        createdAt: string;
+                        /** @description Standard Webhooks signing secret (whsec_…); shown once, keep it */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflicts with the resource's state (or an Idempotency-Key reused with another body) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-conflict",
+                     *       "title": "Idempotency-Key reused with a different body",
+                     *       "status": 409,
+                     *       "detail": "Idempotency-Key reused with a different body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported Content-Type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description newest deliveries to return */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description the webhook-id header (the same on every retry) */
+                            id: string;
+                            webhookId: string;
+                            /** @enum {string} */
+                            eventType: "experiment.finished" | "run.failed";
+                            /**
+                             * @description pending while attempts remain, then delivered or failed
+                             * @enum {string}
+                             */
+                            status: "pending" | "delivered" | "failed";
+                            attempts: {
+                                at: string;
+                                /** @description the receiver's answer; null when none came */
+                                statusCode: number | null;
+                                error: string | null;
+                                durationMs: number;
+                            }[];
+                            message: {
+                                /** @enum {string} */
+                                type: "experiment.finished";
+                                timestamp: string;
+                                data: {
+                                    experimentId: string;
+                                    /** @enum {string} */
+                                    status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "partial";
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "run.failed";
+                                timestamp: string;
+                                data: {
+                                    experimentId: string;
+                                    runId: string;
+                                    error: string;
+                                };
+                            };
+                            createdAt: string;
+                            finishedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "Not found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

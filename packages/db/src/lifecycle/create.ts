@@ -78,7 +78,7 @@ export type InsertOutcome =
   | { kind: "limited"; active: number };
 
 // Namespace of the per-tenant advisory lock that makes the active-runs limit exact.
-const TENANT_LOCK_NAMESPACE = 0x61637431; // "act1"
+export const TENANT_LOCK_NAMESPACE = 0x61637431; // "act1"
 
 /** 32-bit FNV-1a of the tenant id, as a signed int: the second key of its advisory lock. */
 export function tenantLockKey(tenantId: string): number {

@@ -1,5 +1,6 @@
-import type { TExperimentEvent } from "@actlab/contracts";
+import { type TExperimentEvent, WEBHOOK_EVENT_TYPES } from "@actlab/contracts";
 import type { Db } from "../client.js";
+import { insertDeliveriesForEvent } from "../queries/webhooks.js";
 import { utcNow } from "../timestamps.js";
 import { type LifecycleContext, retrying } from "./context.js";
 
@@ -8,6 +9,8 @@ export interface StoredEvent {
   type: TExperimentEvent["type"];
   data: TExperimentEvent["data"];
 }
+
+const isWebhookEvent = (type: string) => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
 
 /**
  * Stores an experiment event and returns it with its id. The id (a global sequence, so it
@@ -18,12 +21,45 @@ export async function recordEvent(
   experimentId: string,
   event: TExperimentEvent,
 ): Promise<StoredEvent> {
-  const row = await db.kysely
-    .insertInto("experiment_events")
-    .values({ experimentId, type: event.type, data: JSON.stringify(event.data), createdAt: utcNow() })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return { id: String(row.id), type: event.type, data: event.data };
+  return (await recordEventWithDeliveries(db, experimentId, event)).stored;
+}
+
+/**
+ * Stores the event and, for an event webhooks subscribe to, in the same transaction one pending
+ * delivery per subscribed webhook of the tenant (a Standard Webhooks message `{ type, timestamp,
+ * data }`): a delivery exists exactly when its event does, whatever happens to the process next.
+ * Epoch events, the many, stay one plain insert.
+ */
+async function recordEventWithDeliveries(
+  db: Db,
+  experimentId: string,
+  event: TExperimentEvent,
+): Promise<{ stored: StoredEvent; deliveryIds: string[] }> {
+  const createdAt = utcNow();
+  const values = { experimentId, type: event.type, data: JSON.stringify(event.data), createdAt };
+  if (!isWebhookEvent(event.type)) {
+    const row = await db.kysely
+      .insertInto("experiment_events")
+      .values(values)
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return { stored: { id: String(row.id), type: event.type, data: event.data }, deliveryIds: [] };
+  }
+  return db.kysely.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto("experiment_events")
+      .values(values)
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const body = JSON.stringify({ type: event.type, timestamp: createdAt, data: event.data });
+    const deliveryIds = await insertDeliveriesForEvent(trx, {
+      experimentId,
+      eventId: String(row.id),
+      type: event.type,
+      body,
+    });
+    return { stored: { id: String(row.id), type: event.type, data: event.data }, deliveryIds };
+  });
 }
 
 /** Events after `afterId` (exclusive), oldest first. */
@@ -49,19 +85,33 @@ export async function eventsSince(
 }
 
 /**
- * Stores an event, then publishes it. Postgres is the record: a failed or slow publish loses only
- * the live copy (it is logged), and SSE streams replay stored events.
+ * Stores an event (with its webhook deliveries), then publishes it and enqueues the deliveries.
+ * Postgres is the record: a failed or slow publish loses only the live copy (it is logged), and
+ * SSE streams replay stored events; a delivery that could not be enqueued stays pending, and the
+ * reconciler enqueues it later.
  */
 export async function emitEvent(
   ctx: LifecycleContext,
   experimentId: string,
   event: TExperimentEvent,
 ): Promise<StoredEvent> {
-  const stored = await retrying(ctx, () => recordEvent(ctx.db, experimentId, event));
+  const { stored, deliveryIds } = await retrying(ctx, () =>
+    recordEventWithDeliveries(ctx.db, experimentId, event),
+  );
   try {
     await ctx.publish(experimentId, stored);
   } catch (err) {
     ctx.log.warn({ err, experimentId, type: event.type }, "live event not published (it is stored)");
+  }
+  if (deliveryIds.length) {
+    try {
+      await ctx.deliver(deliveryIds);
+    } catch (err) {
+      ctx.log.warn(
+        { err, experimentId, type: event.type, deliveries: deliveryIds.length },
+        "webhook deliveries not enqueued (they are stored; the reconciler enqueues them)",
+      );
+    }
   }
   return stored;
 }

@@ -123,7 +123,8 @@ describe("fencing by attempt", () => {
     const { seconds } = await succeedRun(t.db, { runId, attempt: 2, artifact, testAccuracy: 1, testLoss: 0 });
     expect(seconds).toBeCloseTo(0.2);
     expect((await t.db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe("succeeded");
-    expect(await t.db.checkpoint.count({ where: { runId } })).toBe(0);
+    // A succeeded run keeps its final checkpoint: continueExperiment resumes from it.
+    expect((await t.db.checkpoint.findUniqueOrThrow({ where: { runId } })).epoch).toBe(2);
     // A finished run is never started again.
     expect(await startRun(t.db, { runId, workerId: "w3", backend: "cpu" })).toBeNull();
   });

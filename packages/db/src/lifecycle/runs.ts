@@ -1,4 +1,4 @@
-import type { TEpochMetrics } from "@actlab/contracts";
+import type { TEpochMetrics, TProvenance } from "@actlab/contracts";
 import { type Selectable, sql, type Transaction } from "kysely";
 import type { Db } from "../client.js";
 import type { DB, Run } from "../generated/kysely/types.js";
@@ -52,11 +52,17 @@ export function loadRun(db: Db, runId: string): Promise<LoadedRun | null> {
 /**
  * queued|running → running as a new attempt of this worker (a running run is being taken over:
  * its old attempt is fenced out from now on). Returns the run, whose `attempts` is this attempt's
- * number, or null if the run is terminal.
+ * number, or null if the run is terminal. `provenance` (what this worker trains with) replaces the
+ * previous attempt's, so a finished run names what finished it.
  */
 export async function startRun(
   db: Db,
-  { runId, workerId, backend }: { runId: string; workerId: string; backend: string },
+  {
+    runId,
+    workerId,
+    backend,
+    provenance,
+  }: { runId: string; workerId: string; backend: string; provenance?: TProvenance },
 ): Promise<Selectable<Run> | null> {
   const at = now();
   const row = await db.kysely
@@ -67,6 +73,7 @@ export async function startRun(
       startedAt: eb.fn.coalesce("startedAt", sql<string>`${at}::timestamp`),
       backend,
       workerId,
+      ...(provenance ? { provenance: JSON.stringify(provenance) } : {}),
       error: null,
       // What the worker resumes from: the checkpoint's epoch, 0 without one (shown as "resumed from epoch k").
       resumedFromEpoch: eb.fn.coalesce(
@@ -164,7 +171,9 @@ export async function storeCheckpoint(
 
 /**
  * running (as `attempt`) → succeeded: the model, the summary (seconds summed over the stored
- * epochs), the checkpoint dropped. Throws RunNotHeldError unless the run is running as `attempt`.
+ * epochs). The checkpoint is kept (the trainer sends one with the last epoch): it is what
+ * `continueExperiment` resumes a finished run from. Throws RunNotHeldError unless the run is
+ * running as `attempt`.
  */
 export async function succeedRun(
   db: Db,
@@ -220,7 +229,6 @@ export async function succeedRun(
       })
       .where("id", "=", runId)
       .execute();
-    await trx.deleteFrom("checkpoints").where("runId", "=", runId).execute();
     return { seconds };
   });
 }

@@ -1,8 +1,9 @@
-import type { TExperimentStatus } from "@actlab/contracts";
+import type { TExperimentSort, TExperimentStatus } from "@actlab/contracts";
+import { sql } from "kysely";
 import { jsonArrayFrom } from "kysely/helpers/postgres";
 import type { Db } from "../client.js";
-import type { Prisma } from "../generated/prisma/client.js";
 import { preparedQuery } from "../prepared.js";
+import { utcTimestamp } from "../timestamps.js";
 import { RUN_VIEW_COLUMNS, type RunView } from "./runs.js";
 
 export interface ExperimentView {
@@ -72,56 +73,111 @@ export interface ExperimentListRow {
   id: string;
   name: string;
   status: TExperimentStatus;
+  spec: unknown;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The key of the `name` order (Postgres' lower(name), which the keyset compares). */
+  nameKey: string;
   /** Per status of its runs: how many, and their epochs done and planned. */
   runGroups: Array<{ status: string; runs: number; epochsCompleted: number; epochs: number }>;
+  /** Mean test accuracy of each variant (by its index in the spec) over its succeeded runs. */
+  variantAccuracy: Array<{ variantIndex: number; mean: number }>;
 }
 
+/** The list's orders (EXPERIMENT_SORTS); each is a keyset on (key, id), so pages never skip or repeat rows. */
+export type ExperimentSort = TExperimentSort;
+
+/** Where the previous page ended: its last row's sort key (ISO time or name) and id. */
+export interface ListPosition {
+  key: string;
+  id: string;
+}
+
+export interface ExperimentListFilter {
+  statuses?: readonly TExperimentStatus[] | undefined;
+  /** Case-insensitive substring of the name. */
+  search?: string | undefined;
+  /** Experiments with a variant of any of these activations. */
+  activations?: readonly string[] | undefined;
+  createdFrom?: Date | undefined;
+  createdBefore?: Date | undefined;
+}
+
+/** `%`, `_` and `\` match themselves in a LIKE pattern once escaped (backslash is Postgres' default escape). */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 /**
- * A page of the tenant's experiments, newest first: keyset pagination on (createdAt, id) so
- * pages never skip or repeat rows. Reads one row more than `limit`, so `more` says whether
- * another page follows.
+ * A page of the tenant's experiments in one of EXPERIMENT_SORTS, filtered: keyset pagination on
+ * (sort key, id). Reads one row more than `limit`, so `more` says whether another page follows.
  */
 export async function listExperimentsPage(
   db: Db,
   {
     tenantId,
-    statuses,
+    filter = {},
+    sort = "newest",
     limit,
-    before,
+    after,
   }: {
     tenantId: string;
-    statuses?: readonly TExperimentStatus[] | undefined;
+    filter?: ExperimentListFilter;
+    sort?: ExperimentSort;
     limit: number;
-    /** The (createdAt, id) of the previous page's last item. */
-    before?: { createdAt: Date; id: string } | undefined;
+    after?: ListPosition | undefined;
   },
 ): Promise<{ rows: ExperimentListRow[]; more: boolean }> {
-  const where: Prisma.ExperimentWhereInput = { tenantId };
-  if (statuses?.length) where.status = { in: [...statuses] };
-  if (before) {
-    where.OR = [
-      { createdAt: { lt: before.createdAt } },
-      { createdAt: before.createdAt, id: { lt: before.id } },
-    ];
+  let q = db.kysely
+    .selectFrom("experiments as e")
+    .select(["e.id", "e.name", "e.status", "e.spec", "e.createdAt", "e.startedAt", "e.finishedAt"])
+    .select(sql<string>`lower(e.name)`.as("nameKey"))
+    .where("e.tenantId", "=", tenantId);
+  const { statuses, search, activations, createdFrom, createdBefore } = filter;
+  if (statuses?.length) q = q.where("e.status", "in", [...statuses]);
+  if (search) q = q.where(sql<boolean>`e.name ILIKE ${`%${likeLiteral(search)}%`}`);
+  if (activations?.length) {
+    q = q.where((eb) =>
+      eb.or(
+        activations.map(
+          (a) => sql<boolean>`e.spec -> 'variants' @> ${JSON.stringify([{ activation: a }])}::jsonb`,
+        ),
+      ),
+    );
   }
-  const found = await db.experiment.findMany({
-    where,
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: limit + 1,
-    select: { id: true, name: true, status: true, createdAt: true, startedAt: true, finishedAt: true },
-  });
+  if (createdFrom) q = q.where("e.createdAt", ">=", utcTimestamp(createdFrom));
+  if (createdBefore) q = q.where("e.createdAt", "<", utcTimestamp(createdBefore));
+  if (sort === "name") {
+    if (after) q = q.where(sql<boolean>`(lower(e.name), e.id) > (${after.key}, ${after.id}::uuid)`);
+    q = q.orderBy(sql`lower(e.name)`, "asc").orderBy("e.id", "asc");
+  } else {
+    const dir = sort === "oldest" ? "asc" : "desc";
+    if (after) {
+      q = q.where(
+        dir === "asc"
+          ? sql<boolean>`(e."createdAt", e.id) > (${after.key}::timestamp, ${after.id}::uuid)`
+          : sql<boolean>`(e."createdAt", e.id) < (${after.key}::timestamp, ${after.id}::uuid)`,
+      );
+    }
+    q = q.orderBy("e.createdAt", dir).orderBy("e.id", dir);
+  }
+  const found = await q.limit(limit + 1).execute();
   const page = found.slice(0, limit);
-  const groups = page.length
-    ? await db.run.groupBy({
-        by: ["experimentId", "status"],
-        where: { experimentId: { in: page.map((r) => r.id) } },
-        _count: { _all: true },
-        _sum: { epochs: true, epochsCompleted: true },
-      })
-    : [];
+  const ids = page.map((r) => r.id);
+  const [groups, accuracy] = ids.length
+    ? await Promise.all([
+        db.run.groupBy({
+          by: ["experimentId", "status"],
+          where: { experimentId: { in: ids } },
+          _count: { _all: true },
+          _sum: { epochs: true, epochsCompleted: true },
+        }),
+        db.run.groupBy({
+          by: ["experimentId", "variantIndex"],
+          where: { experimentId: { in: ids }, status: "succeeded", testAccuracy: { not: null } },
+          _avg: { testAccuracy: true },
+        }),
+      ])
+    : [[], []];
   return {
     rows: page.map((r) => ({
       ...r,
@@ -133,6 +189,11 @@ export async function listExperimentsPage(
           epochsCompleted: g._sum.epochsCompleted ?? 0,
           epochs: g._sum.epochs ?? 0,
         })),
+      variantAccuracy: accuracy.flatMap((a) =>
+        a.experimentId === r.id && a._avg.testAccuracy !== null && Number.isFinite(a._avg.testAccuracy)
+          ? [{ variantIndex: a.variantIndex, mean: a._avg.testAccuracy }]
+          : [],
+      ),
     })),
     more: found.length > limit,
   };

@@ -107,6 +107,7 @@ export async function findReportRows(db: Db, { id, tenantId }: { id: string; ten
       seconds: true,
       startedAt: true,
       finishedAt: true,
+      provenance: true,
     },
   });
   const metrics = runs.length
@@ -128,4 +129,24 @@ export async function findReportRows(db: Db, { id, tenantId }: { id: string; ten
     runs: runs.map((r) => ({ ...r, status: r.status as TRunStatus })),
     metrics,
   };
+}
+
+/** The experiment's runs as an export names them, by variant then repeat. */
+export async function findRunsToExport(
+  db: Db,
+  experimentId: string,
+): Promise<Array<{ id: string; variant: unknown; repeat: number; seed: number; status: TRunStatus }>> {
+  const rows = await db.kysely
+    .selectFrom("runs")
+    .select(["id", "variant", "repeat", "seed", "status"])
+    .where("experimentId", "=", experimentId)
+    .orderBy("variantIndex")
+    .orderBy("repeat")
+    .execute();
+  return rows.map((r) => ({ ...r, status: r.status as TRunStatus }));
+}
+
+/** One run's stored epochs, ascending (an export reads them run by run, never all at once). */
+export function findEpochsOfRun(db: Db, runId: string): Promise<EpochMetricRow[]> {
+  return db.epochMetric.findMany({ where: { runId }, orderBy: { epoch: "asc" }, omit: { createdAt: true } });
 }

@@ -31,6 +31,7 @@ export const RUN_VIEW_COLUMNS = [
   "seconds",
   "stoppedEarly",
   "error",
+  "provenance",
   "updatedAt",
 ] as const satisfies readonly (keyof Run)[];
 /** `updatedAt` is a string where the run comes inside a JSON aggregate (UTC, without a zone). */

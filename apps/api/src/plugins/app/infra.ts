@@ -3,6 +3,7 @@ import {
   checkEvictionPolicy,
   createRedis,
   createTrainingProducer,
+  createWebhookProducer,
   type RedisConnection,
 } from "@actlab/queue";
 import type { FastifyInstance } from "fastify";
@@ -26,7 +27,7 @@ function waitReady(redis: { status: string; once(e: string, f: () => void): unkn
 
 /**
  * Connections and services every route uses: Postgres (one pool), Redis for commands and one
- * for subscriptions, the BullMQ producer, the SSE fan-out, API-key verification, model cache,
+ * for subscriptions, the BullMQ producers (training, webhook deliveries), the SSE fan-out, API-key verification, model cache,
  * the dataset list.
  */
 async function infra(app: FastifyInstance) {
@@ -44,12 +45,14 @@ async function infra(app: FastifyInstance) {
   const redis = createRedis(config.REDIS_URL, { role: "producer" });
   const sub = createRedis(config.REDIS_URL, { role: "subscriber" });
   const producer = createTrainingProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
+  const webhookProducer = createWebhookProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
   const hub = new EventHub(sub);
   const apiKeys = new ApiKeyVerifier(db);
 
   app.decorate("db", db);
   app.decorate<RedisConnection>("redis", redis);
   app.decorate("producer", producer);
+  app.decorate("webhookProducer", webhookProducer);
   app.decorate("hub", hub);
   app.decorate("apiKeys", apiKeys);
   app.decorate("models", new ModelCache(config.MODEL_CACHE_SIZE));
@@ -82,6 +85,7 @@ async function infra(app: FastifyInstance) {
   app.addHook("onClose", async () => {
     app.models.clear();
     await producer.close().catch(() => {});
+    await webhookProducer.close().catch(() => {});
     redis.disconnect();
     sub.disconnect();
     await db.close();

@@ -24,13 +24,17 @@ function withContent(status: string, schema: JsonSchema): JsonSchema {
     return { type: "null", description };
   }
   const strip = ({ [MEDIA_TYPE_KEY]: _media, ...rest }: JsonSchema) => rest;
-  const content: Record<string, { schema: JsonSchema }> = {};
+  const content: Record<string, { schema: JsonSchema; example?: unknown }> = {};
   const members = schema.anyOf?.some((m) => MEDIA_TYPE_KEY in m) ? schema.anyOf : [schema];
   for (const member of members) {
     const media = member[MEDIA_TYPE_KEY] as string | undefined;
     if (!media && Number(status) >= 400) {
       // Every problem has one shape: one shared component instead of a copy per response.
-      content["application/problem+json"] = { schema: { $ref: "#/components/schemas/Problem" } };
+      // Its example (one of its own status, routes/schemas.ts) moves to the media type.
+      content["application/problem+json"] = {
+        schema: { $ref: "#/components/schemas/Problem" },
+        ...(member.example === undefined ? {} : { example: member.example }),
+      };
       continue;
     }
     const { description: _d, ...body } = strip(member);
@@ -92,6 +96,11 @@ async function docs(app: FastifyInstance) {
         { name: "experiments", description: "Submit, watch, compare, cancel" },
         { name: "runs", description: "One variant × repeat: status, model, predictions" },
         { name: "catalog", description: "Activations, datasets, presets" },
+        {
+          name: "webhooks",
+          description:
+            "Standard Webhooks deliveries (webhook-id, webhook-timestamp, webhook-signature) of experiment.finished and run.failed",
+        },
         { name: "operations", description: "Health, readiness, Prometheus" },
       ],
     },

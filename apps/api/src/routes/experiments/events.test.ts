@@ -83,6 +83,11 @@ describe("GET /v1/experiments/:id/events", () => {
       },
     });
     const e1 = await recordEvent(t.database.db, id, epochEvent(id, runId, 1));
+    // As settleExperiment does: the status is stored first, then its event.
+    await t.database.db.experiment.update({
+      where: { id },
+      data: { status: "succeeded", finishedAt: new Date() },
+    });
     const fin = await recordEvent(t.database.db, id, {
       type: "experiment.finished",
       data: { experimentId: id, status: "succeeded" },
@@ -185,6 +190,43 @@ describe("GET /v1/experiments/:id/events", () => {
       headers: bearer(t.keyA),
     });
     expect(parseSse(res.body).map((e) => e.id)).toEqual([stored.id]);
+  });
+
+  it("does not replay an experiment.finished that a continue made untrue", async () => {
+    const { id, runId } = await newExperiment();
+    const finished = {
+      type: "experiment.finished",
+      data: { experimentId: id, status: "succeeded" },
+    } as const;
+    const e1 = await recordEvent(t.database.db, id, epochEvent(id, runId, 1));
+    await recordEvent(t.database.db, id, finished);
+    // Continued: queued again (status not terminal), no new event yet; the old end is not sent.
+    const queued = await t.app
+      .inject({
+        method: "GET",
+        url: `/v1/experiments/${id}/events`,
+        headers: bearer(t.keyA),
+        signal: AbortSignal.timeout(1_500),
+      })
+      .catch(() => null);
+    expect(queued).toBeNull(); // the stream stays open: no end was replayed
+    // Its runs train again and it finishes again: the first end is skipped, the second one ends the stream.
+    const e2 = await recordEvent(t.database.db, id, epochEvent(id, runId, 2));
+    await t.database.db.experiment.update({
+      where: { id },
+      data: { status: "succeeded", finishedAt: new Date() },
+    });
+    const fin2 = await recordEvent(t.database.db, id, finished);
+    const res = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${id}/events`,
+      headers: bearer(t.keyA),
+    });
+    expect(parseSse(res.body).map((e) => [e.id, e.event])).toEqual([
+      [e1.id, "run.epoch"],
+      [e2.id, "run.epoch"],
+      [fin2.id, "experiment.finished"],
+    ]);
   });
 
   it("needs a key of the owning tenant (header or access_token)", async () => {

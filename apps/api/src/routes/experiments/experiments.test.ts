@@ -324,6 +324,80 @@ describe("GET /v1/experiments", () => {
   });
 });
 
+describe("GET /v1/experiments: search, filters, orders, best variant", () => {
+  it("finds experiments by name, activation and day, sorts them, and names each one's best variant", async () => {
+    const tag = `list${Math.random().toString(36).slice(2, 8)}`;
+    const make = async (name: string, variants: object[]) =>
+      ZExperiment.parse((await create(t.keyA, { ...SMALL_SPEC, name: `${tag} ${name}`, variants })).json());
+    const alpha = await make("alpha", [{ activation: "relu" }, { activation: "sigmoid" }]);
+    const beta = await make("Beta_%", [{ activation: "tanh" }]);
+    const gamma = await make("gamma", [{ activation: "relu" }]);
+    const list = async (query: string) => {
+      const res = await t.app.inject({
+        method: "GET",
+        url: `/v1/experiments?${query}`,
+        headers: bearer(t.keyA),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return ZExperimentList.parse(res.json());
+    };
+    const names = async (query: string) => (await list(query)).items.map((e) => e.name.slice(tag.length + 1));
+
+    expect(await names(`q=${tag}`)).toEqual(["gamma", "Beta_%", "alpha"]); // newest first
+    expect(await names(`q=${tag.toUpperCase()}%20beta_%25`)).toEqual(["Beta_%"]); // any case; % and _ literal
+    expect(await names(`q=${tag}%25`)).toEqual([]);
+    expect(await names(`q=${tag}&activation=tanh`)).toEqual(["Beta_%"]);
+    expect(await names(`q=${tag}&activation=relu,tanh&sort=oldest`)).toEqual(["alpha", "Beta_%", "gamma"]);
+
+    // By name, a page at a time: the cursor continues the same order.
+    const first = await list(`q=${tag}&sort=name&limit=2`);
+    expect(first.items.map((e) => e.id)).toEqual([alpha.id, beta.id]);
+    const second = await list(`q=${tag}&sort=name&limit=2&cursor=${first.nextCursor}`);
+    expect(second.items.map((e) => e.id)).toEqual([gamma.id]);
+    expect(second.nextCursor).toBeNull();
+    const mixed = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments?sort=newest&cursor=${first.nextCursor}`,
+      headers: bearer(t.keyA),
+    });
+    expect(mixed.statusCode).toBe(400);
+    expect(mixed.json().errors[0]).toMatchObject({
+      path: "cursor",
+      message: expect.stringContaining("sort=name"),
+    });
+
+    // Days are UTC calendar days, both ends included.
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    expect(await names(`q=${tag}&createdFrom=${day(0)}&createdTo=${day(0)}`)).toHaveLength(3);
+    expect(await names(`q=${tag}&createdFrom=${day(1)}`)).toEqual([]);
+    expect(await names(`q=${tag}&createdTo=${day(-1)}`)).toEqual([]);
+    const backwards = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments?createdFrom=${day(0)}&createdTo=${day(-1)}`,
+      headers: bearer(t.keyA),
+    });
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json().errors[0].path).toBe("createdTo");
+    const badDay = await t.app.inject({
+      method: "GET",
+      url: "/v1/experiments?createdFrom=yesterday",
+      headers: bearer(t.keyA),
+    });
+    expect(badDay.statusCode).toBe(400);
+
+    // Best variant: the highest mean test accuracy over succeeded runs.
+    expect((await list(`q=${tag}%20alpha`)).items[0]!.best).toBeNull();
+    const db = t.database.db;
+    const [relu0, relu1, sigmoid0] = alpha.runs;
+    await db.run.update({ where: { id: relu0!.id }, data: { status: "succeeded", testAccuracy: 0.9 } });
+    await db.run.update({ where: { id: relu1!.id }, data: { status: "succeeded", testAccuracy: 0.8 } });
+    await db.run.update({ where: { id: sigmoid0!.id }, data: { status: "succeeded", testAccuracy: 0.95 } });
+    await db.run.update({ where: { id: alpha.runs[3]!.id }, data: { status: "failed", testAccuracy: null } });
+    const best = (await list(`q=${tag}%20alpha`)).items[0]!.best;
+    expect(best).toEqual({ variant: { activation: "sigmoid" }, testAccuracy: 0.95 });
+  });
+});
+
 describe("GET /v1/experiments/:id", () => {
   it("summarises each variant over its repeats and hides other tenants' experiments", async () => {
     const exp = ZExperiment.parse((await create(t.keyA)).json());

@@ -1,10 +1,12 @@
 import { Readable } from "node:stream";
 import {
+  EXPERIMENT_SORTS,
   LIMITS,
   METRIC_FIELDS,
   resolveExperimentRequest,
   type TExperimentSpec,
   type TMetricsResponse,
+  ZActivationName,
   ZCreateExperimentBody,
   ZExperiment,
   ZExperimentList,
@@ -12,7 +14,7 @@ import {
   ZMetricField,
   ZMetricsResponse,
 } from "@actlab/contracts";
-import type { FastifySchemaCompiler } from "fastify";
+import type { FastifyBaseLogger, FastifySchemaCompiler } from "fastify";
 import { type FastifyPluginAsyncZod, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../../errors.js";
@@ -61,6 +63,16 @@ const ZIdempotencyHeaders = z.looseObject({
 
 const ZListQuery = z.object({
   status: commaList(ZExperimentStatus).optional().describe("comma-separated statuses"),
+  q: z.string().trim().min(1).max(LIMITS.maxNameLength).optional().describe("part of the name, any case"),
+  activation: commaList(ZActivationName)
+    .optional()
+    .describe("comma-separated activations: experiments with a variant of any of them"),
+  createdFrom: z.iso.date().optional().describe("created on or after this day (YYYY-MM-DD, UTC)"),
+  createdTo: z.iso.date().optional().describe("created on or before this day (YYYY-MM-DD, UTC)"),
+  sort: z
+    .enum(EXPERIMENT_SORTS)
+    .default("newest")
+    .describe("newest or oldest first, or by name; a cursor continues the order it came from"),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(500).optional().describe("nextCursor of the previous page"),
 });
@@ -99,6 +111,15 @@ const ZMetricsQuery = z.object({
 });
 
 const experiments: FastifyPluginAsyncZod = async (app) => {
+  /** What cancel and delete take part in the run lifecycle with. */
+  const lifecycleDeps = (log: FastifyBaseLogger) => ({
+    db: app.db,
+    redis: app.redis,
+    channels: app.channels,
+    producer: app.producer,
+    webhooks: app.webhookProducer,
+    log,
+  });
   // Per app instance: each API process serializes its own tenants' creations (see TenantTurns).
   const turns = new TenantTurns();
   app.post(
@@ -141,7 +162,8 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         operationId: "listExperiments",
-        summary: "List experiments, newest first",
+        summary:
+          "List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day",
         tags: ["experiments"],
         security: BEARER,
         querystring: ZListQuery,
@@ -151,14 +173,29 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) =>
-      listExperiments({
+    async (request) => {
+      const { status, q, activation, createdFrom, createdTo, sort, limit, cursor } = request.query;
+      if (createdFrom && createdTo && createdTo < createdFrom) {
+        throw new AppError("validation", "createdTo is before createdFrom", {
+          errors: [{ path: "createdTo", message: `must not be before createdFrom (${createdFrom})` }],
+        });
+      }
+      return listExperiments({
         db: app.db,
         tenantId: request.auth!.tenantId,
-        statuses: request.query.status,
-        limit: request.query.limit,
-        cursor: request.query.cursor,
-      }),
+        filter: {
+          statuses: status,
+          search: q,
+          activations: activation,
+          createdFrom: createdFrom ? new Date(`${createdFrom}T00:00:00Z`) : undefined,
+          // A whole day: up to the start of the next one.
+          createdBefore: createdTo ? new Date(Date.parse(`${createdTo}T00:00:00Z`) + 86_400_000) : undefined,
+        },
+        sort,
+        limit,
+        cursor,
+      });
+    },
   );
 
   app.get(
@@ -284,10 +321,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       const tenantId = request.auth!.tenantId;
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId, id });
-      await cancelExperiment(
-        { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
-        id,
-      );
+      await cancelExperiment(lifecycleDeps(request.log), id);
       const staleAfterMs = app.config.RUN_STALE_AFTER_MS;
       return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id, staleAfterMs }));
     },
@@ -308,10 +342,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId: request.auth!.tenantId, id });
-      await deleteExperiment(
-        { db: app.db, redis: app.redis, channels: app.channels, producer: app.producer, log: request.log },
-        id,
-      );
+      await deleteExperiment(lifecycleDeps(request.log), id);
       return reply.code(204).send(null);
     },
   );

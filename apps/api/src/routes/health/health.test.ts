@@ -64,6 +64,9 @@ describe("operations endpoints", () => {
         "/v1/runs/{id}/model/model.json",
         "/v1/runs/{id}/model/weights.bin",
         "/v1/runs/{id}/predict",
+        "/v1/webhooks",
+        "/v1/webhooks/{id}",
+        "/v1/webhooks/{id}/deliveries",
       ].sort(),
     );
     const post = doc.paths["/v1/experiments"].post;

@@ -1,4 +1,4 @@
-import type { TReport, TVariantReport } from "@actlab/contracts";
+import type { TProvenance, TReport, TReportProvenance, TVariantReport } from "@actlab/contracts";
 import {
   ACTIVATIONS,
   CHAPTER8_FIGURES,
@@ -52,6 +52,7 @@ export interface ReportRun {
   seconds: number | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  provenance: TProvenance | null;
 }
 
 export interface ReportEpoch {
@@ -242,6 +243,30 @@ function variantReport({
   return { ...partial, verdict: verdictFor(partial, epochs) };
 }
 
+/**
+ * The distinct set-ups that trained the runs (a run's provenance without its worker), each with
+ * its number of runs, workers and hosts, most runs first: one entry when the numbers are comparable.
+ */
+export function provenanceGroups(runs: readonly ReportRun[]): TReportProvenance[] {
+  const groups = new Map<
+    string,
+    { setup: Omit<TProvenance, "worker">; runs: number; workers: Set<string>; hosts: Set<string> }
+  >();
+  for (const run of runs) {
+    if (!run.provenance) continue;
+    const { worker, ...setup } = run.provenance;
+    const key = JSON.stringify(setup);
+    const group = groups.get(key) ?? { setup, runs: 0, workers: new Set(), hosts: new Set() };
+    group.runs++;
+    group.workers.add(worker.id);
+    group.hosts.add(worker.hostname);
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .sort((a, b) => b.runs - a.runs)
+    .map((g) => ({ ...g.setup, runs: g.runs, workers: g.workers.size, hosts: [...g.hosts].sort() }));
+}
+
 /** The chapter-style report of one experiment: a pure function of its rows. */
 export function buildReport({ experiment, runs, metrics }: ReportInput): TReport {
   const { spec } = experiment;
@@ -335,6 +360,7 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
         : `${where}no variant is significantly better than every other.`;
       return { cell, label, leader: leader ? variantLabel(leader.variant) : null, statement };
     }),
+    provenance: provenanceGroups(runs),
     notes,
   };
 }

@@ -1,4 +1,4 @@
-import type { TExperimentSpec } from "@actlab/contracts";
+import type { TExperimentSpec, TProvenance } from "@actlab/contracts";
 import { type Db, findReportRows } from "@actlab/db";
 import type { ReportInput } from "./build.js";
 
@@ -12,5 +12,9 @@ export async function loadReportInput(
 ): Promise<ReportInput | null> {
   const rows = await findReportRows(db, { id, tenantId });
   if (!rows) return null;
-  return { ...rows, experiment: { ...rows.experiment, spec: rows.experiment.spec as TExperimentSpec } };
+  return {
+    ...rows,
+    experiment: { ...rows.experiment, spec: rows.experiment.spec as TExperimentSpec },
+    runs: rows.runs.map((r) => ({ ...r, provenance: r.provenance as TProvenance | null })),
+  };
 }

@@ -1,4 +1,4 @@
-import type { TReport, TVariantReport } from "@actlab/contracts";
+import type { TReport, TReportProvenance, TVariantReport } from "@actlab/contracts";
 import { pct } from "./build.js";
 
 const CODE = { keras: "Keras", tf: "TF" } as const;
@@ -45,7 +45,27 @@ function ratio(v: TVariantReport): string {
   return r === null ? "—" : r.toExponential(1);
 }
 
-/** The report as Markdown: a header, the setup, one table row per variant, the comparison and notes. */
+/** One provenance line: "2 runs: actlab 0.1.0 @ 1a2b3c4d5e6f; wasm 4.22.0; Node v20.19.0 on linux-x64; …". */
+function provenanceLine(p: TReportProvenance): string {
+  const { actlab, backend } = p;
+  const code = actlab.commit
+    ? ` @ ${actlab.commit.slice(0, 12)}${actlab.dirty ? " (uncommitted changes)" : ""}`
+    : " (commit unknown)";
+  const libraries = backend.libraries.map((l) => {
+    const detail = [l.core, l.threads === null ? null : `${l.threads} thread${l.threads === 1 ? "" : "s"}`]
+      .filter(Boolean)
+      .join(", ");
+    return ` + ${l.name}${l.version ? ` ${l.version}` : ""}${detail ? ` (${detail})` : ""}`;
+  });
+  return (
+    `${p.runs} run${p.runs === 1 ? "" : "s"}: actlab ${actlab.version}${code}; ` +
+    `${backend.name}${backend.version ? ` ${backend.version}` : ""}${libraries.join("")}; ` +
+    `Node ${p.node} on ${p.platform}; ${p.cpu.model} (${p.cpu.cores} cores); ` +
+    `${p.workers} worker${p.workers === 1 ? "" : "s"} on ${p.hosts.join(", ")}`
+  );
+}
+
+/** The report as Markdown: a header, the setup, one table row per variant, the comparison, notes and provenance. */
 export function renderReportMarkdown(report: TReport): string {
   const { experiment: e, setup: s } = report;
   const lines: string[] = [];
@@ -98,5 +118,15 @@ export function renderReportMarkdown(report: TReport): string {
   }
   for (const note of report.notes) lines.push(`- ${note}`);
   lines.push("");
+  if (report.provenance.length) {
+    lines.push(
+      report.provenance.length === 1
+        ? "**Provenance:** every run was trained the same way."
+        : `**Provenance:** the runs were trained ${report.provenance.length} different ways; compare numbers within one.`,
+    );
+    lines.push("");
+    for (const p of report.provenance) lines.push(`- ${cell(provenanceLine(p))}`);
+    lines.push("");
+  }
   return lines.join("\n");
 }

@@ -56,13 +56,32 @@ const FAKE: FakeRun[] = (
   seconds,
 }));
 
+const SETUP = {
+  actlab: { version: "0.1.0", commit: "0123456789abcdef0123456789abcdef01234567", dirty: false },
+  backend: { name: "wasm", version: "4.22.0", libraries: [] },
+  node: "v24.11.0",
+  platform: "linux-x64",
+  cpu: { model: "Example CPU @ 3.0GHz", cores: 2 },
+};
+const NATIVE = {
+  ...SETUP,
+  actlab: { ...SETUP.actlab, dirty: true },
+  backend: {
+    name: "native",
+    version: "0.1.0",
+    libraries: [{ name: "OpenBLAS", version: "0.3.29", core: "Haswell", threads: 1 }],
+  },
+};
+
 function fakeInput(): ReportInput {
   const t0 = new Date("2026-11-28T01:00:00Z");
   const runs: ReportRun[] = [];
   const metrics: ReportEpoch[] = [];
-  for (const f of FAKE) {
+  for (const [i, f] of FAKE.entries()) {
     const id = randomUUID();
     const done = f.status === "succeeded";
+    // Succeeded runs on two wasm workers of one host; the others on a native worker elsewhere.
+    const worker = done ? { id: `w${i % 2}`, hostname: "h1" } : { id: "n1", hostname: "h2" };
     runs.push({
       id,
       cellIndex: 0,
@@ -76,6 +95,7 @@ function fakeInput(): ReportInput {
       seconds: done ? f.seconds : null,
       startedAt: new Date(t0.getTime() + 1_000),
       finishedAt: done ? new Date(t0.getTime() + 61_000) : null,
+      provenance: { ...(done ? SETUP : NATIVE), worker },
     });
     f.accuracy.forEach((testAccuracy, i) => {
       metrics.push({
@@ -267,6 +287,28 @@ describe("buildReport (pure)", () => {
     );
   });
 
+  it("groups the runs by what trained them (code, engine, Node, CPU), counting workers and hosts", () => {
+    const input = fakeInput();
+    const report = buildReport(input);
+    const succeeded = input.runs.filter((r) => r.status === "succeeded").length;
+    expect(report.provenance).toEqual([
+      { ...SETUP, runs: succeeded, workers: 2, hosts: ["h1"] },
+      { ...NATIVE, runs: input.runs.length - succeeded, workers: 1, hosts: ["h2"] },
+    ]);
+    const md = renderReportMarkdown(report);
+    expect(md).toContain(
+      "**Provenance:** the runs were trained 2 different ways; compare numbers within one.",
+    );
+    expect(md).toContain(
+      `- ${succeeded} runs: actlab 0.1.0 @ 0123456789ab; wasm 4.22.0; Node v24.11.0 on linux-x64; Example CPU @ 3.0GHz (2 cores); 2 workers on h1`,
+    );
+    expect(md).toContain("native 0.1.0 + OpenBLAS 0.3.29 (Haswell, 1 thread)");
+    expect(md).toContain("@ 0123456789ab (uncommitted changes)");
+    const untracked = buildReport({ ...input, runs: input.runs.map((r) => ({ ...r, provenance: null })) });
+    expect(untracked.provenance).toEqual([]);
+    expect(renderReportMarkdown(untracked)).not.toContain("Provenance");
+  });
+
   it("renders Markdown with one row per variant", () => {
     const md = renderReportMarkdown(buildReport(fakeInput()));
     expect(md).toContain(
@@ -304,6 +346,7 @@ describe("GET /v1/experiments/:id/report", () => {
       await db.run.create({
         data: {
           ...r,
+          provenance: r.provenance ?? undefined,
           experimentId: exp.id,
           variant: exp.spec.variants[r.variantIndex]!,
           seed: r.repeat,

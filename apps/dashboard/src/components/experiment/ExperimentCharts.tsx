@@ -1,11 +1,10 @@
 import { activationDef, type TExperiment } from "@actlab/contracts";
-import { useState } from "react";
 import type { useMetrics } from "../../api/hooks.js";
 import { GradientFlowGrid } from "../../charts/GradientFlowGrid.js";
 import { useGroups } from "../../charts/groups.js";
 import { GradientProfileChart, LayerFractionChart } from "../../charts/LayerProfileChart.js";
-import { MeanSpreadChart } from "../../charts/MeanSpreadChart.js";
 import type { VariantGroup } from "../../lib/aggregate.js";
+import { LearningCurvesCard } from "../LearningCurvesCard.js";
 import { Card, ErrorState, Loading } from "../ui.js";
 
 /** A dead- or saturated-unit chart of the variants it applies to; the rest listed as not applicable. */
@@ -26,7 +25,9 @@ function FractionCard({
       {groups.length ? (
         <LayerFractionChart groups={groups} field={field} title={title} testId={testId} />
       ) : (
-        <p className="muted small">No variant here has {title}.</p>
+        <p className="muted small">
+          No {field === "deadFraction" ? "ReLU-family" : "sigmoid or tanh"} variant in this experiment.
+        </p>
       )}
       {others.length ? (
         <p className="muted small" data-testid={`${testId}-not-applicable`}>
@@ -46,7 +47,6 @@ export function ExperimentCharts({
   metricsQ: ReturnType<typeof useMetrics>;
 }) {
   const groups = useGroups(metricsQ.data, exp.spec.variants);
-  const [split, setSplit] = useState<"test" | "train">("test");
   const prelu = groups.filter((g) =>
     g.runs.some((r) => r.series.preluAlphaMean?.some((row) => row.length > 0)),
   );
@@ -58,42 +58,14 @@ export function ExperimentCharts({
     groups.filter((g) => !shown.includes(g)).map((g) => g.label);
   if (metricsQ.isPending) return <Loading what="Loading metrics" />;
   if (metricsQ.isError) return <ErrorState error={metricsQ.error} retry={() => void metricsQ.refetch()} />;
-  const acc = split === "test" ? "testAccuracy" : "trainAccuracy";
-  const loss = split === "test" ? "testLoss" : "trainLoss";
   return (
     <>
-      <Card
+      <LearningCurvesCard
         title="Learning curves"
-        actions={
-          <fieldset className="segmented" aria-label="data split">
-            {(["test", "train"] as const).map((s) => (
-              <button
-                key={s}
-                type="button"
-                className={split === s ? "on" : ""}
-                aria-pressed={split === s}
-                onClick={() => setSplit(s)}
-              >
-                {s}
-              </button>
-            ))}
-          </fieldset>
-        }
-      >
-        <p className="muted small">
-          Mean over repeats (line) and ± one standard deviation (band), per epoch.
-        </p>
-        <div className="chart-grid">
-          <MeanSpreadChart
-            groups={groups}
-            field={acc}
-            title={`${split} accuracy`}
-            testId="chart-accuracy"
-            percent
-          />
-          <MeanSpreadChart groups={groups} field={loss} title={`${split} loss`} testId="chart-loss" />
-        </div>
-      </Card>
+        groups={groups}
+        testIdPrefix="chart"
+        caption="Mean over the repeats that have reached each epoch (line) and ± one standard deviation (band)."
+      />
       <Card title="Gradient flow">
         <p className="muted small">
           L2 norm of each layer's weight gradient on a fixed probe batch (log scale, geometric mean over

@@ -1,5 +1,6 @@
-import { CHAPTER8_FIGURES, type TVariantSummary } from "@actlab/contracts";
+import { CHAPTER8_FIGURES, type TRun, type TVariantSummary, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
+import { downloadBlob } from "../../lib/download.js";
 import { num, pct } from "../../lib/format.js";
 import { summaryRows, toCsv, toMarkdown } from "../../lib/summary.js";
 import { type Column, MeanStd, Table } from "../Table.js";
@@ -33,20 +34,22 @@ function chapterFigure(activation: string | undefined): string {
     .join(" · ");
 }
 
-export function downloadBlob(filename: string, content: BlobPart, type: string) {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
 type Row = ReturnType<typeof summaryRows>[number];
 
-function columns(summary: readonly TVariantSummary[], colors: Record<string, string>): Column<Row>[] {
+const FINISHED: readonly string[] = ["succeeded", "failed", "canceled"];
+
+/** "2 of 3 finished" while some of a variant's runs still train; the count alone once all are done. */
+export function finishedText(label: string, total: number, runs: readonly TRun[] | undefined): string {
+  if (!runs) return String(total);
+  const done = runs.filter((r) => variantLabel(r.variant) === label && FINISHED.includes(r.status)).length;
+  return done < total ? `${done} of ${total} finished` : String(total);
+}
+
+function columns(
+  summary: readonly TVariantSummary[],
+  colors: Record<string, string>,
+  runs: readonly TRun[] | undefined,
+): Column<Row>[] {
   return [
     {
       head: "Activation",
@@ -57,7 +60,7 @@ function columns(summary: readonly TVariantSummary[], colors: Record<string, str
         </>
       ),
     },
-    { head: "Runs", className: "num hide-sm", cell: (r) => r.runs },
+    { head: "Runs", className: "num hide-sm", cell: (r) => finishedText(r.variant, r.runs, runs) },
     {
       head: "Test accuracy",
       className: "num",
@@ -105,10 +108,13 @@ export function SummaryTable({
   filename,
   colors = {},
   leader = null,
+  runs,
 }: {
   summary: readonly TVariantSummary[];
   /** Label of the variant significantly better than every other, if there is one. */
   leader?: string | null;
+  /** The experiment's runs, for "N of M finished" while it trains. */
+  runs?: readonly TRun[];
   filename: string;
   /** variant label → chart colour, so the table doubles as the charts' legend */
   colors?: Record<string, string>;
@@ -125,7 +131,7 @@ export function SummaryTable({
   return (
     <div className="summary">
       <Table
-        columns={columns(summary, colors)}
+        columns={columns(summary, colors, runs)}
         rows={rows}
         rowKey={(r) => r.variant}
         rowProps={(r) => ({ className: leader !== null && r.variant === leader ? "best" : "" })}

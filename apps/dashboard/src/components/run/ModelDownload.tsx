@@ -2,8 +2,8 @@ import { type TRun, variantLabel, ZModelJson } from "@actlab/contracts";
 import { useState } from "react";
 import { apiClient, expectOk } from "../../api/client.js";
 import { useApiKey } from "../../lib/auth.js";
+import { downloadBlob } from "../../lib/download.js";
 import { count } from "../../lib/progress.js";
-import { downloadBlob } from "../experiment/SummaryTable.js";
 import { errorMessage } from "../ui.js";
 
 /**

@@ -1,0 +1,115 @@
+import { MAX_COMPARED_EXPERIMENTS, ZCompareResponse, ZContinueBody, ZExperiment } from "@actlab/contracts";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { compareExperiments } from "../../services/compare.js";
+import { continueRuns } from "../../services/experiment-continue.js";
+import { assertExperimentVisible, getExperiment } from "../../services/experiment-read.js";
+import { metricsCsvStream } from "../../services/metrics-csv.js";
+import { BEARER, COMMON_ERRORS, commaList, dtoSerializer, problemResponses, ZIdParams } from "../schemas.js";
+
+/** Working with finished results (docs/results.md): compare experiments, export metrics, continue training. */
+
+const ZCompareQuery = z.object({
+  experiments: commaList(z.string().max(100))
+    .pipe(
+      z
+        .array(z.string())
+        .transform((ids) => [...new Set(ids)])
+        .pipe(z.array(z.string()).min(2, "name at least two experiments").max(MAX_COMPARED_EXPERIMENTS)),
+    )
+    .describe(`comma-separated experiment ids (2 to ${MAX_COMPARED_EXPERIMENTS})`),
+});
+
+/** A file name from the experiment's name: letters, digits, dots and dashes only. */
+const fileStem = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60) || "experiment";
+
+const results: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    "/compare",
+    {
+      schema: {
+        operationId: "compareExperiments",
+        summary:
+          "Compare experiments: the spec fields that differ, and their variants' summaries side by side",
+        description:
+          "Variants (and sweep cells) are lined up by label; `summaries[i]` belongs to the i-th experiment " +
+          "asked for and is null where that experiment has no such variant.",
+        tags: ["experiments"],
+        security: BEARER,
+        querystring: ZCompareQuery,
+        response: { 200: ZCompareResponse, ...problemResponses(...COMMON_ERRORS, 404) },
+      },
+    },
+    async (request) =>
+      compareExperiments({ db: app.db, tenantId: request.auth!.tenantId, ids: request.query.experiments }),
+  );
+
+  app.get(
+    "/experiments/:id/metrics.csv",
+    {
+      schema: {
+        operationId: "exportExperimentMetrics",
+        summary: "Every stored epoch of every run as CSV (long format, streamed)",
+        description:
+          "RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): " +
+          "experimentId, runId, variant, activation, the variants' parameters, repeat, seed, status, epoch, " +
+          "trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, " +
+          "saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).",
+        tags: ["experiments"],
+        security: BEARER,
+        params: ZIdParams,
+        // z.unknown(): the body is a stream, which Fastify pipes without serializing.
+        response: { 200: z.unknown().describe("text/csv"), ...problemResponses(...COMMON_ERRORS, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const experiment = await getExperiment({ db: app.db, tenantId: request.auth!.tenantId, id });
+      return reply
+        .type("text/csv; charset=utf-8; header=present")
+        .header("content-disposition", `attachment; filename="${fileStem(experiment.name)}-metrics.csv"`)
+        .send(metricsCsvStream({ db: app.db, experimentId: id, spec: experiment.spec, log: request.log }));
+    },
+  );
+
+  app.post(
+    "/experiments/:id/continue",
+    {
+      serializerCompiler: dtoSerializer,
+      schema: {
+        operationId: "continueExperiment",
+        summary: "Continue a finished experiment to more epochs, each run from its last checkpoint",
+        description:
+          "Every run must have succeeded; the spec's `training.epochs` becomes `epochs` and the runs are " +
+          "queued again, resuming where they stopped (each epoch is stored once). The same `epochs` again " +
+          "changes nothing. 409 lists each run that cannot continue and why.",
+        tags: ["experiments"],
+        security: BEARER,
+        params: ZIdParams,
+        body: ZContinueBody,
+        response: { 202: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404, 409, 415) },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = request.auth!.tenantId;
+      const { id } = request.params;
+      await assertExperimentVisible({ db: app.db, tenantId, id });
+      await continueRuns({
+        db: app.db,
+        producer: app.producer,
+        log: request.log,
+        tenantId,
+        id,
+        epochs: request.body.epochs,
+      });
+      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
+    },
+  );
+};
+
+export default results;

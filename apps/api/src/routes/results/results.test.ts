@@ -1,0 +1,266 @@
+import { metricsCsvColumns, ZCompareResponse, ZExperiment, ZProblem } from "@actlab/contracts";
+import { failRun, refreshExperimentStatus, startRun, storeEpoch, succeedRun } from "@actlab/db";
+import { TRAINING_QUEUE } from "@actlab/queue";
+import { parse } from "csv-parse/sync";
+import { describe, expect, it } from "vitest";
+import { bearer, testApiForFile } from "../../__tests__/helpers.js";
+
+const t = testApiForFile("results");
+
+const BASE = {
+  dataset: { samples: 200 },
+  model: { hiddenLayers: 2, units: 8 },
+  training: { epochs: 2, repeats: 2, batchSize: 50 },
+};
+
+async function submit(body: object, key = t.keyA) {
+  const res = await t.app.inject({
+    method: "POST",
+    url: "/v1/experiments",
+    headers: bearer(key),
+    payload: body,
+  });
+  expect(res.statusCode).toBe(202);
+  return ZExperiment.parse(res.json());
+}
+
+/** Epoch `e` of a run whose numbers are distinct per run, so a row can be traced to its run. */
+const epochMetrics = (e: number, k: number) => ({
+  epoch: e,
+  trainLoss: 1 / e + k,
+  trainAccuracy: 0.1 * e,
+  testLoss: 2 / e + k,
+  testAccuracy: 0.05 * e + k / 100,
+  gradNorms: [0.001 * e, 0.01 * e, 0.1 * e],
+  deadFraction: [0, 0.5],
+  saturatedFraction: [0.25, 0],
+  preluAlphaMean: null,
+  seconds: 0.5,
+});
+
+/** Trains nothing: moves the runs through the lifecycle as a worker would, epochs 1…n with a checkpoint each. */
+async function finishRuns(exp: { id: string; runs: Array<{ id: string }> }, epochs = 2) {
+  const db = t.database.db;
+  for (const [k, run] of exp.runs.entries()) {
+    const started = await startRun(db, { runId: run.id, workerId: "test", backend: "test" });
+    const attempt = started!.attempts;
+    for (let e = 1; e <= epochs; e++) {
+      await storeEpoch(db, {
+        runId: run.id,
+        attempt,
+        metrics: epochMetrics(e, k),
+        checkpoint: { epoch: e, weights: new Uint8Array([e]), state: {} },
+      });
+    }
+    await succeedRun(db, {
+      runId: run.id,
+      attempt,
+      artifact: { topology: {}, weightSpecs: [], weights: new Uint8Array([1]), sha256: "x" },
+      testAccuracy: 0.9,
+      testLoss: 0.1,
+    });
+  }
+  await refreshExperimentStatus(db, exp.id);
+}
+
+const get = (url: string, key = t.keyA) => t.app.inject({ method: "GET", url, headers: bearer(key) });
+const post = (url: string, payload: unknown, key = t.keyA) =>
+  t.app.inject({ method: "POST", url, headers: bearer(key), payload: payload as object });
+
+describe("GET /v1/compare", () => {
+  it("lists only the differing spec fields and lines up variants by label, null where one is missing", async () => {
+    const a = await submit({
+      ...BASE,
+      name: "a",
+      variants: [{ activation: "relu" }, { activation: "sigmoid" }],
+    });
+    const b = await submit({
+      ...BASE,
+      name: "b",
+      variants: [{ activation: "sigmoid" }, { activation: "leaky_relu", alpha: 0.01 }],
+      training: { ...BASE.training, optimizer: { name: "sgd", learningRate: 0.1 } },
+    });
+    await finishRuns(a);
+    const res = await get(`/v1/compare?experiments=${a.id},${b.id}`);
+    expect(res.statusCode).toBe(200);
+    const body = ZCompareResponse.parse(res.json());
+    expect(body.experiments.map((e) => [e.id, e.name, e.runs, e.finished])).toEqual([
+      [a.id, "a", 4, 4],
+      [b.id, "b", 4, 0],
+    ]);
+    expect(body.differences).toEqual([
+      {
+        path: "variants",
+        values: [
+          ["relu", "sigmoid"],
+          ["sigmoid", "leaky_relu(alpha=0.01)"],
+        ],
+      },
+      { path: "training.optimizer.learningRate", values: [0.01, 0.1] },
+    ]);
+    expect(body.rows.map((r) => [r.label, r.summaries.map((s) => s?.runs ?? null)])).toEqual([
+      ["relu", [2, null]],
+      ["sigmoid", [2, 2]],
+      ["leaky_relu(alpha=0.01)", [null, 2]],
+    ]);
+    expect(body.rows[1]!.cell).toEqual({});
+    expect(body.rows[1]!.summaries[0]!.testAccuracy.mean).toBeCloseTo(0.9);
+    expect(body.rows[1]!.summaries[1]!.testAccuracy.mean).toBeNull();
+  });
+
+  it("answers 400 for fewer than two experiments and 404 for one that is not the tenant's", async () => {
+    const a = await submit({ ...BASE, name: "mine", variants: [{ activation: "relu" }] });
+    const other = await submit({ ...BASE, name: "theirs", variants: [{ activation: "relu" }] }, t.keyB);
+    const one = await get(`/v1/compare?experiments=${a.id},${a.id}`);
+    expect(one.statusCode).toBe(400);
+    expect(ZProblem.parse(one.json()).errors?.[0]?.path).toContain("experiments");
+    for (const id of [other.id, "not-a-uuid"]) {
+      const res = await get(`/v1/compare?experiments=${a.id},${id}`);
+      expect(res.statusCode).toBe(404);
+      expect(res.json().detail).toContain(id);
+    }
+  });
+});
+
+describe("GET /v1/experiments/:id/metrics.csv", () => {
+  it("streams one RFC 4180 row per run × epoch in the documented column order", async () => {
+    const exp = await submit({
+      ...BASE,
+      name: 'csv, "quoted"',
+      variants: [
+        { activation: "rrelu", lower: 0.125, upper: 0.25 },
+        { activation: "leaky_relu", alpha: 0.2 },
+      ],
+    });
+    await finishRuns(exp);
+    const res = await get(`/v1/experiments/${exp.id}/metrics.csv`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/csv/);
+    expect(res.headers["content-disposition"]).toBe('attachment; filename="csv-quoted-metrics.csv"');
+    expect(res.headers["content-length"]).toBeUndefined(); // streamed, not buffered
+    expect(res.body).toMatch(/\r\n/);
+    const rows: string[][] = parse(res.body);
+    const header = rows[0]!;
+    expect(header).toEqual(
+      metricsCsvColumns({ params: ["alpha", "lower", "upper"], cellPaths: [], hiddenLayers: 2 }),
+    );
+    expect(header.slice(0, 8)).toEqual([
+      "experimentId",
+      "runId",
+      "variant",
+      "activation",
+      "alpha",
+      "lower",
+      "upper",
+      "repeat",
+    ]);
+    expect(header.filter((c) => c.startsWith("gradNorm_"))).toEqual([
+      "gradNorm_1",
+      "gradNorm_2",
+      "gradNorm_3",
+    ]);
+    const records: Array<Record<string, string>> = parse(res.body, { columns: true });
+    expect(records).toHaveLength(4 * 2);
+    expect(records.map((r) => [r.runId, r.epoch])).toEqual(
+      exp.runs.flatMap((r) => [
+        [r.id, "1"],
+        [r.id, "2"],
+      ]),
+    );
+    const first = records[0]!;
+    expect(first).toMatchObject({
+      experimentId: exp.id,
+      variant: "rrelu(lower=0.125, upper=0.25)",
+      activation: "rrelu",
+      alpha: "",
+      lower: "0.125",
+      upper: "0.25",
+      repeat: "0",
+      status: "succeeded",
+      trainLoss: "1",
+      gradNorm_1: "0.001",
+      gradNorm_3: "0.1",
+      deadFraction_2: "0.5",
+      saturatedFraction_1: "0.25",
+      preluAlphaMean_1: "",
+    });
+    expect(records[7]).toMatchObject({
+      activation: "leaky_relu",
+      alpha: "0.2",
+      lower: "",
+      repeat: "1",
+      epoch: "2",
+    });
+    expect(Number(records[7]!.trainLoss)).toBeCloseTo(0.5 + 3);
+  });
+
+  it("is a header alone before any epoch, and 404 for another tenant", async () => {
+    const exp = await submit({ ...BASE, name: "empty", variants: [{ activation: "relu" }] });
+    const res = await get(`/v1/experiments/${exp.id}/metrics.csv`);
+    expect(res.statusCode).toBe(200);
+    expect(res.body.split("\r\n")).toEqual([
+      expect.stringMatching(/^experimentId,runId,variant,activation,repeat,/),
+      "",
+    ]);
+    expect((await get(`/v1/experiments/${exp.id}/metrics.csv`, t.keyB)).statusCode).toBe(404);
+  });
+});
+
+describe("POST /v1/experiments/:id/continue", () => {
+  it("queues the finished runs again with the new total, enqueued; the same call again changes nothing", async () => {
+    const exp = await submit({ ...BASE, name: "continue me", variants: [{ activation: "relu" }] });
+    await finishRuns(exp);
+    const queue = t.app.producer.queues[TRAINING_QUEUE]!;
+    for (const r of exp.runs) await (await queue.getJob(r.id))?.remove(); // as if the jobs had completed and aged out
+
+    const res = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 5 });
+    expect(res.statusCode).toBe(202);
+    const body = ZExperiment.parse(res.json());
+    expect(body.status).toBe("queued");
+    expect(body.spec.training.epochs).toBe(5);
+    expect(body.finishedAt).toBeNull();
+    expect(body.links).toMatchObject({
+      metricsCsv: `/v1/experiments/${exp.id}/metrics.csv`,
+      continue: `/v1/experiments/${exp.id}/continue`,
+    });
+    expect(body.runs.map((r) => [r.status, r.progress, r.testAccuracy])).toEqual([
+      ["queued", { epoch: 2, epochs: 5 }, null],
+      ["queued", { epoch: 2, epochs: 5 }, null],
+    ]);
+    for (const r of exp.runs) expect(await (await queue.getJob(r.id))?.getState()).toBe("waiting");
+
+    const again = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 5 });
+    expect(again.statusCode).toBe(202);
+    expect(ZExperiment.parse(again.json()).runs.map((r) => r.progress.epochs)).toEqual([5, 5]);
+    const runs = await t.database.db.run.findMany({ where: { experimentId: exp.id } });
+    expect(runs.map((r) => r.attempts)).toEqual([1, 1]);
+
+    // While its runs are queued it cannot be continued further.
+    const busy = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 6 });
+    expect(busy.statusCode).toBe(409);
+    expect(busy.json().detail).toMatch(/2 run\(s\) are still queued or running/);
+  });
+
+  it("refuses fewer epochs, bad bodies and runs that did not succeed, naming each, changing nothing", async () => {
+    const exp = await submit({ ...BASE, name: "cannot", variants: [{ activation: "relu" }] });
+    await failRun(t.database.db, { runId: exp.runs[1]!.id, error: "boom" });
+    await finishRuns({ id: exp.id, runs: exp.runs.slice(0, 1) });
+
+    const refused = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 4 });
+    expect(refused.statusCode).toBe(409);
+    expect(ZProblem.parse(refused.json()).errors).toEqual([
+      { path: `runs.${exp.runs[1]!.id}`, message: "the run failed; only succeeded runs can continue" },
+    ]);
+    const shorter = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 1 });
+    expect(shorter.statusCode).toBe(409);
+    expect(shorter.json().errors).toEqual([{ path: "epochs", message: "must be more than 2" }]);
+    for (const body of [{ epochs: 0 }, { epochs: 1001 }, { epochs: "5" }, {}, { epochs: 5, extra: 1 }]) {
+      const bad = await post(`/v1/experiments/${exp.id}/continue`, body);
+      expect(bad.statusCode, JSON.stringify(body)).toBe(400);
+    }
+    const after = ZExperiment.parse((await get(`/v1/experiments/${exp.id}`)).json());
+    expect(after.spec.training.epochs).toBe(2);
+    expect(after.runs.map((r) => r.status)).toEqual(["succeeded", "failed"]);
+    expect((await post(`/v1/experiments/${exp.id}/continue`, { epochs: 4 }, t.keyB)).statusCode).toBe(404);
+  });
+});
