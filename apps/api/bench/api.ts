@@ -10,13 +10,13 @@
  *   GET /v1/experiments/:id  actlab = auth + experiment with runs + summary; baseline = one pg select.
  * Prints req/s and p50/p99 latency and the actlab/baseline ratio; writes the table to
  * apps/api/BENCH.md. Options: --duration S (default 5), --connections N (default 50), --rounds R (default 3),
- * --only post|get (does not write BENCH.md). No worker consumes the bench's runs: between rounds they
+ * --only post|get|scale (does not write BENCH.md; scale: only the 2,000-run sweep rows of bench/scale.ts). No worker consumes the bench's runs: between rounds they
  * are marked finished, so a POST round longer than ~6 s brings tenants to the 256-active-runs limit
  * and its 429s show in the last column.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,7 @@ import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import pg from "pg";
 import { deletePrefix } from "../../../tests/support/redis.js";
+import { runScaleBench } from "./scale.js";
 
 const PG_SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -509,6 +510,9 @@ if (values.serve) {
     prefix: values.prefix!,
     port: Number(values.port),
   });
+} else if (values.only === "scale") {
+  process.stdout.write(`${await runScaleBench()}\n`);
+  process.exit(0);
 } else {
   await runnerMain({
     duration: Number(values.duration),
@@ -516,5 +520,11 @@ if (values.serve) {
     rounds: Number(values.rounds),
     only: values.only,
   });
+  if (!values.only) {
+    // The scale rows (issue 14) follow the throughput table, in the same BENCH.md.
+    const scale = await runScaleBench();
+    process.stdout.write(`${scale}\n`);
+    appendFileSync(fileURLToPath(new URL("../BENCH.md", import.meta.url)), `\n${scale}\n`);
+  }
   process.exit(0);
 }

@@ -4,6 +4,7 @@ import { LIMITS } from "./limits.js";
 import { ZProvenance } from "./provenance.js";
 import { ZExperimentSpec } from "./spec.js";
 import { ZExperimentStatus, ZRunStatus } from "./status.js";
+import { ZCell } from "./sweep.js";
 
 /*
  * Every response body of the API, parsed by the route's serializer, by the dashboard and by the
@@ -30,9 +31,12 @@ export const ZRun = z.strictObject({
   id: z.string(),
   experimentId: z.string(),
   variant: ZVariant,
+  cell: ZCell,
   repeat: z.number().int(),
   seed: z.number().int(),
   status: ZRunStatus,
+  /** Early stopping ended it before `progress.epochs` (it still succeeded). */
+  stoppedEarly: z.boolean(),
   device: z.string(),
   backend: z.string().nullable(),
   attempts: z.number().int(),
@@ -55,17 +59,50 @@ export const ZRun = z.strictObject({
 });
 export type TRun = z.infer<typeof ZRun>;
 
-const meanStd = z.strictObject({ mean: z.number().nullable(), std: z.number().nullable() });
+/** [lo, hi]: an array of two (a tuple would document as anyOf of two identical schemas). */
+const interval = z.array(z.number()).length(2);
+const meanStdCi = z.strictObject({
+  mean: z.number().nullable(),
+  std: z.number().nullable().describe("sample standard deviation over repeats (n − 1); null below 2 runs"),
+  ci95: interval
+    .nullable()
+    .describe(
+      "95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set",
+    ),
+});
 
+/** One cell × variant: its succeeded runs' final numbers. */
 export const ZVariantSummary = z.strictObject({
   variant: ZVariant,
+  cell: ZCell,
   runs: z.number().int(),
-  testAccuracy: meanStd,
-  testLoss: meanStd,
+  testAccuracy: meanStdCi,
+  testLoss: meanStdCi,
   seconds: z.strictObject({ mean: z.number().nullable() }),
   gradNormRatio: z.strictObject({ mean: z.number().nullable() }),
 });
 export type TVariantSummary = z.infer<typeof ZVariantSummary>;
+
+/**
+ * Two variants of one cell on their shared repeats (same seeds): the per-repeat differences
+ * a − b of final test accuracy. `pAdjusted` is Holm's over every testable pair of the experiment;
+ * `significant` is pAdjusted < 0.05. With fewer than two shared repeats `test` is "untestable".
+ */
+export const ZComparison = z.strictObject({
+  cell: ZCell,
+  a: ZVariant,
+  b: ZVariant,
+  repeats: z.number().int().describe("shared succeeded repeats compared"),
+  meanDifference: z.number().nullable().describe("mean of a − b, accuracy fraction"),
+  ci95: interval.nullable().describe("paired-t 95% interval of the mean difference"),
+  bootstrapCi95: interval.nullable().describe("percentile bootstrap over repeats (seeded)"),
+  pValue: z.number().nullable().describe("two-sided paired t-test"),
+  wilcoxonPValue: z.number().nullable().describe("two-sided exact Wilcoxon signed-rank, from 6 repeats on"),
+  pAdjusted: z.number().nullable().describe("Holm-adjusted over the experiment's pairs"),
+  significant: z.boolean(),
+  test: z.enum(["paired-t", "untestable"]),
+});
+export type TComparison = z.infer<typeof ZComparison>;
 
 /** `POST /v1/experiments` (202), `GET /v1/experiments/:id`, `POST /v1/experiments/:id/cancel` */
 export const ZExperiment = z.strictObject({
@@ -73,6 +110,7 @@ export const ZExperiment = z.strictObject({
   spec: ZExperimentSpec,
   runs: z.array(ZRun),
   summary: z.array(ZVariantSummary),
+  comparisons: z.array(ZComparison),
   links,
 });
 export type TExperiment = z.infer<typeof ZExperiment>;
@@ -123,6 +161,7 @@ export const ZMetricsResponse = z.strictObject({
     z.strictObject({
       id: z.string(),
       variant: ZVariant,
+      cell: ZCell,
       repeat: z.number().int(),
       status: ZRunStatus,
       series: ZRunSeries,

@@ -13,4 +13,6 @@ export * from "./request.js";
 export * from "./results.js";
 export * from "./spec.js";
 export * from "./status.js";
+export * from "./sweep.js";
+export * from "./verdicts.js";
 export * from "./webhooks.js";

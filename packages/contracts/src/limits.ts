@@ -8,8 +8,10 @@ export const LIMITS = {
   maxUnits: 1024,
   maxVariants: 16,
   maxRepeats: 10,
-  /** variants × repeats */
-  maxRunsPerExperiment: 64,
+  /** cells × variants × repeats (a sweep's cells are the cartesian product of its axes) */
+  maxRunsPerExperiment: 2000,
+  /** values of one sweep axis */
+  maxSweepValues: 32,
   maxSamples: 70_000,
   minSamples: 20,
   maxBatchSize: 10_000,

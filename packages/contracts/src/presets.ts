@@ -109,6 +109,31 @@ export const PRESETS: readonly TPreset[] = [
       batchSize: 200,
     }),
   },
+  {
+    id: "vanishing-depth",
+    title: "At what depth does each activation stop training?",
+    description:
+      "sigmoid, tanh, ReLU, LeakyReLU and ELU in 1, 2, 3, 4, 6, 8 and 10 hidden layers of 200 units, 3 repeats, " +
+      "20 epochs, otherwise the chapter's Keras code (10,000 digits, glorot_uniform, SGD 0.01, batch 100, [0,1] pixels): " +
+      "105 runs. Each layer multiplies sigmoid's gradient by σ′ ≤ 1/4, so its first layer's gradient shrinks with depth.",
+    spec: {
+      ...chapterSpec({
+        name: "vanishing gradient against depth",
+        pixelScale: "unit",
+        initializer: { name: "glorot_uniform" },
+        epochs: 20,
+        batchSize: 100,
+      }),
+      variants: [
+        { activation: "sigmoid" },
+        { activation: "tanh" },
+        { activation: "relu" },
+        { activation: "leaky_relu", alpha: 0.01 },
+        { activation: "elu", alpha: 1 },
+      ],
+      sweep: { "model.hiddenLayers": [1, 2, 3, 4, 6, 8, 10] },
+    },
+  },
 ];
 
 /** Which code (preset) and how many epochs a figure of the chapter comes from. */

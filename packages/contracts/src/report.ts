@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { ZVariant } from "./activations.js";
-import { experimentHead } from "./api.js";
+import { experimentHead, ZComparison } from "./api.js";
 import { ZChapterFigure } from "./presets.js";
 import { ZProvenance } from "./provenance.js";
+import { ZCell } from "./sweep.js";
 
 /** `GET /v1/experiments/:id/report` (JSON): the chapter-style comparison of an experiment's variants. */
 
@@ -13,6 +14,7 @@ const ZMeanStd = z.strictObject({
 
 export const ZVariantReport = z.strictObject({
   variant: ZVariant,
+  cell: ZCell,
   label: z.string(),
   runs: z.strictObject({
     total: z.number().int(),
@@ -23,6 +25,11 @@ export const ZVariantReport = z.strictObject({
   epochs: z.number().int().nullable(),
   testAccuracy: ZMeanStd.extend({
     values: z.array(z.number()).describe("final test accuracy of each succeeded run, by repeat"),
+    ci95: z
+      .array(z.number())
+      .length(2)
+      .nullable()
+      .describe("t interval over repeats; a single run's is the binomial interval of its test set"),
   }),
   testLoss: ZMeanStd,
   chapter: z.array(ZChapterFigure).describe("the chapter's figures for this activation (may be empty)"),
@@ -48,6 +55,7 @@ export const ZVariantReport = z.strictObject({
     .nullable()
     .describe("ReLU-like activations: mean fraction of hidden units never active on the probe batch"),
   saturatedFraction: z.number().nullable(),
+  gradientVerdict: z.string().nullable().describe("what the first/last gradient ratio says, in words"),
   verdict: z.string(),
 });
 export type TVariantReport = z.infer<typeof ZVariantReport>;
@@ -72,6 +80,7 @@ export const ZReport = z.strictObject({
     test: z.number().int(),
     pixelScale: z.enum(["unit", "raw"]),
     network: z.string(),
+    sweep: z.string().nullable().describe('the swept paths and their values, e.g. "layers ∈ {1, 2, 4}"'),
     initializer: z.string(),
     optimizer: z.string(),
     epochs: z.number().int(),
@@ -80,18 +89,18 @@ export const ZReport = z.strictObject({
     backends: z.array(z.string()),
     code: z.enum(["keras", "tf"]).nullable().describe("which of the chapter's codes this setup matches"),
   }),
+  /** One entry per cell × variant, cells in sweep order. */
   variants: z.array(ZVariantReport),
-  comparison: z
-    .object({
-      best: z.string(),
-      second: z.string(),
-      difference: z.number().describe("best mean − second mean (accuracy fraction)"),
-      spread: z.number().nullable().describe("√(std_best² + std_second²)"),
-      pairedWins: z.strictObject({ best: z.number().int(), ties: z.number().int(), of: z.number().int() }),
-      separated: z.boolean().nullable().describe("difference > spread; null when the spread is unknown"),
+  /** Every pair of variants within each cell on shared seeds (paired t, bootstrap, Holm over all pairs). */
+  comparisons: z.array(ZComparison.extend({ statement: z.string() })),
+  cells: z.array(
+    z.strictObject({
+      cell: ZCell,
+      label: z.string().describe('swept values, e.g. "layers=4"; "" without a sweep'),
+      leader: z.string().nullable().describe("best variant, only when significantly better than every other"),
       statement: z.string(),
-    })
-    .nullable(),
+    }),
+  ),
   provenance: z
     .array(ZReportProvenance)
     .describe(

@@ -5,6 +5,7 @@ import { PRESETS } from "./presets.js";
 import { resolveExperimentRequest } from "./request.js";
 import { deriveRunSeed, ZExperimentSpec } from "./spec.js";
 import { deriveExperimentStatus } from "./status.js";
+import { applyCell, cellKey, cellLabel, sweepCells } from "./sweep.js";
 
 describe("experiment spec", () => {
   it("fills every default around the variants", () => {
@@ -47,11 +48,19 @@ describe("experiment spec", () => {
     expect(r.ok ? [] : r.issues.map((i) => i.path).sort()).toEqual(["(body)", "variants.0.activation"]);
   });
 
-  it("limits variants × repeats", () => {
+  it("limits cells × variants × repeats, saying how many runs the request makes", () => {
     const variants = Array.from({ length: 10 }, () => ({ activation: "relu" as const }));
-    const r = resolveExperimentRequest({ variants, training: { repeats: 7 } });
+    const r = resolveExperimentRequest({
+      variants,
+      training: { repeats: 10 },
+      sweep: { "model.hiddenLayers": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "model.units": [10, 20, 30] },
+    });
     expect(r.ok).toBe(false);
-    expect(r.ok ? null : r.issues[0]).toMatchObject({ path: "training.repeats" });
+    expect(r.ok ? null : r.issues[0]).toMatchObject({ path: "sweep" });
+    expect(r.ok ? "" : r.issues[0]!.message).toContain(
+      `this request makes 3000 runs (30 cells × 10 variants × 10 repeats); at most ${LIMITS.maxRunsPerExperiment}`,
+    );
+    expect(LIMITS.maxRunsPerExperiment).toBeGreaterThanOrEqual(2000);
   });
 
   it("rejects an rrelu range that is upside down", () => {
@@ -177,5 +186,98 @@ describe("variant labels", () => {
   it("show parameters", () => {
     expect(variantLabel({ activation: "relu" })).toBe("relu");
     expect(variantLabel({ activation: "leaky_relu", alpha: 0.01 })).toBe("leaky_relu(alpha=0.01)");
+  });
+});
+
+describe("sweeps", () => {
+  const base = { variants: [{ activation: "sigmoid" as const }] };
+
+  it("expands the cartesian product of the axes in SWEEP_PATHS order, last axis fastest", () => {
+    const spec = ZExperimentSpec.parse({
+      ...base,
+      sweep: { "training.optimizer.learningRate": [0.01, 0.1], "model.hiddenLayers": [1, 4] },
+    });
+    expect(sweepCells(spec)).toEqual([
+      { "model.hiddenLayers": 1, "training.optimizer.learningRate": 0.01 },
+      { "model.hiddenLayers": 1, "training.optimizer.learningRate": 0.1 },
+      { "model.hiddenLayers": 4, "training.optimizer.learningRate": 0.01 },
+      { "model.hiddenLayers": 4, "training.optimizer.learningRate": 0.1 },
+    ]);
+    expect(sweepCells(ZExperimentSpec.parse(base))).toEqual([{}]);
+  });
+
+  it("writes a cell's values into its paths and leaves the rest of the spec alone", () => {
+    const spec = ZExperimentSpec.parse({
+      ...base,
+      sweep: {
+        "model.initializer": [{ name: "truncated_normal" }],
+        "training.optimizer.learningRate": [0.5],
+      },
+    });
+    const [cell] = sweepCells(spec);
+    expect(cell).toEqual({
+      "model.initializer": { name: "truncated_normal", stddev: 0.01 },
+      "training.optimizer.learningRate": 0.5,
+    });
+    const applied = applyCell(spec, cell!);
+    expect(applied.model).toEqual({
+      hiddenLayers: 4,
+      units: 200,
+      initializer: { name: "truncated_normal", stddev: 0.01 },
+    });
+    expect(applied.training.optimizer).toEqual({ name: "sgd", learningRate: 0.5 });
+    expect(applied.sweep).toEqual({});
+    expect(spec.training.optimizer.learningRate).toBe(0.01);
+    expect(cellLabel(cell!)).toBe("init=truncated_normal(stddev=0.01), lr=0.5");
+    expect(cellKey({ b: 1, a: { y: 2, x: 1 } })).toBe(cellKey({ a: { x: 1, y: 2 }, b: 1 }));
+  });
+
+  it("checks each swept value as the field it replaces, and refuses unknown paths and repeats", () => {
+    const r = resolveExperimentRequest({
+      ...base,
+      sweep: {
+        "model.hiddenLayers": [0, 4],
+        "training.batchSize": [100, 100],
+        "training.epochs": [1, 2],
+      },
+    });
+    expect(r.ok ? [] : r.issues.map((i) => i.path).sort()).toEqual([
+      "sweep",
+      "sweep.model.hiddenLayers.0",
+      "sweep.training.batchSize",
+    ]);
+    const both = resolveExperimentRequest({
+      ...base,
+      sweep: { "training.optimizer": [{ name: "adam" }], "training.optimizer.learningRate": [0.1] },
+    });
+    expect(both.ok ? [] : both.issues.map((i) => i.path)).toEqual(["sweep.training.optimizer.learningRate"]);
+    const batch = resolveExperimentRequest({
+      ...base,
+      dataset: { samples: 100 },
+      sweep: { "training.batchSize": [10, 500] },
+    });
+    expect(batch.ok ? [] : batch.issues.map((i) => i.message)).toEqual([
+      "batchSize 500 exceeds the 80 training samples",
+    ]);
+  });
+
+  it("offers the vanishing-depth preset: 5 activations × 7 depths × 3 repeats of 20 epochs", () => {
+    const preset = PRESETS.find((p) => p.id === "vanishing-depth")!;
+    const spec = ZExperimentSpec.parse(preset.spec);
+    expect(spec.variants.map((v) => v.activation)).toEqual(["sigmoid", "tanh", "relu", "leaky_relu", "elu"]);
+    expect(sweepCells(spec).map((c) => c["model.hiddenLayers"])).toEqual([1, 2, 3, 4, 6, 8, 10]);
+    expect(spec.training).toMatchObject({ epochs: 20, repeats: 3 });
+    expect(sweepCells(spec).length * spec.variants.length * spec.training.repeats).toBe(105);
+  });
+
+  it("takes optional early stopping on the test loss", () => {
+    expect(ZExperimentSpec.parse(base).training.earlyStopping).toBeNull();
+    expect(
+      ZExperimentSpec.parse({ ...base, training: { earlyStopping: { patience: 2 } } }).training.earlyStopping,
+    ).toEqual({
+      metric: "testLoss",
+      patience: 2,
+      minDelta: 0,
+    });
   });
 });

@@ -58,6 +58,20 @@ export const ZOptimizer = z
   })
   .strict();
 
+/**
+ * Stop a run once its test loss has not improved by more than `minDelta` for `patience` epochs
+ * in a row (useful in big sweeps: a run that has stopped learning frees its worker). A run that
+ * stops early succeeds with `stoppedEarly: true` and fewer epochs.
+ */
+export const ZEarlyStopping = z
+  .object({
+    metric: z.literal("testLoss").default("testLoss"),
+    patience: z.number().int().min(1).max(LIMITS.maxEpochs).default(3),
+    minDelta: z.number().min(0).max(10).default(0),
+  })
+  .strict();
+export type TEarlyStopping = z.infer<typeof ZEarlyStopping>;
+
 export const ZTrainingSpec = z
   .object({
     optimizer: ZOptimizer.prefault({}),
@@ -65,11 +79,63 @@ export const ZTrainingSpec = z
     batchSize: z.number().int().min(1).max(LIMITS.maxBatchSize).default(100),
     seed: seed.default(1),
     repeats: z.number().int().min(1).max(LIMITS.maxRepeats).default(3),
+    earlyStopping: ZEarlyStopping.nullable().default(null),
   })
   .strict();
 
 export const ZDevice = z.enum(["cpu", "gpu", "any"]);
 export type TDevice = z.infer<typeof ZDevice>;
+
+/** One axis of a sweep: the values a spec path takes, each once. */
+const axis = <T extends z.ZodType>(value: T) =>
+  z
+    .array(value)
+    .min(1)
+    .max(LIMITS.maxSweepValues)
+    .superRefine((values, ctx) => {
+      const seen = new Set(values.map((v) => JSON.stringify(v)));
+      if (seen.size !== values.length) ctx.addIssue({ code: "custom", message: "lists a value twice" });
+    })
+    .optional();
+
+/**
+ * `sweep`: dotted spec paths → the values each takes. The experiment's cells are the cartesian
+ * product of the axes (sweep.ts expands them); each value is checked as the field it replaces.
+ */
+export const ZSweep = z
+  .strictObject(
+    {
+      "model.hiddenLayers": axis(ZModelSpec.shape.hiddenLayers.unwrap()),
+      "model.units": axis(ZModelSpec.shape.units.unwrap()),
+      "model.initializer": axis(ZInitializer),
+      "training.optimizer": axis(ZOptimizer),
+      "training.optimizer.learningRate": axis(ZOptimizer.shape.learningRate.unwrap()),
+      "training.batchSize": axis(ZTrainingSpec.shape.batchSize.unwrap()),
+      "dataset.pixelScale": axis(ZDatasetSpec.shape.pixelScale.unwrap()),
+    },
+    {
+      error: (i) =>
+        i.code === "unrecognized_keys"
+          ? `not a sweepable path: ${i.keys.join(", ")} (see SWEEP_PATHS)`
+          : undefined,
+    },
+  )
+  .superRefine((sweep, ctx) => {
+    if (sweep["training.optimizer"] && sweep["training.optimizer.learningRate"])
+      ctx.addIssue({
+        code: "custom",
+        path: ["training.optimizer.learningRate"],
+        message: "sweep either training.optimizer (whole objects) or its learningRate, not both",
+      });
+  });
+export type TSweep = z.infer<typeof ZSweep>;
+export type TSweepPath = keyof TSweep;
+export const SWEEP_PATHS = Object.keys(ZSweep.shape) as TSweepPath[];
+
+/** How many cells (combinations of swept values) a sweep makes: 1 without a sweep. */
+export function countCells(sweep: TSweep): number {
+  return Object.values(sweep).reduce((n, values) => n * (values?.length ?? 1), 1);
+}
 
 /** The experiment spec exactly as stored: every default filled in. */
 export const ZExperimentSpec = z
@@ -79,29 +145,46 @@ export const ZExperimentSpec = z
     model: ZModelSpec.prefault({}),
     variants: z.array(ZVariant).min(1).max(LIMITS.maxVariants),
     training: ZTrainingSpec.prefault({}),
+    sweep: ZSweep.default({}),
     device: ZDevice.default("cpu"),
   })
   .strict()
   .superRefine((spec, ctx) => {
-    const runs = spec.variants.length * spec.training.repeats;
+    const cells = countCells(spec.sweep);
+    const runs = cells * spec.variants.length * spec.training.repeats;
     if (runs > LIMITS.maxRunsPerExperiment) {
       ctx.addIssue({
         code: "custom",
-        path: ["training", "repeats"],
-        message: `variants × repeats is ${runs}; at most ${LIMITS.maxRunsPerExperiment} runs per experiment`,
+        path: cells > 1 ? ["sweep"] : ["training", "repeats"],
+        message:
+          `this request makes ${runs} runs (${cells > 1 ? `${cells} cells × ` : ""}${spec.variants.length} variants × ` +
+          `${spec.training.repeats} repeats); at most ${LIMITS.maxRunsPerExperiment} runs per experiment`,
       });
     }
-    const train = Math.floor(spec.dataset.samples * (1 - spec.dataset.testFraction));
-    if (spec.training.batchSize > train) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["training", "batchSize"],
-        message: `batchSize ${spec.training.batchSize} exceeds the ${train} training samples`,
-      });
+    const { train } = splitSizes(spec.dataset);
+    for (const batchSize of spec.sweep["training.batchSize"] ?? [spec.training.batchSize]) {
+      if (batchSize > train) {
+        ctx.addIssue({
+          code: "custom",
+          path: spec.sweep["training.batchSize"]
+            ? ["sweep", "training.batchSize"]
+            : ["training", "batchSize"],
+          message: `batchSize ${batchSize} exceeds the ${train} training samples`,
+        });
+      }
     }
   });
 export type TExperimentSpec = z.infer<typeof ZExperimentSpec>;
 export type TExperimentSpecInput = z.input<typeof ZExperimentSpec>;
+
+/** The train/test split of a dataset spec: the first floor(samples·(1−testFraction)) train. */
+export function splitSizes(dataset: { samples: number; testFraction: number }): {
+  train: number;
+  test: number;
+} {
+  const train = Math.floor(dataset.samples * (1 - dataset.testFraction));
+  return { train, test: dataset.samples - train };
+}
 
 /**
  * Runs with the same repeat index share their seed across variants, so the initial weights

@@ -80,6 +80,7 @@ export {
   type EpochMetricRow,
   findEpochsOfRun,
   findReportRows,
+  findRunIds,
   findRunsToExport,
   findRunsWithEpochs,
 } from "./queries/metrics.js";

@@ -31,6 +31,7 @@ export {
 } from "./data/datasets.js";
 export type { RemoteFile } from "./data/fetch.js";
 export { encodeIdx, parseIdx } from "./data/idx.js";
+export { shouldStopEarly } from "./early-stopping.js";
 export {
   BackendUnavailableError,
   DatasetTooSmallError,

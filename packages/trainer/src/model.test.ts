@@ -65,6 +65,26 @@ describe("network and initializers", () => {
     expect(weights("relu", 12)).not.toEqual(weights("relu", 11));
   });
 
+  it("shares weights across depths wherever the shapes agree (a depth sweep's cells)", () => {
+    const kernels = (hiddenLayers: number) => {
+      const net = buildNet({
+        model: { hiddenLayers, units: 6, initializer: { name: "glorot_uniform" } },
+        variant: variantOf({ activation: "sigmoid" }),
+        seed: 11,
+        inputSize: 5,
+        classes: 2,
+      });
+      const out = net.dense.map((l) => Array.from((l.getWeights()[0] as tf.Tensor).dataSync()));
+      net.model.dispose();
+      return out;
+    };
+    const shallow = kernels(1);
+    const deep = kernels(3);
+    expect(deep[0]).toEqual(shallow[0]);
+    expect(deep.at(-1)).toEqual(shallow.at(-1));
+    expect(deep[1]).not.toEqual(deep[2]);
+  });
+
   it("has hiddenLayers dense+activation pairs, a dense output and softmax", () => {
     const net = buildNet({
       model: { hiddenLayers: 4, units: 7, initializer: { name: "glorot_uniform" } },

@@ -21,6 +21,9 @@ export interface Net {
   variant: TVariant;
 }
 
+/** The output layer's index in its initializer seed: beyond any hidden layer's. */
+const OUTPUT_SEED_INDEX = 1_000;
+
 /** Standard deviation of a unit normal truncated at ±2σ. */
 const TRUNCATED_STD = 0.87962566103423978;
 
@@ -51,14 +54,16 @@ export function buildNet(opts: {
   const activations: tf.layers.Layer[] = [];
   for (let i = 0; i <= spec.hiddenLayers; i++) {
     const last = i === spec.hiddenLayers;
-    // Seeds depend on the run seed and the layer only, never on the activation: variants of
-    // the same repeat start from the same weights.
+    // Seeds depend on the run seed and the layer only, never on the activation or the depth:
+    // variants of the same repeat start from the same weights, and so do the layers of a depth
+    // sweep's cells wherever the shapes agree (hidden layer i, and the output layer, which has
+    // its own index rather than hiddenLayers).
     const layer = tf.layers.dense({
       units: last ? classes : spec.units,
       activation: "linear",
       kernelInitializer: makeInitializer(
         spec.initializer,
-        mixSeed(seed, SEED_PURPOSE.init, i),
+        mixSeed(seed, SEED_PURPOSE.init, last ? OUTPUT_SEED_INDEX : i),
         i === 0 ? inputSize : spec.units,
       ),
       biasInitializer: "zeros",

@@ -4,6 +4,7 @@ import type { TModelArtifact } from "./artifact.js";
 import { activeBackend, type BackendName } from "./backend.js";
 import type { TrainCheckpoint } from "./checkpoint.js";
 import { type LoadedDataset, loadDataset } from "./data/datasets.js";
+import { shouldStopEarly } from "./early-stopping.js";
 import type { RunEngine } from "./engines/engine.js";
 import { createNativeEngine } from "./engines/native.js";
 import { createTfjsEngine } from "./engines/tfjs.js";
@@ -44,6 +45,8 @@ export interface TrainRunOptions {
 export interface TrainResult {
   outcome: "completed" | "canceled" | "shutdown";
   epochsCompleted: number;
+  /** Completed before `spec.training.epochs` because `spec.training.earlyStopping` said so. */
+  stoppedEarly: boolean;
   testAccuracy: number | null;
   testLoss: number | null;
   seconds: number;
@@ -98,6 +101,11 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
   let checkpoint: TrainCheckpoint | null = opts.resumeFrom ?? null;
   let epochsCompleted = 0;
   let outcome: TrainResult["outcome"] = "completed";
+  let stoppedEarly = false;
+  // Every epoch's test loss so far, for early stopping; kept in the checkpoint so a resumed run
+  // decides as one that never stopped.
+  const resumedLosses = opts.resumeFrom?.state.testLosses;
+  const testLosses: number[] = Array.isArray(resumedLosses) ? resumedLosses.map(Number) : [];
   let last: { loss: number; accuracy: number } | null = null;
   let artifact: TModelArtifact | null = null;
   let engine: RunEngine | null = null;
@@ -150,9 +158,14 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
         );
       }
       last = test;
+      testLosses.push(test.loss);
       checkpoint = await engine.checkpoint(epoch);
+      checkpoint.state.testLosses = [...testLosses];
       epochsCompleted = epoch;
-      const due = epoch === spec.training.epochs || performance.now() - lastCheckpointAt >= interval;
+      // Checked after each epoch's evaluation; the stopping epoch is the last, so its checkpoint is due.
+      stoppedEarly = epoch < spec.training.epochs && shouldStopEarly(testLosses, spec.training.earlyStopping);
+      const due =
+        epoch === spec.training.epochs || stoppedEarly || performance.now() - lastCheckpointAt >= interval;
       if (due) lastCheckpointAt = performance.now();
       stored = due;
       const metrics: TEpochMetrics = {
@@ -165,6 +178,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
         seconds: (performance.now() - epochStart) / 1000,
       };
       await opts.onEpoch(metrics, due ? checkpoint : null);
+      if (stoppedEarly) break;
     }
     if (outcome !== "completed" && !stored && checkpoint) await opts.onCheckpoint?.(checkpoint);
     if (outcome === "completed") {
@@ -178,6 +192,7 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
   return {
     outcome,
     epochsCompleted,
+    stoppedEarly,
     testAccuracy: last?.accuracy ?? null,
     testLoss: last?.loss ?? null,
     seconds: (performance.now() - started) / 1000,

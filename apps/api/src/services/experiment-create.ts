@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import { LIMITS, type TExperiment, type TExperimentSpec } from "@actlab/contracts";
-import { type Db, insertExperiment, type NewExperiment, planExperiment, type RunView } from "@actlab/db";
+import {
+  type Db,
+  insertExperiment,
+  type NewExperiment,
+  type NewRun,
+  planExperiment,
+  type RunView,
+} from "@actlab/db";
 import { rejectAfter, type TrainingProducer } from "@actlab/queue";
 import { AppError } from "../errors.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -78,7 +85,9 @@ export async function createExperiment({
 
   try {
     await rejectAfter(
-      producer.enqueueRuns(plan.runs.map((r) => ({ id: r.id, experimentId: plan.id, device: spec.device }))),
+      producer.enqueueRuns(
+        enqueueOrder(plan.runs).map((r) => ({ id: r.id, experimentId: plan.id, device: spec.device })),
+      ),
       QUEUE_TIMEOUT_MS,
       "enqueueing runs",
     );
@@ -89,6 +98,19 @@ export async function createExperiment({
     );
   }
   return { experiment: createdDto(plan), replayed: false };
+}
+
+/**
+ * Jobs go into the queue repeat by repeat (then cell, then variant), so a big sweep's first
+ * repeat covers every cell and variant before any second repeat starts: its heatmap and depth
+ * curve fill in evenly, and an experiment cut short still compares every cell.
+ */
+export function enqueueOrder<R extends Pick<NewRun, "repeat" | "cellIndex" | "variantIndex">>(
+  runs: readonly R[],
+): R[] {
+  return [...runs].sort(
+    (a, b) => a.repeat - b.repeat || a.cellIndex - b.cellIndex || a.variantIndex - b.variantIndex,
+  );
 }
 
 /** The new experiment as GET would show it, built from its rows without reading them back. */
@@ -107,6 +129,7 @@ function createdDto(plan: NewExperiment): TExperiment {
     testAccuracy: null,
     testLoss: null,
     seconds: null,
+    stoppedEarly: false,
     error: null,
     provenance: null,
     updatedAt: plan.createdAt,

@@ -1,12 +1,6 @@
-import type {
-  TExperiment,
-  TExperimentSpec,
-  TProvenance,
-  TRun,
-  TVariant,
-  TVariantSummary,
-} from "@actlab/contracts";
+import type { TCell, TExperiment, TExperimentSpec, TProvenance, TRun, TVariant } from "@actlab/contracts";
 import type { ExperimentView, RunView } from "@actlab/db";
+import { compareVariants, summarizeCells } from "./reports/summary.js";
 
 /** Twice the worker's default heartbeat (HEARTBEAT_MS, 15 s): one missed beat is not yet a stopped worker. */
 export const DEFAULT_RUN_STALE_AFTER_MS = 30_000;
@@ -32,9 +26,11 @@ export function toRunDto(
     id: run.id,
     experimentId: run.experimentId,
     variant: run.variant as TVariant,
+    cell: run.cell as TCell,
     repeat: run.repeat,
     seed: run.seed,
     status: run.status,
+    stoppedEarly: run.stoppedEarly,
     device: run.device,
     backend: run.backend,
     attempts: run.attempts,
@@ -63,53 +59,6 @@ export function experimentLinks(id: string): Record<string, string> {
   };
 }
 
-export function mean(values: readonly number[]): number | null {
-  if (!values.length) return null;
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-/** Sample standard deviation (n − 1): the spread over repeats; null for fewer than two values. */
-export function sampleStd(values: readonly number[]): number | null {
-  if (values.length < 2) return null;
-  const m = mean(values)!;
-  return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
-}
-
-/** First layer's gradient norm over the last layer's; null when it cannot be formed. */
-export function gradNormRatio(gradNorms: readonly number[] | undefined): number | null {
-  if (!gradNorms || gradNorms.length < 2) return null;
-  const ratio = gradNorms[0]! / gradNorms[gradNorms.length - 1]!;
-  return Number.isFinite(ratio) ? ratio : null;
-}
-
-/**
- * Per variant, over its repeats: accuracy/loss/seconds from succeeded runs only (a failed or
- * canceled run has no final numbers), gradient-norm ratio from each run's latest epoch (so it
- * is already meaningful while the experiment runs).
- */
-export function summarizeVariants(
-  variants: readonly TVariant[],
-  runs: readonly RunView[],
-  latestGradNorms: ReadonlyMap<string, number[]>,
-): TVariantSummary[] {
-  return variants.map((variant, index) => {
-    const mine = runs.filter((r) => r.variantIndex === index);
-    const done = mine.filter((r) => r.status === "succeeded");
-    const num = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null && Number.isFinite(x));
-    const accuracy = num(done.map((r) => r.testAccuracy));
-    const loss = num(done.map((r) => r.testLoss));
-    const ratios = num(mine.map((r) => gradNormRatio(latestGradNorms.get(r.id))));
-    return {
-      variant,
-      runs: mine.length,
-      testAccuracy: { mean: mean(accuracy), std: sampleStd(accuracy) },
-      testLoss: { mean: mean(loss), std: sampleStd(loss) },
-      seconds: { mean: mean(num(done.map((r) => r.seconds))) },
-      gradNormRatio: { mean: mean(ratios) },
-    };
-  });
-}
-
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function toExperimentDto(
@@ -119,7 +68,9 @@ export function toExperimentDto(
   staleness?: Staleness,
 ): TExperiment {
   const spec = exp.spec as TExperimentSpec;
-  const sorted = [...runs].sort((a, b) => a.variantIndex - b.variantIndex || a.repeat - b.repeat);
+  const sorted = [...runs].sort(
+    (a, b) => a.cellIndex - b.cellIndex || a.variantIndex - b.variantIndex || a.repeat - b.repeat,
+  );
   return {
     id: exp.id,
     name: exp.name,
@@ -129,7 +80,8 @@ export function toExperimentDto(
     finishedAt: iso(exp.finishedAt),
     spec,
     runs: sorted.map((r) => toRunDto(r, staleness)),
-    summary: summarizeVariants(spec.variants, sorted, latestGradNorms),
+    summary: summarizeCells(spec, sorted, latestGradNorms),
+    comparisons: compareVariants(spec, sorted),
     links: experimentLinks(exp.id),
   };
 }

@@ -1,5 +1,5 @@
-import type { TMetricField, TMetricsResponse, TRunSeries, TVariant } from "@actlab/contracts";
-import { type Db, type EpochMetricRow, findRunsWithEpochs } from "@actlab/db";
+import type { TCell, TMetricField, TRunSeries, TVariant } from "@actlab/contracts";
+import { type Db, type EpochMetricRow, findRunIds, findRunsWithEpochs } from "@actlab/db";
 import { isUuid } from "./uuid.js";
 
 type Row = EpochMetricRow;
@@ -31,34 +31,63 @@ export function buildSeries(
   return series;
 }
 
-export async function experimentMetrics({
+/** Runs read (with their epochs) per query while streaming: bounds memory at ~RUN_BATCH × epochs rows. */
+export const RUN_BATCH = 100;
+
+/**
+ * The metrics response as JSON text, produced run batch by run batch: a 2,000-run sweep's
+ * metrics are never held in memory whole, neither as rows nor as text. The bytes are exactly
+ * JSON.stringify of the documented ZMetricsResponse body.
+ */
+export async function* streamExperimentMetrics({
   db,
   experimentId,
   runIds,
+  cell,
   fields,
   afterEpoch = 0,
 }: {
   db: Db;
   experimentId: string;
   runIds?: readonly string[] | undefined;
+  /** Only the runs of this cell (its swept values). */
+  cell?: TCell | undefined;
   fields: ReadonlySet<TMetricField>;
   afterEpoch?: number;
-}): Promise<TMetricsResponse> {
+}): AsyncGenerator<string> {
   // Ids that are not UUIDs match no run (Postgres would reject them in the uuid cast: a 500);
   // asking only for such ids gets no runs, not all of them.
   const wanted = runIds?.filter(isUuid);
-  if (runIds?.length && !wanted?.length) return { runs: [] };
-  const runs = await findRunsWithEpochs(db, { experimentId, runIds: wanted, afterEpoch });
-  return {
-    runs: runs.map((r) => {
-      const variant = r.variant as TVariant;
-      return {
-        id: r.id,
-        variant,
-        repeat: r.repeat,
-        status: r.status,
-        series: buildSeries(r.epochs, { fields, isPrelu: variant.activation === "prelu" }),
-      };
-    }),
-  };
+  const ids = runIds?.length && !wanted?.length ? [] : await findRunIds(db, { experimentId, cell });
+  const chosen = wanted?.length ? ids.filter((id) => wanted.includes(id)) : ids;
+  yield '{"runs":[';
+  let first = true;
+  for (let from = 0; from < chosen.length; from += RUN_BATCH) {
+    const batch = chosen.slice(from, from + RUN_BATCH);
+    const runs = await findRunsWithEpochs(db, { experimentId, runIds: batch, afterEpoch });
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    yield batch
+      .flatMap((id) => {
+        const r = byId.get(id);
+        if (!r) return []; // deleted meanwhile
+        const variant = r.variant as TVariant;
+        return [
+          JSON.stringify({
+            id: r.id,
+            variant,
+            cell: r.cell as TCell,
+            repeat: r.repeat,
+            status: r.status,
+            series: buildSeries(r.epochs, { fields, isPrelu: variant.activation === "prelu" }),
+          }),
+        ];
+      })
+      .map((json) => {
+        const sep = first ? "" : ",";
+        first = false;
+        return sep + json;
+      })
+      .join("");
+  }
+  yield "]}";
 }

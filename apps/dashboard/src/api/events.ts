@@ -34,7 +34,10 @@ export function useExperimentEvents(experimentId: string, active: boolean): Stre
         const ev = parseEvent(type, msg.data);
         if (!ev) return;
         const exp = qc.getQueryData<TExperiment>(keys.experiment(experimentId));
-        qc.setQueryData<TMetricsResponse>(keys.metrics(experimentId), (m) => applyEventToMetrics(m, exp, ev));
+        // Every cached cell of a sweep (keys.metrics is the prefix of each cell's key).
+        qc.setQueriesData<TMetricsResponse>({ queryKey: keys.metrics(experimentId) }, (m) =>
+          applyEventToMetrics(m, exp, ev),
+        );
         qc.setQueryData<TExperiment>(keys.experiment(experimentId), (e) => applyEventToExperiment(e, ev));
         if (ev.type !== "run.epoch") {
           // Status changes carry summary numbers only the API computes: fetch them.

@@ -1,8 +1,10 @@
 import type { ActlabClient, paths } from "@actlab/client";
 import {
+  cellKey,
   isTerminalRunStatus,
   type TActivationInfo,
   type TActivationName,
+  type TCell,
   type TDatasetInfo,
   type TExperiment,
   type TExperimentList,
@@ -106,20 +108,26 @@ export function useExperiment(id: string, { enabled = true }: { enabled?: boolea
   });
 }
 
-/** The query of an experiment's metrics (its page, and each experiment of the compare page). */
-export const metricsQuery = (key: string, id: string) => ({
-  queryKey: keys.metrics(id),
+/**
+ * The query of an experiment's metrics (its page, and each experiment of the compare page); with
+ * `cell`, only that cell's runs (a big sweep's are too many to load at once).
+ */
+export const metricsQuery = (key: string, id: string, cell: TCell | null = null) => ({
+  queryKey: [...keys.metrics(id), cell ? cellKey(cell) : "all"],
   queryFn: async ({ signal }: { signal: AbortSignal }): Promise<TMetricsResponse> =>
     expectOk(
-      apiClient(key).GET("/v1/experiments/{id}/metrics", { params: { path: { id } }, signal }),
+      apiClient(key).GET("/v1/experiments/{id}/metrics", {
+        params: { path: { id }, query: cell ? { cell: JSON.stringify(cell) } : {} },
+        signal,
+      }),
       ZMetricsResponse,
       "metrics",
     ),
 });
 
-export function useMetrics(id: string, live: boolean) {
+export function useMetrics(id: string, live: boolean, cell: TCell | null = null) {
   const key = useApiKey();
-  return useQuery({ ...metricsQuery(key, id), refetchInterval: live ? 10_000 : false });
+  return useQuery({ ...metricsQuery(key, id, cell), refetchInterval: live ? 10_000 : false });
 }
 
 export function useRun(id: string) {

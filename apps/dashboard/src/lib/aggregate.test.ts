@@ -19,6 +19,7 @@ const run = (
 ) => ({
   id,
   variant: { activation },
+  cell: {},
   repeat,
   status: "running" as const,
   series: {

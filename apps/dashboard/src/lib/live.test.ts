@@ -33,9 +33,11 @@ const experiment: TExperiment = {
       id: "r1",
       experimentId: "e1",
       variant: { activation: "relu" },
+      cell: {},
       repeat: 0,
       seed: 1,
       status: "queued",
+      stoppedEarly: false,
       device: "cpu",
       backend: null,
       attempts: 0,
@@ -51,6 +53,7 @@ const experiment: TExperiment = {
     },
   ],
   summary: [],
+  comparisons: [],
   links: {},
 };
 

@@ -78,6 +78,7 @@ export function applyEventToMetrics(
         {
           id: run.id,
           variant: run.variant,
+          cell: run.cell,
           repeat: run.repeat,
           status: "running",
           series: upsertEpoch({ epoch: [] }, m),

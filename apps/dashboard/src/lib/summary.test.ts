@@ -5,17 +5,19 @@ import { summaryRows, toCsv, toMarkdown } from "./summary.js";
 const summary: TVariantSummary[] = [
   {
     variant: { activation: "leaky_relu", alpha: 0.01 },
+    cell: {},
     runs: 3,
-    testAccuracy: { mean: 0.937, std: 0.004 },
-    testLoss: { mean: 0.21, std: 0.01 },
+    testAccuracy: { mean: 0.937, std: 0.004, ci95: [0.927, 0.947] },
+    testLoss: { mean: 0.21, std: 0.01, ci95: [0.185, 0.235] },
     seconds: { mean: 12.5 },
     gradNormRatio: { mean: 0.8 },
   },
   {
     variant: { activation: "sigmoid" },
+    cell: {},
     runs: 3,
-    testAccuracy: { mean: null, std: null },
-    testLoss: { mean: null, std: null },
+    testAccuracy: { mean: null, std: null, ci95: null },
+    testLoss: { mean: null, std: null, ci95: null },
     seconds: { mean: null },
     gradNormRatio: { mean: 0.00012 },
   },

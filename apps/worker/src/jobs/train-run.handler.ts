@@ -1,4 +1,11 @@
-import { type TProvenance, ZExperimentSpec, ZVariant } from "@actlab/contracts";
+import {
+  applyCell,
+  type TCell,
+  type TExperimentSpec,
+  type TProvenance,
+  ZExperimentSpec,
+  ZVariant,
+} from "@actlab/contracts";
 import type { Db } from "@actlab/db";
 import type { PubSubChannels, RedisConnection, WebhookProducer } from "@actlab/queue";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
@@ -83,12 +90,13 @@ export async function handleTrainRun(
     await finishCanceled(deps, ids);
     return { outcome: "canceled" };
   }
-  const spec = ZExperimentSpec.safeParse(run.experiment.spec);
+  // The run trains its cell's spec: the experiment's with the swept values written in.
+  const spec = cellSpec(run.experiment.spec, run.cell);
   const variant = ZVariant.safeParse(run.variant);
-  if (!spec.success || !variant.success) {
-    const why = (spec.error ?? variant.error)?.issues
-      .map((i) => `${i.path.join(".")}: ${i.message}`)
-      .join("; ");
+  if (!spec.ok || !variant.success) {
+    const why = !spec.ok
+      ? spec.why
+      : variant.error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     const error = `the stored experiment spec is invalid (${why}); submit the experiment again`;
     await finishFailed(deps, { ...ids, error });
     throw new UnrecoverableError(error);
@@ -132,7 +140,7 @@ export async function handleTrainRun(
       deps,
       run,
       attempt: started.attempts,
-      spec: spec.data,
+      spec: spec.spec,
       variant: variant.data,
       log,
     });
@@ -149,17 +157,45 @@ export async function handleTrainRun(
       ctx.metrics.runsFinished.inc({ outcome: "handed_back" });
       return await handBack(deps, { ...held, job, token });
     }
-    const { artifact, testAccuracy, testLoss } = result;
+    const { artifact, testAccuracy, testLoss, stoppedEarly } = result;
     if (!artifact || testAccuracy === null || testLoss === null) {
       throw new Error("trainer completed without a model artifact");
     }
-    const { seconds } = await finishSucceeded(deps, { ...held, artifact, testAccuracy, testLoss });
+    const { seconds } = await finishSucceeded(deps, {
+      ...held,
+      artifact,
+      testAccuracy,
+      testLoss,
+      stoppedEarly,
+    });
     ctx.metrics.runsFinished.inc({ outcome: "succeeded" });
     log.info({ testAccuracy, testLoss, seconds }, "run succeeded");
     return { outcome: "succeeded" };
   } catch (err) {
     if (err instanceof WaitingError) throw err;
     return await handleFailure(err as Error, { job, ctx, deps, ...held });
+  }
+}
+
+/**
+ * The stored spec with the run's cell applied, validated again as a whole spec; or why it
+ * cannot be trained.
+ */
+function cellSpec(
+  stored: unknown,
+  cell: unknown,
+): { ok: true; spec: TExperimentSpec } | { ok: false; why: string } {
+  const issues = (e: { issues: { path: PropertyKey[]; message: string }[] }) =>
+    e.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  const parsed = ZExperimentSpec.safeParse(stored);
+  if (!parsed.success) return { ok: false, why: issues(parsed.error) };
+  try {
+    const applied = ZExperimentSpec.safeParse(applyCell(parsed.data, (cell ?? {}) as TCell));
+    return applied.success
+      ? { ok: true, spec: applied.data }
+      : { ok: false, why: `cell: ${issues(applied.error)}` };
+  } catch (err) {
+    return { ok: false, why: `cell: ${(err as Error).message}` };
   }
 }
 

@@ -21,7 +21,13 @@ interface RunRef {
 
 export async function finishSucceeded(
   deps: RunStoreDeps,
-  args: RunRef & { attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
+  args: RunRef & {
+    attempt: number;
+    artifact: RunArtifact;
+    testAccuracy: number;
+    testLoss: number;
+    stoppedEarly: boolean;
+  },
 ): Promise<{ seconds: number }> {
   return succeedInLifecycle(lifecycleOf(deps), args);
 }

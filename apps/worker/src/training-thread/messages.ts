@@ -79,6 +79,7 @@ export type FromThread =
 export interface ThreadTrainResult {
   outcome: "completed" | "canceled" | "shutdown";
   epochsCompleted: number;
+  stoppedEarly: boolean;
   testAccuracy: number | null;
   testLoss: number | null;
   seconds: number;

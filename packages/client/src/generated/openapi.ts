@@ -928,6 +928,48 @@ export interface operations {
                         seed?: number;
                         /** @default 3 */
                         repeats?: number;
+                        /** @default null */
+                        earlyStopping?: {
+                            /**
+                             * @default testLoss
+                             * @enum {string}
+                             */
+                            metric?: "testLoss";
+                            /** @default 3 */
+                            patience?: number;
+                            /** @default 0 */
+                            minDelta?: number;
+                        } | null;
+                    };
+                    /** @default {} */
+                    sweep?: {
+                        "model.hiddenLayers"?: number[];
+                        "model.units"?: number[];
+                        "model.initializer"?: ({
+                            /** @enum {string} */
+                            name: "glorot_uniform";
+                        } | {
+                            /** @enum {string} */
+                            name: "he_normal";
+                        } | {
+                            /** @enum {string} */
+                            name: "truncated_normal";
+                            /** @default 0.01 */
+                            stddev?: number;
+                        })[];
+                        "training.optimizer"?: {
+                            /**
+                             * @default sgd
+                             * @enum {string}
+                             */
+                            name?: "sgd" | "momentum" | "adam";
+                            /** @default 0.01 */
+                            learningRate?: number;
+                            momentum?: number;
+                        }[];
+                        "training.optimizer.learningRate"?: number[];
+                        "training.batchSize"?: number[];
+                        "dataset.pixelScale"?: ("unit" | "raw")[];
                     };
                     /**
                      * @default cpu
@@ -939,7 +981,7 @@ export interface operations {
                      * @description id from GET /v1/presets; other fields override it
                      * @enum {string}
                      */
-                    preset: "chapter8-keras" | "chapter8-tf" | "chapter8-keras-short";
+                    preset: "chapter8-keras" | "chapter8-tf" | "chapter8-keras-short" | "vanishing-depth";
                 } & {
                     [key: string]: unknown;
                 });
@@ -1073,6 +1115,48 @@ export interface operations {
                                 seed: number;
                                 /** @default 3 */
                                 repeats: number;
+                                /** @default null */
+                                earlyStopping: {
+                                    /**
+                                     * @default testLoss
+                                     * @enum {string}
+                                     */
+                                    metric: "testLoss";
+                                    /** @default 3 */
+                                    patience: number;
+                                    /** @default 0 */
+                                    minDelta: number;
+                                } | null;
+                            };
+                            /** @default {} */
+                            sweep: {
+                                "model.hiddenLayers"?: number[];
+                                "model.units"?: number[];
+                                "model.initializer"?: ({
+                                    /** @enum {string} */
+                                    name: "glorot_uniform";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "he_normal";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "truncated_normal";
+                                    /** @default 0.01 */
+                                    stddev: number;
+                                })[];
+                                "training.optimizer"?: {
+                                    /**
+                                     * @default sgd
+                                     * @enum {string}
+                                     */
+                                    name: "sgd" | "momentum" | "adam";
+                                    /** @default 0.01 */
+                                    learningRate: number;
+                                    momentum?: number;
+                                }[];
+                                "training.optimizer.learningRate"?: number[];
+                                "training.batchSize"?: number[];
+                                "dataset.pixelScale"?: ("unit" | "raw")[];
                             };
                             /**
                              * @default cpu
@@ -1133,10 +1217,15 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             repeat: number;
                             seed: number;
                             /** @enum {string} */
                             status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                            stoppedEarly: boolean;
                             device: string;
                             backend: string | null;
                             attempts: number;
@@ -1232,14 +1321,24 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             runs: number;
                             testAccuracy: {
                                 mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                 std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             testLoss: {
                                 mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                 std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             seconds: {
                                 mean: number | null;
@@ -1247,6 +1346,129 @@ export interface operations {
                             gradNormRatio: {
                                 mean: number | null;
                             };
+                        }[];
+                        comparisons: {
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            a: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            b: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            /** @description shared succeeded repeats compared */
+                            repeats: number;
+                            /** @description mean of a − b, accuracy fraction */
+                            meanDifference: number | null;
+                            /** @description paired-t 95% interval of the mean difference */
+                            ci95: number[] | null;
+                            /** @description percentile bootstrap over repeats (seeded) */
+                            bootstrapCi95: number[] | null;
+                            /** @description two-sided paired t-test */
+                            pValue: number | null;
+                            /** @description two-sided exact Wilcoxon signed-rank, from 6 repeats on */
+                            wilcoxonPValue: number | null;
+                            /** @description Holm-adjusted over the experiment's pairs */
+                            pAdjusted: number | null;
+                            significant: boolean;
+                            /** @enum {string} */
+                            test: "paired-t" | "untestable";
                         }[];
                         links: {
                             [key: string]: string;
@@ -1531,6 +1753,48 @@ export interface operations {
                                 seed: number;
                                 /** @default 3 */
                                 repeats: number;
+                                /** @default null */
+                                earlyStopping: {
+                                    /**
+                                     * @default testLoss
+                                     * @enum {string}
+                                     */
+                                    metric: "testLoss";
+                                    /** @default 3 */
+                                    patience: number;
+                                    /** @default 0 */
+                                    minDelta: number;
+                                } | null;
+                            };
+                            /** @default {} */
+                            sweep: {
+                                "model.hiddenLayers"?: number[];
+                                "model.units"?: number[];
+                                "model.initializer"?: ({
+                                    /** @enum {string} */
+                                    name: "glorot_uniform";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "he_normal";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "truncated_normal";
+                                    /** @default 0.01 */
+                                    stddev: number;
+                                })[];
+                                "training.optimizer"?: {
+                                    /**
+                                     * @default sgd
+                                     * @enum {string}
+                                     */
+                                    name: "sgd" | "momentum" | "adam";
+                                    /** @default 0.01 */
+                                    learningRate: number;
+                                    momentum?: number;
+                                }[];
+                                "training.optimizer.learningRate"?: number[];
+                                "training.batchSize"?: number[];
+                                "dataset.pixelScale"?: ("unit" | "raw")[];
                             };
                             /**
                              * @default cpu
@@ -1591,10 +1855,15 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             repeat: number;
                             seed: number;
                             /** @enum {string} */
                             status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                            stoppedEarly: boolean;
                             device: string;
                             backend: string | null;
                             attempts: number;
@@ -1690,14 +1959,24 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             runs: number;
                             testAccuracy: {
                                 mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                 std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             testLoss: {
                                 mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                 std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             seconds: {
                                 mean: number | null;
@@ -1705,6 +1984,129 @@ export interface operations {
                             gradNormRatio: {
                                 mean: number | null;
                             };
+                        }[];
+                        comparisons: {
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            a: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            b: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            /** @description shared succeeded repeats compared */
+                            repeats: number;
+                            /** @description mean of a − b, accuracy fraction */
+                            meanDifference: number | null;
+                            /** @description paired-t 95% interval of the mean difference */
+                            ci95: number[] | null;
+                            /** @description percentile bootstrap over repeats (seeded) */
+                            bootstrapCi95: number[] | null;
+                            /** @description two-sided paired t-test */
+                            pValue: number | null;
+                            /** @description two-sided exact Wilcoxon signed-rank, from 6 repeats on */
+                            wilcoxonPValue: number | null;
+                            /** @description Holm-adjusted over the experiment's pairs */
+                            pAdjusted: number | null;
+                            significant: boolean;
+                            /** @enum {string} */
+                            test: "paired-t" | "untestable";
                         }[];
                         links: {
                             [key: string]: string;
@@ -1944,6 +2346,8 @@ export interface operations {
             query?: {
                 /** @description comma-separated run ids (default: all runs) */
                 runs?: string[];
+                /** @description only the runs of this cell: its swept values as JSON, e.g. {"model.hiddenLayers":4} ({} without a sweep) */
+                cell?: string;
                 /** @description comma-separated series to send (default all): trainLoss, trainAccuracy, testLoss, testAccuracy, gradNorms, deadFraction, saturatedFraction, preluAlphaMean, seconds */
                 fields?: ("trainLoss" | "trainAccuracy" | "testLoss" | "testAccuracy" | "gradNorms" | "deadFraction" | "saturatedFraction" | "preluAlphaMean" | "seconds")[];
                 /** @description only epochs after this one */
@@ -2016,6 +2420,10 @@ export interface operations {
                             } | {
                                 /** @enum {string} */
                                 activation: "linear";
+                            };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
                             };
                             repeat: number;
                             /** @enum {string} */
@@ -2406,6 +2814,48 @@ export interface operations {
                                 seed: number;
                                 /** @default 3 */
                                 repeats: number;
+                                /** @default null */
+                                earlyStopping: {
+                                    /**
+                                     * @default testLoss
+                                     * @enum {string}
+                                     */
+                                    metric: "testLoss";
+                                    /** @default 3 */
+                                    patience: number;
+                                    /** @default 0 */
+                                    minDelta: number;
+                                } | null;
+                            };
+                            /** @default {} */
+                            sweep: {
+                                "model.hiddenLayers"?: number[];
+                                "model.units"?: number[];
+                                "model.initializer"?: ({
+                                    /** @enum {string} */
+                                    name: "glorot_uniform";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "he_normal";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "truncated_normal";
+                                    /** @default 0.01 */
+                                    stddev: number;
+                                })[];
+                                "training.optimizer"?: {
+                                    /**
+                                     * @default sgd
+                                     * @enum {string}
+                                     */
+                                    name: "sgd" | "momentum" | "adam";
+                                    /** @default 0.01 */
+                                    learningRate: number;
+                                    momentum?: number;
+                                }[];
+                                "training.optimizer.learningRate"?: number[];
+                                "training.batchSize"?: number[];
+                                "dataset.pixelScale"?: ("unit" | "raw")[];
                             };
                             /**
                              * @default cpu
@@ -2466,10 +2916,15 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             repeat: number;
                             seed: number;
                             /** @enum {string} */
                             status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                            stoppedEarly: boolean;
                             device: string;
                             backend: string | null;
                             attempts: number;
@@ -2565,14 +3020,24 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             runs: number;
                             testAccuracy: {
                                 mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                 std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             testLoss: {
                                 mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                 std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             seconds: {
                                 mean: number | null;
@@ -2580,6 +3045,129 @@ export interface operations {
                             gradNormRatio: {
                                 mean: number | null;
                             };
+                        }[];
+                        comparisons: {
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            a: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            b: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            /** @description shared succeeded repeats compared */
+                            repeats: number;
+                            /** @description mean of a − b, accuracy fraction */
+                            meanDifference: number | null;
+                            /** @description paired-t 95% interval of the mean difference */
+                            ci95: number[] | null;
+                            /** @description percentile bootstrap over repeats (seeded) */
+                            bootstrapCi95: number[] | null;
+                            /** @description two-sided paired t-test */
+                            pValue: number | null;
+                            /** @description two-sided exact Wilcoxon signed-rank, from 6 repeats on */
+                            wilcoxonPValue: number | null;
+                            /** @description Holm-adjusted over the experiment's pairs */
+                            pAdjusted: number | null;
+                            significant: boolean;
+                            /** @enum {string} */
+                            test: "paired-t" | "untestable";
                         }[];
                         links: {
                             [key: string]: string;
@@ -2762,10 +3350,15 @@ export interface operations {
                             /** @enum {string} */
                             activation: "linear";
                         };
+                        /** @description swept spec path → its value in this cell */
+                        cell: {
+                            [key: string]: unknown;
+                        };
                         repeat: number;
                         seed: number;
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                        stoppedEarly: boolean;
                         device: string;
                         backend: string | null;
                         attempts: number;
@@ -3783,6 +4376,8 @@ export interface operations {
                             /** @enum {string} */
                             pixelScale: "unit" | "raw";
                             network: string;
+                            /** @description the swept paths and their values, e.g. "layers ∈ {1, 2, 4}" */
+                            sweep: string | null;
                             initializer: string;
                             optimizer: string;
                             epochs: number;
@@ -3846,6 +4441,10 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             label: string;
                             runs: {
                                 total: number;
@@ -3861,6 +4460,8 @@ export interface operations {
                                 std: number | null;
                                 /** @description final test accuracy of each succeeded run, by repeat */
                                 values: number[];
+                                /** @description t interval over repeats; a single run's is the binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             testLoss: {
                                 mean: number | null;
@@ -3899,24 +4500,145 @@ export interface operations {
                             /** @description ReLU-like activations: mean fraction of hidden units never active on the probe batch */
                             deadFraction: number | null;
                             saturatedFraction: number | null;
+                            /** @description what the first/last gradient ratio says, in words */
+                            gradientVerdict: string | null;
                             verdict: string;
                         }[];
-                        comparison: {
-                            best: string;
-                            second: string;
-                            /** @description best mean − second mean (accuracy fraction) */
-                            difference: number;
-                            /** @description √(std_best² + std_second²) */
-                            spread: number | null;
-                            pairedWins: {
-                                best: number;
-                                ties: number;
-                                of: number;
+                        comparisons: {
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
                             };
-                            /** @description difference > spread; null when the spread is unknown */
-                            separated: boolean | null;
+                            a: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            b: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            /** @description shared succeeded repeats compared */
+                            repeats: number;
+                            /** @description mean of a − b, accuracy fraction */
+                            meanDifference: number | null;
+                            /** @description paired-t 95% interval of the mean difference */
+                            ci95: number[] | null;
+                            /** @description percentile bootstrap over repeats (seeded) */
+                            bootstrapCi95: number[] | null;
+                            /** @description two-sided paired t-test */
+                            pValue: number | null;
+                            /** @description two-sided exact Wilcoxon signed-rank, from 6 repeats on */
+                            wilcoxonPValue: number | null;
+                            /** @description Holm-adjusted over the experiment's pairs */
+                            pAdjusted: number | null;
+                            significant: boolean;
+                            /** @enum {string} */
+                            test: "paired-t" | "untestable";
                             statement: string;
-                        } | null;
+                        }[];
+                        cells: {
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            /** @description swept values, e.g. "layers=4"; "" without a sweep */
+                            label: string;
+                            /** @description best variant, only when significantly better than every other */
+                            leader: string | null;
+                            statement: string;
+                        }[];
                         /** @description what trained the runs: one entry per distinct set-up (code, engine, Node, CPU), most runs first */
                         provenance: {
                             actlab: {
@@ -4152,14 +4874,24 @@ export interface operations {
                                     /** @enum {string} */
                                     activation: "linear";
                                 };
+                                /** @description swept spec path → its value in this cell */
+                                cell: {
+                                    [key: string]: unknown;
+                                };
                                 runs: number;
                                 testAccuracy: {
                                     mean: number | null;
+                                    /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                     std: number | null;
+                                    /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                    ci95: number[] | null;
                                 };
                                 testLoss: {
                                     mean: number | null;
+                                    /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                     std: number | null;
+                                    /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                    ci95: number[] | null;
                                 };
                                 seconds: {
                                     mean: number | null;
@@ -4547,6 +5279,48 @@ export interface operations {
                                 seed: number;
                                 /** @default 3 */
                                 repeats: number;
+                                /** @default null */
+                                earlyStopping: {
+                                    /**
+                                     * @default testLoss
+                                     * @enum {string}
+                                     */
+                                    metric: "testLoss";
+                                    /** @default 3 */
+                                    patience: number;
+                                    /** @default 0 */
+                                    minDelta: number;
+                                } | null;
+                            };
+                            /** @default {} */
+                            sweep: {
+                                "model.hiddenLayers"?: number[];
+                                "model.units"?: number[];
+                                "model.initializer"?: ({
+                                    /** @enum {string} */
+                                    name: "glorot_uniform";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "he_normal";
+                                } | {
+                                    /** @enum {string} */
+                                    name: "truncated_normal";
+                                    /** @default 0.01 */
+                                    stddev: number;
+                                })[];
+                                "training.optimizer"?: {
+                                    /**
+                                     * @default sgd
+                                     * @enum {string}
+                                     */
+                                    name: "sgd" | "momentum" | "adam";
+                                    /** @default 0.01 */
+                                    learningRate: number;
+                                    momentum?: number;
+                                }[];
+                                "training.optimizer.learningRate"?: number[];
+                                "training.batchSize"?: number[];
+                                "dataset.pixelScale"?: ("unit" | "raw")[];
                             };
                             /**
                              * @default cpu
@@ -4607,10 +5381,15 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             repeat: number;
                             seed: number;
                             /** @enum {string} */
                             status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                            stoppedEarly: boolean;
                             device: string;
                             backend: string | null;
                             attempts: number;
@@ -4706,14 +5485,24 @@ export interface operations {
                                 /** @enum {string} */
                                 activation: "linear";
                             };
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
                             runs: number;
                             testAccuracy: {
                                 mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                 std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             testLoss: {
                                 mean: number | null;
+                                /** @description sample standard deviation over repeats (n − 1); null below 2 runs */
                                 std: number | null;
+                                /** @description 95% interval of the mean: Student t over repeats; for a single run's accuracy the exact binomial interval of its test set */
+                                ci95: number[] | null;
                             };
                             seconds: {
                                 mean: number | null;
@@ -4721,6 +5510,129 @@ export interface operations {
                             gradNormRatio: {
                                 mean: number | null;
                             };
+                        }[];
+                        comparisons: {
+                            /** @description swept spec path → its value in this cell */
+                            cell: {
+                                [key: string]: unknown;
+                            };
+                            a: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            b: {
+                                /** @enum {string} */
+                                activation: "sigmoid";
+                            } | {
+                                /** @enum {string} */
+                                activation: "tanh";
+                            } | {
+                                /** @enum {string} */
+                                activation: "relu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "leaky_relu";
+                                /** @default 0.01 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "prelu";
+                                /** @default 0 */
+                                alphaInit: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "rrelu";
+                                /** @default 0.125 */
+                                lower: number;
+                                /** @default 0.333 */
+                                upper: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "elu";
+                                /** @default 1 */
+                                alpha: number;
+                            } | {
+                                /** @enum {string} */
+                                activation: "selu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "gelu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "silu";
+                            } | {
+                                /** @enum {string} */
+                                activation: "softplus";
+                            } | {
+                                /** @enum {string} */
+                                activation: "mish";
+                            } | {
+                                /** @enum {string} */
+                                activation: "linear";
+                            };
+                            /** @description shared succeeded repeats compared */
+                            repeats: number;
+                            /** @description mean of a − b, accuracy fraction */
+                            meanDifference: number | null;
+                            /** @description paired-t 95% interval of the mean difference */
+                            ci95: number[] | null;
+                            /** @description percentile bootstrap over repeats (seeded) */
+                            bootstrapCi95: number[] | null;
+                            /** @description two-sided paired t-test */
+                            pValue: number | null;
+                            /** @description two-sided exact Wilcoxon signed-rank, from 6 repeats on */
+                            wilcoxonPValue: number | null;
+                            /** @description Holm-adjusted over the experiment's pairs */
+                            pAdjusted: number | null;
+                            significant: boolean;
+                            /** @enum {string} */
+                            test: "paired-t" | "untestable";
                         }[];
                         links: {
                             [key: string]: string;

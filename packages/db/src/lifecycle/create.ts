@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { deriveRunSeed, type TExperimentSpec } from "@actlab/contracts";
+import { deriveRunSeed, sweepCells, type TCell, type TExperimentSpec } from "@actlab/contracts";
 import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import type { Db } from "../client.js";
 import type { DB } from "../generated/kysely/types.js";
 import { preparedQuery } from "../prepared.js";
 import { RUN_IDENTITY_COLUMNS } from "../queries/runs.js";
 
-/** One run of a new experiment: a variant × repeat, queued. */
+/** One run of a new experiment: a cell × variant × repeat, queued. */
 export interface NewRun {
   id: string;
+  cellIndex: number;
+  cell: TCell;
   variantIndex: number;
   variant: TExperimentSpec["variants"][number];
   repeat: number;
@@ -27,7 +29,11 @@ export interface NewExperiment {
   runs: NewRun[];
 }
 
-/** The experiment and its queued runs for `spec`: every variant × repeat, seeds derived per repeat. */
+/**
+ * The experiment and its queued runs for `spec`: every cell of its sweep × variant × repeat.
+ * The seed depends on the repeat only, so runs of one repeat share initial weights (where the
+ * shapes agree) and batch order across cells and variants.
+ */
 export function planExperiment({
   tenantId,
   spec,
@@ -48,14 +54,18 @@ export function planExperiment({
     idempotencyKey,
     requestHash,
     createdAt,
-    runs: spec.variants.flatMap((variant, variantIndex) =>
-      Array.from({ length: spec.training.repeats }, (_, repeat) => ({
-        id: randomUUID(),
-        variantIndex,
-        variant,
-        repeat,
-        seed: deriveRunSeed(spec.training.seed, repeat),
-      })),
+    runs: sweepCells(spec).flatMap((cell, cellIndex) =>
+      spec.variants.flatMap((variant, variantIndex) =>
+        Array.from({ length: spec.training.repeats }, (_, repeat) => ({
+          id: randomUUID(),
+          cellIndex,
+          cell,
+          variantIndex,
+          variant,
+          repeat,
+          seed: deriveRunSeed(spec.training.seed, repeat),
+        })),
+      ),
     ),
   };
 }
@@ -180,6 +190,8 @@ function rowsOf(e: NewExperiment, maxActiveRuns: number) {
     runs: JSON.stringify(
       e.runs.map((r) => ({
         id: r.id,
+        cellIndex: r.cellIndex,
+        cell: r.cell,
         variantIndex: r.variantIndex,
         variant: r.variant,
         repeat: r.repeat,
@@ -272,17 +284,21 @@ const insertUnlessOverLimit = preparedQuery((kysely, e: ReturnType<typeof rowsOf
               "exp",
               sql<{
                 id: string;
+                cellIndex: number;
+                cell: unknown;
                 variantIndex: number;
                 variant: unknown;
                 repeat: number;
                 seed: number;
               }>`jsonb_to_recordset(${e.runs}::jsonb)`.as<"r">(
-                sql`r(id uuid, "variantIndex" int, variant jsonb, repeat int, seed int)`,
+                sql`r(id uuid, "cellIndex" int, cell jsonb, "variantIndex" int, variant jsonb, repeat int, seed int)`,
               ),
             ])
             .select([
               "r.id",
               "exp.id as experimentId",
+              "r.cellIndex",
+              "r.cell",
               "r.variantIndex",
               "r.variant",
               "r.repeat",

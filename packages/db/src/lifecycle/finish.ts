@@ -24,10 +24,17 @@ export async function finishSucceeded(
     artifact,
     testAccuracy,
     testLoss,
-  }: RunRef & { attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
+    stoppedEarly = false,
+  }: RunRef & {
+    attempt: number;
+    artifact: RunArtifact;
+    testAccuracy: number;
+    testLoss: number;
+    stoppedEarly?: boolean;
+  },
 ): Promise<{ seconds: number }> {
   const { seconds } = await retrying(ctx, () =>
-    succeedRun(ctx.db, { runId, attempt, artifact, testAccuracy, testLoss }),
+    succeedRun(ctx.db, { runId, attempt, artifact, testAccuracy, testLoss, stoppedEarly }),
   );
   await emitEvent(ctx, experimentId, {
     type: "run.finished",

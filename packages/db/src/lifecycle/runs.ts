@@ -183,7 +183,16 @@ export async function succeedRun(
     artifact,
     testAccuracy,
     testLoss,
-  }: { runId: string; attempt: number; artifact: RunArtifact; testAccuracy: number; testLoss: number },
+    stoppedEarly = false,
+  }: {
+    runId: string;
+    attempt: number;
+    artifact: RunArtifact;
+    testAccuracy: number;
+    testLoss: number;
+    /** Early stopping ended it before its planned epochs. */
+    stoppedEarly?: boolean;
+  },
 ): Promise<{ seconds: number }> {
   const model = {
     topology: JSON.stringify(artifact.topology),
@@ -212,6 +221,7 @@ export async function succeedRun(
         status: "succeeded",
         testAccuracy,
         testLoss,
+        stoppedEarly,
         seconds,
         finishedAt: at,
         error: null,

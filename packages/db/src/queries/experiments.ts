@@ -14,7 +14,7 @@ export interface ExperimentView {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
-  /** By variant, then repeat. */
+  /** By cell, then variant, then repeat. */
   runs: RunView[];
 }
 
@@ -28,6 +28,7 @@ const selectExperimentWithRuns = preparedQuery((kysely, args: { id: string; tena
           .selectFrom("runs")
           .select(RUN_VIEW_COLUMNS.map((c) => `runs.${c}` as const))
           .whereRef("runs.experimentId", "=", "e.id")
+          .orderBy("runs.cellIndex")
           .orderBy("runs.variantIndex")
           .orderBy("runs.repeat"),
       ).as("runs"),

@@ -13,15 +13,33 @@ export async function findRunsWithEpochs(
   {
     experimentId,
     runIds,
+    cell,
     afterEpoch = 0,
-  }: { experimentId: string; runIds?: readonly string[] | undefined; afterEpoch?: number },
+  }: {
+    experimentId: string;
+    runIds?: readonly string[] | undefined;
+    /** Only runs whose cell equals this one (jsonb equality: key order and number spelling do not matter). */
+    cell?: Record<string, unknown> | undefined;
+    afterEpoch?: number;
+  },
 ): Promise<
-  Array<{ id: string; variant: unknown; repeat: number; status: TRunStatus; epochs: EpochMetricRow[] }>
+  Array<{
+    id: string;
+    variant: unknown;
+    cell: unknown;
+    repeat: number;
+    status: TRunStatus;
+    epochs: EpochMetricRow[];
+  }>
 > {
   const runs = await db.run.findMany({
-    where: { experimentId, ...(runIds?.length ? { id: { in: [...runIds] } } : {}) },
-    orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
-    select: { id: true, variant: true, repeat: true, status: true },
+    where: {
+      experimentId,
+      ...(runIds?.length ? { id: { in: [...runIds] } } : {}),
+      ...(cell ? { cell: { equals: cell as object } } : {}),
+    },
+    orderBy: [{ cellIndex: "asc" }, { variantIndex: "asc" }, { repeat: "asc" }],
+    select: { id: true, variant: true, cell: true, repeat: true, status: true },
   });
   const rows = runs.length
     ? await db.epochMetric.findMany({
@@ -37,6 +55,19 @@ export async function findRunsWithEpochs(
     else byRun.set(row.runId, [row]);
   }
   return runs.map((r) => ({ ...r, status: r.status as TRunStatus, epochs: byRun.get(r.id) ?? [] }));
+}
+
+/** The ids of the experiment's runs (of one cell, if given), by cell, variant and repeat. */
+export async function findRunIds(
+  db: Db,
+  { experimentId, cell }: { experimentId: string; cell?: Record<string, unknown> | undefined },
+): Promise<string[]> {
+  const rows = await db.run.findMany({
+    where: { experimentId, ...(cell ? { cell: { equals: cell as object } } : {}) },
+    orderBy: [{ cellIndex: "asc" }, { variantIndex: "asc" }, { repeat: "asc" }],
+    select: { id: true },
+  });
+  return rows.map((r) => r.id);
 }
 
 /**
@@ -60,12 +91,15 @@ export async function findReportRows(db: Db, { id, tenantId }: { id: string; ten
   if (!experiment) return undefined;
   const runs = await db.run.findMany({
     where: { experimentId: id },
-    orderBy: [{ variantIndex: "asc" }, { repeat: "asc" }],
+    orderBy: [{ cellIndex: "asc" }, { variantIndex: "asc" }, { repeat: "asc" }],
     select: {
       id: true,
+      cellIndex: true,
+      cell: true,
       variantIndex: true,
       repeat: true,
       status: true,
+      stoppedEarly: true,
       backend: true,
       epochsCompleted: true,
       testAccuracy: true,

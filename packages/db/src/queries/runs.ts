@@ -8,6 +8,8 @@ import { utcTimestamp } from "../timestamps.js";
 export const RUN_IDENTITY_COLUMNS = [
   "id",
   "experimentId",
+  "cellIndex",
+  "cell",
   "variantIndex",
   "variant",
   "repeat",
@@ -27,6 +29,7 @@ export const RUN_VIEW_COLUMNS = [
   "testAccuracy",
   "testLoss",
   "seconds",
+  "stoppedEarly",
   "error",
   "provenance",
   "updatedAt",

@@ -118,11 +118,93 @@ describe("POST /v1/experiments", () => {
     expect(JSON.stringify(p)).not.toMatch(/at \w+ \(|node_modules/);
   });
 
-  it("enforces variants × repeats per experiment", async () => {
-    const variants = Array.from({ length: 13 }, () => ({ activation: "relu" }));
-    const res = await create(t.keyA, { variants, training: { repeats: 5 } });
+  it("enforces cells × variants × repeats per experiment before storing anything, saying how many runs", async () => {
+    const before = await t.database.db.run.count();
+    const variants = Array.from({ length: 16 }, () => ({ activation: "relu" }));
+    const res = await create(t.keyA, {
+      variants,
+      training: { repeats: 10 },
+      sweep: { "model.units": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] },
+    });
     expect(res.statusCode).toBe(400);
-    expect(res.json().errors).toEqual([expect.objectContaining({ path: "training.repeats" })]);
+    expect(res.headers["content-type"]).toContain("application/problem+json");
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({
+        path: "sweep",
+        message: expect.stringContaining("this request makes 2080 runs"),
+      }),
+    ]);
+    const big = await create(t.keyA, {
+      variants,
+      training: { repeats: 10 },
+      sweep: { "model.hiddenLayers": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "model.units": [8, 16] },
+    });
+    expect(big.json().errors[0].message).toContain(
+      "this request makes 3200 runs (20 cells × 16 variants × 10 repeats)",
+    );
+    expect(await t.database.db.run.count()).toBe(before);
+  });
+
+  it("expands a sweep into cells × variants × repeats; a repeat's seed is shared across cells and variants", async () => {
+    const res = await create(t.keyA, {
+      ...SMALL_SPEC,
+      variants: [{ activation: "sigmoid" }, { activation: "relu" }],
+      training: { ...SMALL_SPEC.training, repeats: 2 },
+      sweep: { "model.hiddenLayers": [1, 3], "training.optimizer.learningRate": [0.01, 0.1] },
+    });
+    expect(res.statusCode).toBe(202);
+    const exp = ZExperiment.parse(res.json());
+    expect(exp.runs).toHaveLength(4 * 2 * 2);
+    expect(exp.runs.slice(0, 4).map((r) => [r.cell, r.variant.activation, r.repeat])).toEqual([
+      [{ "model.hiddenLayers": 1, "training.optimizer.learningRate": 0.01 }, "sigmoid", 0],
+      [{ "model.hiddenLayers": 1, "training.optimizer.learningRate": 0.01 }, "sigmoid", 1],
+      [{ "model.hiddenLayers": 1, "training.optimizer.learningRate": 0.01 }, "relu", 0],
+      [{ "model.hiddenLayers": 1, "training.optimizer.learningRate": 0.01 }, "relu", 1],
+    ]);
+    const seeds = (repeat: number) => new Set(exp.runs.filter((r) => r.repeat === repeat).map((r) => r.seed));
+    expect(seeds(0).size).toBe(1);
+    expect(seeds(1).size).toBe(1);
+    expect([...seeds(0)]).not.toEqual([...seeds(1)]);
+    expect(exp.summary.map((s) => [s.cell["model.hiddenLayers"], s.variant.activation])).toEqual([
+      [1, "sigmoid"],
+      [1, "relu"],
+      [1, "sigmoid"],
+      [1, "relu"],
+      [3, "sigmoid"],
+      [3, "relu"],
+      [3, "sigmoid"],
+      [3, "relu"],
+    ]);
+    expect(exp.comparisons).toHaveLength(4);
+    expect(exp.comparisons[0]).toMatchObject({ test: "untestable", significant: false, pValue: null });
+    // GET shows the same runs and cells as the 202 did.
+    const got = ZExperiment.parse(
+      (
+        await t.app.inject({ method: "GET", url: `/v1/experiments/${exp.id}`, headers: bearer(t.keyA) })
+      ).json(),
+    );
+    expect(got.runs.map((r) => [r.id, r.cell])).toEqual(exp.runs.map((r) => [r.id, r.cell]));
+    expect(await t.database.db.run.count({ where: { experimentId: exp.id } })).toBe(16);
+
+    // The metrics of one cell: its swept values as JSON, in any key order.
+    const cell = encodeURIComponent('{"training.optimizer.learningRate":0.1,"model.hiddenLayers":3}');
+    const one = ZMetricsResponse.parse(
+      (
+        await t.app.inject({
+          method: "GET",
+          url: `/v1/experiments/${exp.id}/metrics?cell=${cell}&fields=testAccuracy`,
+          headers: bearer(t.keyA),
+        })
+      ).json(),
+    );
+    expect(one.runs.map((r) => r.id)).toEqual(exp.runs.slice(12).map((r) => r.id));
+    const bad = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments/${exp.id}/metrics?cell=nope`,
+      headers: bearer(t.keyA),
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].path).toBe("cell");
   });
 
   it("refuses more samples than the dataset has at submit, naming the field and the available count", async () => {
@@ -370,7 +452,10 @@ describe("GET /v1/experiments/:id", () => {
     expect(relu.seconds.mean).toBe(15);
     expect(relu.gradNormRatio.mean).toBeCloseTo(0.5, 10);
     const sigmoid = got.summary[1]!;
-    expect(sigmoid.testAccuracy).toEqual({ mean: null, std: null });
+    expect(sigmoid.testAccuracy).toEqual({ mean: null, std: null, ci95: null });
+    // Two repeats: the t interval of the mean (SciPy: 0.85 ± 12.706·0.05).
+    expect(relu.testAccuracy.ci95![0]).toBeCloseTo(0.85 - 12.706204736174707 * 0.05, 8);
+    expect(relu.testAccuracy.ci95![1]).toBeCloseTo(0.85 + 12.706204736174707 * 0.05, 8);
     expect(sigmoid.gradNormRatio.mean).toBeCloseTo(0.001, 10);
     const running = got.runs.find((r) => r.id === s0!.id)!;
     expect(running).toMatchObject({
@@ -512,6 +597,7 @@ describe("GET /v1/experiments/:id/metrics", () => {
         {
           id: t0.id,
           variant: { activation: "tanh" },
+          cell: {},
           repeat: 0,
           status: "queued",
           series: { epoch: [2], testAccuracy: [0.6], gradNorms: [[2, 4, 6]] },

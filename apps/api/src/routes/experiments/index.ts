@@ -1,9 +1,11 @@
+import { Readable } from "node:stream";
 import {
   EXPERIMENT_SORTS,
   LIMITS,
   METRIC_FIELDS,
   resolveExperimentRequest,
   type TExperimentSpec,
+  type TMetricsResponse,
   ZActivationName,
   ZCreateExperimentBody,
   ZExperiment,
@@ -20,7 +22,7 @@ import { cancelExperiment, deleteExperiment } from "../../services/cancel.js";
 import { createExperiment } from "../../services/experiment-create.js";
 import { listExperiments } from "../../services/experiment-list.js";
 import { assertExperimentVisible, getExperiment } from "../../services/experiment-read.js";
-import { experimentMetrics } from "../../services/metrics-series.js";
+import { streamExperimentMetrics } from "../../services/metrics-series.js";
 import { parseLastEventId, streamEvents } from "../../services/sse.js";
 import { TenantTurns } from "../../services/tenant-turns.js";
 import {
@@ -77,6 +79,24 @@ const ZListQuery = z.object({
 
 const ZMetricsQuery = z.object({
   runs: commaList(z.string().max(100)).optional().describe("comma-separated run ids (default: all runs)"),
+  cell: z
+    .string()
+    .max(2_000)
+    .transform((s, ctx) => {
+      try {
+        const v: unknown = JSON.parse(s);
+        if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+      } catch {}
+      ctx.addIssue({
+        code: "custom",
+        message: 'a JSON object of swept values, e.g. {"model.hiddenLayers":4}',
+      });
+      return z.NEVER;
+    })
+    .optional()
+    .describe(
+      'only the runs of this cell: its swept values as JSON, e.g. {"model.hiddenLayers":4} ({} without a sweep)',
+    ),
   fields: commaList(ZMetricField)
     .optional()
     .describe(`comma-separated series to send (default all): ${METRIC_FIELDS.join(", ")}`),
@@ -219,16 +239,23 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId: request.auth!.tenantId, id });
-      return experimentMetrics({
-        db: app.db,
-        experimentId: id,
-        runIds: request.query.runs,
-        fields: new Set(request.query.fields?.length ? request.query.fields : METRIC_FIELDS),
-        afterEpoch: request.query.afterEpoch,
-      });
+      // Streamed run batch by run batch (a big sweep's metrics are never buffered whole); the
+      // body is the documented ZMetricsResponse, which the route's tests parse.
+      const body = Readable.from(
+        streamExperimentMetrics({
+          db: app.db,
+          experimentId: id,
+          runIds: request.query.runs,
+          cell: request.query.cell,
+          fields: new Set(request.query.fields?.length ? request.query.fields : METRIC_FIELDS),
+          afterEpoch: request.query.afterEpoch,
+        }),
+      );
+      // The typed reply expects the body object; the stream's text is exactly that object's JSON.
+      return reply.type("application/json; charset=utf-8").send(body as unknown as TMetricsResponse);
     },
   );
 

@@ -1,16 +1,28 @@
 import type { TProvenance, TReport, TReportProvenance, TVariantReport } from "@actlab/contracts";
 import {
+  ACTIVATIONS,
   CHAPTER8_FIGURES,
+  cellLabel,
+  cellLeader,
+  comparisonStatement,
+  gradientVerdict,
   PRESETS,
   resolveExperimentRequest,
+  SWEEP_PATH_LABELS,
+  splitSizes,
+  sweepCells,
+  type TCell,
   type TExperimentSpec,
   type TExperimentStatus,
   type TRunStatus,
+  type TSweepPath,
   type TVariant,
+  VANISHING_RATIO,
   variantLabel,
 } from "@actlab/contracts";
-
+import { describeSample } from "@actlab/stats";
 import { canonicalJson } from "../canonical-json.js";
+import { compareVariants, summarizeCells } from "./summary.js";
 
 /** What the report is computed from: plain rows, so the builder is a pure function. */
 export interface ReportInput {
@@ -29,6 +41,7 @@ export interface ReportInput {
 
 export interface ReportRun {
   id: string;
+  cellIndex: number;
   variantIndex: number;
   repeat: number;
   status: TRunStatus;
@@ -53,18 +66,11 @@ export interface ReportEpoch {
 
 /** The accuracy "epochs to reach" is measured against. */
 export const TARGET_ACCURACY = 0.9;
-/**
- * Below this first/last gradient-norm ratio the report says the gradient vanishes (sigmoid's
- * derivative is at most 1/4, so 4 sigmoid layers alone can cost a factor 4⁴ ≈ 256); between it
- * and WEAKENING_RATIO it says the gradient weakens.
- */
-export const VANISHING_RATIO = 0.05;
-export const WEAKENING_RATIO = 0.2;
 /** A net at chance whose largest layer gradient norm is below this has barely left its start. */
 export const STUCK_GRADIENT = 0.05;
-/** Activations whose "never active" units the trainer counts as dead (its catalog's reluLike). */
-const RELU_LIKE = new Set(["relu", "leaky_relu", "prelu", "rrelu", "elu", "selu"]);
-const SATURATING = new Set(["sigmoid", "tanh"]);
+/** The activations' flags (contracts' ACTIVATIONS): dead units count for ReLU-like ones, saturation for bounded ones. */
+const isReluLike = (a: TVariant["activation"]) => ACTIVATIONS[a].reluLike;
+const isSaturating = (a: TVariant["activation"]) => ACTIVATIONS[a].saturating;
 
 const finite = (xs: readonly (number | null | undefined)[]): number[] =>
   xs.filter((x): x is number => typeof x === "number" && Number.isFinite(x));
@@ -73,37 +79,11 @@ export function mean(xs: readonly number[]): number | null {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
-/** Sample standard deviation (n − 1), as the experiment summary uses; null for n < 2. */
-export function sampleStd(xs: readonly number[]): number | null {
-  if (xs.length < 2) return null;
-  const m = mean(xs)!;
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-}
-
 /** Geometric mean of positive values (ratios span decades, so the arithmetic mean would mislead). */
 export function geomean(xs: readonly number[]): number | null {
   const pos = xs.filter((x) => x > 0 && Number.isFinite(x));
   if (!pos.length) return null;
   return Math.exp(pos.reduce((a, x) => a + Math.log(x), 0) / pos.length);
-}
-
-const SUPERSCRIPT: Record<string, string> = {
-  "-": "⁻",
-  "0": "⁰",
-  "1": "¹",
-  "2": "²",
-  "3": "³",
-  "4": "⁴",
-  "5": "⁵",
-  "6": "⁶",
-  "7": "⁷",
-  "8": "⁸",
-  "9": "⁹",
-};
-/** 0.00123 → "10⁻³" (nearest power of ten). */
-export function powerOfTen(x: number): string {
-  const k = Math.round(Math.log10(x));
-  return `10${[...String(k)].map((c) => SUPERSCRIPT[c] ?? c).join("")}`;
 }
 
 export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
@@ -129,13 +109,7 @@ export function verdictFor(v: Omit<TVariantReport, "verdict">, epochs: number): 
   else parts.push(`learns slowly: ${pct(acc)} ${after}, never 90%`);
 
   const r = v.gradNormRatio.geomean;
-  if (r !== null) {
-    if (r < VANISHING_RATIO) parts.push(`gradient vanishes: first layer ${powerOfTen(r)} of last`);
-    else if (r < WEAKENING_RATIO)
-      parts.push(`gradient weakens toward the input: first layer ${r.toPrecision(2)} of last`);
-    else if (r > 1 / VANISHING_RATIO) parts.push(`gradient explodes: first layer ${powerOfTen(r)} × last`);
-    else parts.push(`gradient reaches the first layer (first/last ${r.toPrecision(2)})`);
-  }
+  if (v.gradientVerdict) parts.push(v.gradientVerdict);
   // Stuck without a vanishing ratio: every layer's gradient is small, the net has barely moved.
   const largest = Math.max(0, ...v.gradNorms);
   if (
@@ -148,14 +122,14 @@ export function verdictFor(v: Omit<TVariantReport, "verdict">, epochs: number): 
     parts.push(
       `every layer's gradient is small (largest ${largest.toExponential(1)}): stuck near its starting point`,
     );
-  if (RELU_LIKE.has(activation) && v.deadFraction !== null && v.deadFraction >= 0.05)
+  if (isReluLike(activation) && v.deadFraction !== null && v.deadFraction >= 0.05)
     parts.push(
       activation === "relu"
         ? `${pct(v.deadFraction, 0)} of units dead`
         : // A negative slope still passes a gradient: "never positive" is not dead here.
           `${pct(v.deadFraction, 0)} of units never positive (the negative slope keeps them learning)`,
     );
-  if (SATURATING.has(activation) && v.saturatedFraction !== null && v.saturatedFraction >= 0.2)
+  if (isSaturating(activation) && v.saturatedFraction !== null && v.saturatedFraction >= 0.2)
     parts.push(`${pct(v.saturatedFraction, 0)} of units saturated`);
   return parts.join("; ");
 }
@@ -190,12 +164,22 @@ function chapterCode(spec: TExperimentSpec): "keras" | "tf" | null {
   return CHAPTER_SETUPS.find((c) => c.setup === setup)?.code ?? null;
 }
 
-function variantReport(
-  variant: TVariant,
-  runs: readonly ReportRun[],
-  byRun: ReadonlyMap<string, readonly ReportEpoch[]>,
-  epochs: number,
-): TVariantReport {
+function variantReport({
+  variant,
+  cell,
+  runs,
+  byRun,
+  epochs,
+  accuracyCi95,
+}: {
+  variant: TVariant;
+  cell: TCell;
+  runs: readonly ReportRun[];
+  byRun: ReadonlyMap<string, readonly ReportEpoch[]>;
+  epochs: number;
+  /** The summary's interval of the mean accuracy (summary.ts: t over repeats, binomial for one run). */
+  accuracyCi95: number[] | null;
+}): TVariantReport {
   const sorted = [...runs].sort((a, b) => a.repeat - b.repeat);
   const done = sorted.filter((r) => r.status === "succeeded");
   const byStatus: Record<string, number> = {};
@@ -220,7 +204,7 @@ function variantReport(
     (_, i) => geomean(finite(finals.map((m) => m.gradNorms[i]))) ?? 0,
   );
   const layerMean = (xs: readonly number[]) => mean(finite(xs));
-  const dead = RELU_LIKE.has(variant.activation)
+  const dead = isReluLike(variant.activation)
     ? mean(finite(finals.map((m) => layerMean(m.deadFraction))))
     : null;
   const saturated = mean(finite(finals.map((m) => layerMean(m.saturatedFraction))));
@@ -228,14 +212,22 @@ function variantReport(
   const epochsDone = done.length ? Math.min(...done.map((r) => r.epochsCompleted)) : null;
   const reached = finite(to90);
   const secondsMean = mean(seconds);
+  const acc = describeSample(accuracy);
+  const ratio = geomean(ratios);
 
   const partial: Omit<TVariantReport, "verdict"> = {
     variant,
+    cell,
     label: variantLabel(variant),
     runs: { total: sorted.length, succeeded: done.length, byStatus },
     epochs: epochsDone,
-    testAccuracy: { mean: mean(accuracy), std: sampleStd(accuracy), values: accuracy },
-    testLoss: { mean: mean(loss), std: sampleStd(loss) },
+    testAccuracy: {
+      mean: acc.mean,
+      std: acc.std,
+      values: accuracy,
+      ci95: accuracyCi95,
+    },
+    testLoss: { mean: mean(loss), std: describeSample(loss).std },
     chapter: [...(CHAPTER8_FIGURES[variant.activation] ?? [])],
     epochsTo90: { mean: mean(reached), reached: reached.length, of: done.length, values: to90 },
     seconds: {
@@ -243,60 +235,12 @@ function variantReport(
       perEpoch: secondsMean !== null && epochsDone ? secondsMean / epochsDone : null,
     },
     gradNorms,
-    gradNormRatio: { geomean: geomean(ratios), values: ratios },
+    gradNormRatio: { geomean: ratio, values: ratios },
     deadFraction: dead,
     saturatedFraction: saturated,
+    gradientVerdict: gradientVerdict(ratio),
   };
   return { ...partial, verdict: verdictFor(partial, epochs) };
-}
-
-function compare(variants: readonly TVariantReport[], runs: readonly ReportRun[]): TReport["comparison"] {
-  const ranked = variants
-    .map((v, index) => ({ v, index }))
-    .filter(({ v }) => v.testAccuracy.mean !== null)
-    .sort((a, b) => b.v.testAccuracy.mean! - a.v.testAccuracy.mean!);
-  const [first, second] = ranked;
-  if (!first || !second) return null;
-  const a = first.v;
-  const b = second.v;
-  const difference = a.testAccuracy.mean! - b.testAccuracy.mean!;
-  const spread =
-    a.testAccuracy.std !== null && b.testAccuracy.std !== null
-      ? Math.sqrt(a.testAccuracy.std ** 2 + b.testAccuracy.std ** 2)
-      : null;
-  // Runs with the same repeat index share initial weights and batch order: compare them pairwise.
-  const accOf = (variantIndex: number) =>
-    new Map(
-      runs
-        .filter((r) => r.variantIndex === variantIndex && r.status === "succeeded" && r.testAccuracy !== null)
-        .map((r) => [r.repeat, r.testAccuracy!]),
-    );
-  const accA = accOf(first.index);
-  const accB = accOf(second.index);
-  const shared = [...accA.keys()].filter((k) => accB.has(k));
-  const wins = shared.filter((k) => accA.get(k)! > accB.get(k)!).length;
-  const ties = shared.filter((k) => accA.get(k)! === accB.get(k)!).length;
-  const separated = spread === null ? null : difference > spread;
-  const points = (x: number) => `${(x * 100).toFixed(2)} points`;
-  const head = `${a.label} (${pct(a.testAccuracy.mean!, 2)}) leads ${b.label} (${pct(b.testAccuracy.mean!, 2)}) by ${points(difference)}`;
-  const verdict =
-    separated === null
-      ? "with a single repeat there is no spread to compare it with"
-      : separated
-        ? `larger than their spread (${points(spread!)}): the lead holds across repeats`
-        : `smaller than their spread (${points(spread!)}): with ${Math.min(a.testAccuracy.values.length, b.testAccuracy.values.length)} repeats the two are not distinguishable`;
-  const paired = shared.length
-    ? `; ${a.label} wins ${wins}${ties ? `, ties ${ties}` : ""} of ${shared.length} paired repeats (same seed)`
-    : "";
-  return {
-    best: a.label,
-    second: b.label,
-    difference,
-    spread,
-    pairedWins: { best: wins, ties, of: shared.length },
-    separated,
-    statement: `${head}, ${verdict}${paired}.`,
-  };
 }
 
 /**
@@ -332,15 +276,22 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
     if (list) list.push(m);
     else byRun.set(m.runId, [m]);
   }
-  const variants = spec.variants.map((variant, index) =>
-    variantReport(
-      variant,
-      runs.filter((r) => r.variantIndex === index),
-      byRun,
-      spec.training.epochs,
+  const cells = sweepCells(spec);
+  const summary = summarizeCells(spec, runs, new Map());
+  const variants = cells.flatMap((cell, cellIndex) =>
+    spec.variants.map((variant, variantIndex) =>
+      variantReport({
+        variant,
+        cell,
+        runs: runs.filter((r) => r.cellIndex === cellIndex && r.variantIndex === variantIndex),
+        byRun,
+        epochs: spec.training.epochs,
+        accuracyCi95: summary[cellIndex * spec.variants.length + variantIndex]?.testAccuracy.ci95 ?? null,
+      }),
     ),
   );
-  const train = Math.floor(spec.dataset.samples * (1 - spec.dataset.testFraction));
+  const comparisons = compareVariants(spec, runs).map((c) => ({ ...c, statement: comparisonStatement(c) }));
+  const { train, test } = splitSizes(spec.dataset);
   const starts = runs.map((r) => r.startedAt?.getTime()).filter((t): t is number => t !== undefined);
   const ends = runs.map((r) => r.finishedAt?.getTime()).filter((t): t is number => t !== undefined);
   // Wall time only once every run is over (a pure function has no "now" to measure a running one by).
@@ -359,7 +310,9 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
   const failed = runs.filter((r) => r.status === "failed" || r.status === "canceled").length;
   if (failed) notes.push(`${failed} run(s) failed or were canceled and are left out of the means.`);
   notes.push(
-    "Accuracy is the final epoch's test accuracy, mean ± sample std over repeats; gradient norms are " +
+    "Accuracy is the final epoch's test accuracy, mean ± sample std over repeats with the t 95% interval " +
+      "(a single run: the exact binomial interval of its test set); comparisons are paired t-tests on the " +
+      "repeats two variants share (same seeds), Holm-adjusted over every pair of the experiment. Gradient norms are " +
       "L2 norms of each layer's kernel gradient on a fixed probe batch at the final epoch, geometric mean over repeats.",
   );
   if (variants.some((v) => v.chapter.length))
@@ -382,9 +335,12 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
       dataset: spec.dataset.name,
       samples: spec.dataset.samples,
       train,
-      test: spec.dataset.samples - train,
+      test,
       pixelScale: spec.dataset.pixelScale,
-      network: `784-${Array(spec.model.hiddenLayers).fill(spec.model.units).join("-")}-10`,
+      network: spec.sweep["model.hiddenLayers"]
+        ? `784-${spec.model.units}×layers-10`
+        : `784-${Array(spec.model.hiddenLayers).fill(spec.model.units).join("-")}-10`,
+      sweep: describeSweep(spec),
       initializer: init.name === "truncated_normal" ? `truncated_normal(stddev=${init.stddev})` : init.name,
       optimizer: `${optimizer.name} lr=${optimizer.learningRate}${optimizer.name === "momentum" ? ` momentum=${optimizer.momentum}` : ""}`,
       epochs: spec.training.epochs,
@@ -394,8 +350,34 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
       code: chapterCode(spec),
     },
     variants,
-    comparison: compare(variants, runs),
+    comparisons,
+    cells: cells.map((cell) => {
+      const leader = cellLeader(summary, comparisons, cell);
+      const label = cellLabel(cell);
+      const where = label ? `${label}: ` : "";
+      const statement = leader
+        ? `${where}${variantLabel(leader.variant)} leads, significantly better than every other variant (Holm-adjusted p < 0.05).`
+        : `${where}no variant is significantly better than every other.`;
+      return { cell, label, leader: leader ? variantLabel(leader.variant) : null, statement };
+    }),
     provenance: provenanceGroups(runs),
     notes,
   };
+}
+
+/** "layers ∈ {1, 2, 4}; lr ∈ {0.01, 0.1}", or null without a sweep. */
+function describeSweep(spec: TExperimentSpec): string | null {
+  const axes = Object.entries(spec.sweep).filter(([, values]) => values?.length);
+  if (!axes.length) return null;
+  return axes
+    .map(([path, values]) => {
+      const labels = (values as unknown[]).map((v) =>
+        cellLabel({ [path]: v })
+          .split("=")
+          .slice(1)
+          .join("="),
+      );
+      return `${SWEEP_PATH_LABELS[path as TSweepPath]} ∈ {${labels.join(", ")}}`;
+    })
+    .join("; ");
 }

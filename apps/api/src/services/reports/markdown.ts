@@ -20,6 +20,11 @@ function accuracy(v: TVariantReport): string {
   return std === null ? pct(mean, 2) : `${pct(mean, 2)} ± ${(std * 100).toFixed(2)}`;
 }
 
+function interval(v: TVariantReport): string {
+  const [lo, hi] = v.testAccuracy.ci95 ?? [];
+  return lo !== undefined && hi !== undefined ? `${(lo * 100).toFixed(1)}…${(hi * 100).toFixed(1)}` : "—";
+}
+
 function chapter(v: TVariantReport): string {
   if (!v.chapter.length) return "—";
   return v.chapter
@@ -74,15 +79,17 @@ export function renderReportMarkdown(report: TReport): string {
   lines.push(
     `Setup: ${s.dataset}, ${s.samples.toLocaleString("en-US")} digits (${s.train.toLocaleString("en-US")} train / ` +
       `${s.test.toLocaleString("en-US")} test), pixels ${s.pixelScale === "raw" ? "raw 0–255" : "scaled to [0,1]"}; ` +
-      `network ${s.network}, ${s.initializer} init; ${s.optimizer}, batch ${s.batchSize}, ` +
+      `network ${s.network}${s.sweep ? ` (swept: ${s.sweep})` : ""}, ${s.initializer} init; ${s.optimizer}, batch ${s.batchSize}, ` +
       `${s.epochs} epochs × ${s.repeats} repeats; backend ${s.backends.join(", ") || "—"}` +
       (s.code ? `; the chapter's ${CODE[s.code]} code.` : "."),
   );
   lines.push("");
+  const swept = s.sweep !== null;
   lines.push(
-    "| variant | runs | test accuracy (mean ± std, %) | chapter | epochs to 90% | time per run | grad norm first/last | dead units | verdict |",
+    `| ${swept ? "cell | " : ""}variant | runs | test accuracy (mean ± std, %) | 95% CI (%) | chapter | epochs to 90% | time per run | grad norm first/last | dead units | verdict |`,
   );
-  lines.push("|---|---:|---:|---|---:|---:|---:|---:|---|");
+  lines.push(`|${swept ? "---|" : ""}---|---:|---:|---:|---|---:|---:|---:|---:|---|`);
+  const labels = new Map(report.cells.map((c) => [JSON.stringify(c.cell), c.label]));
   for (const v of report.variants) {
     const runs =
       v.runs.succeeded === v.runs.total ? String(v.runs.total) : `${v.runs.succeeded}/${v.runs.total}`;
@@ -91,14 +98,23 @@ export function renderReportMarkdown(report: TReport): string {
         ? "—"
         : `${duration(v.seconds.mean)}${v.seconds.perEpoch !== null ? ` (${v.seconds.perEpoch.toFixed(1)} s/ep)` : ""}`;
     const dead = v.deadFraction === null ? "—" : pct(v.deadFraction);
+    const where = swept ? `${cell(labels.get(JSON.stringify(v.cell)) ?? "")} | ` : "";
     lines.push(
-      `| ${cell(v.label)} | ${runs} | ${accuracy(v)} | ${chapter(v)} | ${to90(v)} | ${time} | ${ratio(v)} | ${dead} | ${cell(v.verdict)} |`,
+      `| ${where}${cell(v.label)} | ${runs} | ${accuracy(v)} | ${interval(v)} | ${chapter(v)} | ${to90(v)} | ${time} | ${ratio(v)} | ${dead} | ${cell(v.verdict)} |`,
     );
   }
   lines.push("");
-  if (report.comparison) {
-    lines.push(`**Two best:** ${report.comparison.statement}`);
+  if (report.comparisons.length) {
+    lines.push("## Which differences are real");
     lines.push("");
+    for (const c of report.cells) {
+      const mine = report.comparisons.filter((p) => JSON.stringify(p.cell) === JSON.stringify(c.cell));
+      if (!mine.length) continue;
+      lines.push(`**${c.statement}**`);
+      lines.push("");
+      for (const p of mine) lines.push(`- ${p.statement}`);
+      lines.push("");
+    }
   }
   for (const note of report.notes) lines.push(`- ${note}`);
   lines.push("");

@@ -84,6 +84,7 @@ function fakeInput(): ReportInput {
     const worker = done ? { id: `w${i % 2}`, hostname: "h1" } : { id: "n1", hostname: "h2" };
     runs.push({
       id,
+      cellIndex: 0,
       variantIndex: f.variantIndex,
       repeat: f.repeat,
       status: f.status,
@@ -160,7 +161,7 @@ describe("buildReport (pure)", () => {
     expect(relu!.gradNormRatio.geomean).toBeCloseTo(0.5, 10);
     expect(relu!.chapter).toEqual([{ accuracy: 0.941, code: "keras", epochs: 1000, batchSize: 100 }]);
     expect(relu!.verdict).toBe(
-      "learns: 94.0%, 90% by epoch 2; gradient reaches the first layer (first/last 0.50); 10% of units dead",
+      "learns: 94.0%, 90% by epoch 2; the gradient reaches the first layer (first/last 0.50); 10% of units dead",
     );
 
     // Ratios 1e-3 and 1e-3 (2e-3 / 2): geometric mean 1e-3.
@@ -169,40 +170,75 @@ describe("buildReport (pure)", () => {
     expect(sigmoid!.deadFraction).toBeNull();
     expect(sigmoid!.epochsTo90).toEqual({ mean: null, reached: 0, of: 2, values: [null, null] });
     expect(sigmoid!.verdict).toBe(
-      "did not learn: 12.0% after 3 epochs (chance is 10%); gradient vanishes: first layer 10⁻³ of last",
+      "did not learn: 12.0% after 3 epochs (chance is 10%); the gradient vanishes before it reaches the first layer (first layer 10⁻³ of last)",
+    );
+    expect(sigmoid!.gradientVerdict).toBe(
+      "the gradient vanishes before it reaches the first layer (first layer 10⁻³ of last)",
     );
 
     // The running tanh run is left out of the means; the finished one never reached 90%.
     expect(tanh!.runs).toEqual({ total: 2, succeeded: 1, byStatus: { succeeded: 1, running: 1 } });
-    expect(tanh!.testAccuracy).toEqual({ mean: 0.88, std: null, values: [0.88] });
-    expect(tanh!.verdict).toMatch(/^learns slowly: 88\.0% after 3 epochs, never 90%; gradient reaches/);
+    // One finished run: the exact binomial interval of 1,760 of 2,000 (SciPy binomtest, exact).
+    expect(tanh!.testAccuracy).toMatchObject({ mean: 0.88, std: null, values: [0.88] });
+    expect(tanh!.testAccuracy.ci95![0]).toBeCloseTo(0.8649486677852104, 9);
+    expect(tanh!.testAccuracy.ci95![1]).toBeCloseTo(0.8939269446290602, 9);
+    expect(tanh!.verdict).toMatch(/^learns slowly: 88\.0% after 3 epochs, never 90%; the gradient reaches/);
     expect(report.notes[0]).toBe("1 of 6 runs are not finished: the numbers cover finished runs only.");
 
-    expect(report.comparison).toMatchObject({ best: "relu", second: "tanh", spread: null, separated: null });
-    expect(report.comparison!.difference).toBeCloseTo(0.06, 10);
+    // tanh has one finished repeat: its pairs cannot be tested; relu vs sigmoid differ by 0.82 in both.
+    expect(report.comparisons.map((c) => [c.a.activation, c.b.activation, c.test])).toEqual([
+      ["sigmoid", "relu", "paired-t"],
+      ["sigmoid", "tanh", "untestable"],
+      ["relu", "tanh", "untestable"],
+    ]);
+    expect(report.comparisons[1]!.statement).toBe(
+      "sigmoid and tanh cannot be tested: 1 shared finished repeat, at least 2 needed (−77.00 points)",
+    );
+    expect(report.cells).toEqual([
+      {
+        cell: {},
+        label: "",
+        leader: null,
+        statement: "no variant is significantly better than every other.",
+      },
+    ]);
     expect(report.experiment.wallSeconds).toBeNull();
   });
 
-  it("says whether the two best differ by more than their spread", () => {
+  it("compares every pair on its shared repeats: paired t, Holm over the experiment, leader only when significant", () => {
     const input = fakeInput();
-    // Make tanh's running run a finished 0.935: tanh 0.88/0.935 vs relu 0.93/0.95.
+    // Make tanh's running run a finished 0.935: sigmoid 0.11/0.13, relu 0.93/0.95, tanh 0.88/0.935.
     const runs = input.runs.map((r) =>
       r.status === "running" ? { ...r, status: "succeeded" as const, testAccuracy: 0.935, seconds: 9 } : r,
     );
-    const close = buildReport({ ...input, runs }).comparison!;
-    expect(close.best).toBe("relu");
-    expect(close.second).toBe("tanh");
-    expect(close.difference).toBeCloseTo(0.94 - 0.9075, 10);
-    const spread = Math.sqrt(2e-4 + (0.935 - 0.88) ** 2 / 2);
-    expect(close.spread).toBeCloseTo(spread, 10);
-    expect(close.separated).toBe(false);
-    expect(close.pairedWins).toEqual({ best: 2, ties: 0, of: 2 });
-    expect(close.statement).toContain("smaller than their spread");
-
-    // relu far ahead of sigmoid once tanh is gone.
-    const apart = buildReport({ ...input, runs: runs.filter((r) => r.variantIndex !== 2) }).comparison!;
-    expect(apart).toMatchObject({ best: "relu", second: "sigmoid", separated: true });
-    expect(apart.statement).toContain("larger than their spread");
+    const report = buildReport({ ...input, runs });
+    const [sigRelu, sigTanh, reluTanh] = report.comparisons;
+    // SciPy 1.17.1 ttest_rel: sigmoid − tanh p = 0.014144778000630135, CI −1.00986…−0.56514;
+    // relu − tanh p = 0.3144528418445166, CI −0.18986…+0.25486. sigmoid − relu is −0.82 in both
+    // repeats: no spread, p = 0.
+    expect(sigTanh!.pValue).toBeCloseTo(0.014144778000630135, 10);
+    expect(sigTanh!.ci95![0]).toBeCloseTo(-1.0098585828830575, 10);
+    expect(sigTanh!.ci95![1]).toBeCloseTo(-0.5651414171169428, 10);
+    expect(reluTanh!.pValue).toBeCloseTo(0.3144528418445166, 10);
+    expect(reluTanh!.meanDifference).toBeCloseTo(0.0325, 10);
+    expect(sigRelu!.pValue).toBe(0);
+    // Holm over the three: 0 × 3, 0.01414 × 2, 0.31445 × 1.
+    expect(sigRelu!.pAdjusted).toBe(0);
+    expect(sigTanh!.pAdjusted).toBeCloseTo(2 * 0.014144778000630135, 10);
+    expect(reluTanh!.pAdjusted).toBeCloseTo(0.3144528418445166, 10);
+    expect(report.comparisons.map((c) => c.significant)).toEqual([true, true, false]);
+    expect(sigTanh!.statement).toBe(
+      "tanh beats sigmoid: +78.75 points, 95% CI +56.51…+100.99, p = 0.014 (Holm 0.03)",
+    );
+    expect(reluTanh!.statement).toBe(
+      "relu and tanh do not differ: +3.25 points, 95% CI −18.99…+25.49, p = 0.31 (Holm 0.31)",
+    );
+    // relu has the best mean but does not beat tanh: no leader.
+    expect(report.cells[0]!.leader).toBeNull();
+    // Without tanh, relu beats the only other variant: it leads.
+    const two = buildReport({ ...input, runs: runs.filter((r) => r.variantIndex !== 2) });
+    expect(two.cells[0]!.leader).toBe("relu");
+    expect(two.cells[0]!.statement).toContain("relu leads, significantly better than every other variant");
   });
 
   it("counts paired ties and does not call a leaky unit that is never positive dead", () => {
@@ -228,8 +264,9 @@ describe("buildReport (pure)", () => {
       runs: [...relu, ...leaky],
       metrics,
     });
-    expect(report.comparison?.pairedWins).toEqual({ best: 1, ties: 1, of: 2 });
-    expect(report.comparison?.statement).toContain("relu wins 1, ties 1 of 2 paired repeats");
+    // relu − leaky_relu: 0 and +0.05 over the two repeats (SciPy ttest_rel: p = 0.5).
+    expect(report.comparisons[0]!.pValue).toBeCloseTo(0.5, 10);
+    expect(report.comparisons[0]!.significant).toBe(false);
     expect(report.variants[0]!.verdict).toContain("10% of units dead");
     expect(report.variants[1]!.verdict).toContain(
       "10% of units never positive (the negative slope keeps them learning)",
@@ -245,7 +282,7 @@ describe("buildReport (pure)", () => {
         : m,
     );
     expect(buildReport({ ...input, metrics }).variants[0]!.verdict).toBe(
-      "did not learn: 12.0% after 3 epochs (chance is 10%); gradient reaches the first layer (first/last 1.5); " +
+      "did not learn: 12.0% after 3 epochs (chance is 10%); the gradient reaches the first layer (first/last 1.5); " +
         "every layer's gradient is small (largest 1.1e-2): stuck near its starting point",
     );
   });
@@ -275,11 +312,12 @@ describe("buildReport (pure)", () => {
   it("renders Markdown with one row per variant", () => {
     const md = renderReportMarkdown(buildReport(fakeInput()));
     expect(md).toContain(
-      "| relu | 2 | 94.00% ± 1.41 | 94.1% (Keras, 1000 ep) | 2 | 21 s (7.0 s/ep) | 5.0e-1 | 10.0% |",
+      "| relu | 2 | 94.00% ± 1.41 | 81.3…106.7 | 94.1% (Keras, 1000 ep) | 2 | 21 s (7.0 s/ep) | 5.0e-1 | 10.0% |",
     );
-    expect(md).toContain("| sigmoid | 2 | 12.00% ± 1.41 | — | never |");
-    expect(md).toContain("| tanh | 1/2 | 88.00% | 93.2% (Keras, 1000 ep) | never |");
-    expect(md).toContain("**Two best:** relu (94.00%) leads tanh (88.00%) by 6.00 points");
+    expect(md).toContain("| sigmoid | 2 | 12.00% ± 1.41 | −0.7…24.7 | — | never |".replace("−", "-"));
+    expect(md).toContain("| tanh | 1/2 | 88.00% | 86.5…89.4 | 93.2% (Keras, 1000 ep) | never |");
+    expect(md).toContain("## Which differences are real");
+    expect(md).toContain("- relu and tanh cannot be tested: 1 shared finished repeat");
   });
 });
 
@@ -355,7 +393,9 @@ describe("GET /v1/experiments/:id/report", () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/markdown; charset=utf-8");
     expect(res.body).toBe(renderReportMarkdown(expected));
-    expect(res.body).toContain("gradient vanishes: first layer 10⁻³ of last");
+    expect(res.body).toContain(
+      "the gradient vanishes before it reaches the first layer (first layer 10⁻³ of last)",
+    );
     const q = await t.app.inject({
       method: "GET",
       url: `/v1/experiments/${experimentId}/report?format=markdown`,

@@ -67,6 +67,16 @@ function columns(
       cell: (r) => <MeanStd mean={r.accuracyMean} std={r.accuracyStd} format={(v) => pct(v, 2)} />,
     },
     {
+      head: "95% CI",
+      title:
+        "95% interval of the mean accuracy: t over repeats; a single run: its test set's binomial interval",
+      className: "num hide-sm",
+      cell: (_r, i) => {
+        const ci = summary[i]?.testAccuracy.ci95;
+        return ci ? `${pct(ci[0], 1)} … ${pct(ci[1], 1)}` : "—";
+      },
+    },
+    {
       head: "Test loss",
       className: "num",
       cell: (r) => <MeanStd mean={r.lossMean} std={r.lossStd} format={(v) => num(v, 4)} />,
@@ -97,9 +107,12 @@ export function SummaryTable({
   summary,
   filename,
   colors = {},
+  leader = null,
   runs,
 }: {
   summary: readonly TVariantSummary[];
+  /** Label of the variant significantly better than every other, if there is one. */
+  leader?: string | null;
   /** The experiment's runs, for "N of M finished" while it trains. */
   runs?: readonly TRun[];
   filename: string;
@@ -108,17 +121,8 @@ export function SummaryTable({
 }) {
   const rows = summaryRows(summary);
   const [copied, setCopied] = useState<"ok" | "fail" | null>(null);
-  // Highlight the winner only once there is a comparison to win.
-  const measured = rows.filter((r) => r.accuracyMean !== null);
-  const allTied = measured.every((r) => r.accuracyMean === measured[0]?.accuracyMean);
-  const best =
-    measured.length < 2 || allTied
-      ? null
-      : rows.reduce<number | null>(
-          (b, r) => (r.accuracyMean !== null && (b === null || r.accuracyMean > b) ? r.accuracyMean : b),
-          null,
-        );
-
+  // Highlight a leader only when the comparisons say it is significantly better than every
+  // other variant (the best mean alone may be noise).
   const copy = async () => {
     setCopied((await copyText(toMarkdown(rows))) ? "ok" : "fail");
     setTimeout(() => setCopied(null), 2000);
@@ -130,7 +134,7 @@ export function SummaryTable({
         columns={columns(summary, colors, runs)}
         rows={rows}
         rowKey={(r) => r.variant}
-        rowProps={(r) => ({ className: best !== null && r.accuracyMean === best ? "best" : "" })}
+        rowProps={(r) => ({ className: leader !== null && r.variant === leader ? "best" : "" })}
         testId="summary-table"
       />
       <div className="row-actions">
@@ -146,7 +150,8 @@ export function SummaryTable({
           Download CSV
         </button>
         <span className="muted small">
-          mean ± std over repeats; a tiny grad ratio means the first layer barely learns.
+          mean ± std over repeats; a row is highlighted only when it is significantly better than every other;
+          a tiny grad ratio means the first layer barely learns.
         </span>
       </div>
     </div>

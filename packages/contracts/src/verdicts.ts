@@ -1,0 +1,110 @@
+import { variantLabel } from "./activations.js";
+import type { TComparison, TVariantSummary } from "./api.js";
+import { cellKey } from "./sweep.js";
+
+/*
+ * The verdicts the report and the dashboard state in words, from the numbers the API sends: one
+ * wording for both, so the page and the Markdown never disagree.
+ */
+
+/**
+ * Below this first/last-layer gradient-norm ratio the gradient is said to vanish: 4 sigmoid
+ * layers alone can cost σ′⁴ ≤ 1/256, and at 1e-2 the first layer learns a hundred times slower
+ * than the last.
+ */
+export const VANISHING_RATIO = 1e-2;
+/** Between VANISHING_RATIO and this the gradient is said to weaken toward the input. */
+export const WEAKENING_RATIO = 0.2;
+
+const SUPERSCRIPT: Record<string, string> = {
+  "-": "⁻",
+  "0": "⁰",
+  "1": "¹",
+  "2": "²",
+  "3": "³",
+  "4": "⁴",
+  "5": "⁵",
+  "6": "⁶",
+  "7": "⁷",
+  "8": "⁸",
+  "9": "⁹",
+};
+/** 0.00123 → "10⁻³" (nearest power of ten). */
+export function powerOfTen(x: number): string {
+  const k = Math.round(Math.log10(x));
+  return `10${[...String(k)].map((c) => SUPERSCRIPT[c] ?? c).join("")}`;
+}
+
+/** What the first/last-layer gradient ratio says, in words; null without a ratio. */
+export function gradientVerdict(ratio: number | null): string | null {
+  if (ratio === null || !Number.isFinite(ratio) || ratio <= 0) return null;
+  if (ratio < VANISHING_RATIO)
+    return `the gradient vanishes before it reaches the first layer (first layer ${powerOfTen(ratio)} of last)`;
+  if (ratio < WEAKENING_RATIO)
+    return `the gradient weakens toward the input (first layer ${ratio.toPrecision(2)} of last)`;
+  if (ratio > 1 / VANISHING_RATIO)
+    return `the gradient explodes toward the input (first layer ${powerOfTen(ratio)} × last)`;
+  return `the gradient reaches the first layer (first/last ${ratio.toPrecision(2)})`;
+}
+
+/** "+0.02" / "−0.30" percentage points of accuracy, with a real minus sign. */
+export function signedPoints(x: number, digits = 2): string {
+  const s = (Math.abs(x) * 100).toFixed(digits);
+  return `${x < 0 && Number(s) !== 0 ? "−" : "+"}${s}`;
+}
+
+function pText(p: number): string {
+  return p < 0.001 ? "p < 0.001" : `p = ${p.toPrecision(2)}`;
+}
+
+/**
+ * One comparison in words, the better variant first when the difference is significant:
+ * "relu and leaky_relu do not differ: +0.02 points, 95% CI −0.30…+0.30, p = 0.84 (Holm 1.00)".
+ */
+export function comparisonStatement(c: TComparison): string {
+  const a = variantLabel(c.a);
+  const b = variantLabel(c.b);
+  if (c.test === "untestable" || c.meanDifference === null || c.pValue === null) {
+    const diff = c.meanDifference === null ? "" : ` (${signedPoints(c.meanDifference)} points)`;
+    return `${a} and ${b} cannot be tested: ${c.repeats} shared finished repeat${c.repeats === 1 ? "" : "s"}, at least 2 needed${diff}`;
+  }
+  const flip = c.significant && c.meanDifference < 0;
+  const d = flip ? -c.meanDifference : c.meanDifference;
+  const [lo, hi] = c.ci95 ?? [];
+  const ci = lo !== undefined && hi !== undefined ? (flip ? [-hi, -lo] : [lo, hi]) : null;
+  const numbers =
+    `${signedPoints(d)} points, 95% CI ${ci ? `${signedPoints(ci[0]!)}…${signedPoints(ci[1]!)}` : "—"}, ` +
+    `${pText(c.pValue)} (Holm ${c.pAdjusted === null ? "—" : c.pAdjusted.toFixed(2)})`;
+  if (!c.significant) return `${a} and ${b} do not differ: ${numbers}`;
+  return flip ? `${b} beats ${a}: ${numbers}` : `${a} beats ${b}: ${numbers}`;
+}
+
+/**
+ * The cell's leader: the variant with the best mean accuracy, but only if it is significantly
+ * better than every other variant of its cell (Holm-adjusted); otherwise null.
+ */
+export function cellLeader(
+  summary: readonly TVariantSummary[],
+  comparisons: readonly TComparison[],
+  cell: Record<string, unknown>,
+): TVariantSummary | null {
+  const key = cellKey(cell);
+  const mine = summary.filter((s) => cellKey(s.cell) === key && s.testAccuracy.mean !== null);
+  if (mine.length < 2) return null;
+  const best = mine.reduce((x, y) => (y.testAccuracy.mean! > x.testAccuracy.mean! ? y : x));
+  const label = variantLabel(best.variant);
+  const pairs = comparisons.filter((c) => cellKey(c.cell) === key);
+  const beatsAll = mine
+    .filter((s) => s !== best)
+    .every((other) => {
+      const o = variantLabel(other.variant);
+      const c = pairs.find(
+        (p) =>
+          (variantLabel(p.a) === label && variantLabel(p.b) === o) ||
+          (variantLabel(p.b) === label && variantLabel(p.a) === o),
+      );
+      if (!c?.significant || c.meanDifference === null) return false;
+      return variantLabel(c.a) === label ? c.meanDifference > 0 : c.meanDifference < 0;
+    });
+  return beatsAll ? best : null;
+}
