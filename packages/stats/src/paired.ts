@@ -76,8 +76,18 @@ export function comparePaired(
   };
 }
 
-/** Percentile bootstrap of the mean: resample the values with replacement, take the 2.5/97.5 percentiles. */
+/** Repeats up to which the bootstrap is computed exactly instead of sampled (C(13, 7) = 1,716 resamples at 7). */
+export const EXACT_BOOTSTRAP_MAX = 7;
+
+/**
+ * Percentile bootstrap of the mean: resample the values with replacement, take the 2.5/97.5
+ * percentiles. With at most EXACT_BOOTSTRAP_MAX values there are few distinct resamples, so their
+ * whole distribution is enumerated (what sampling converges to, and ~1,000× cheaper for the usual
+ * 3 repeats: an experiment of 2,000 runs has ~1,000 comparisons). @stdlib has no bootstrap, so
+ * both ways are written here.
+ */
 export function bootstrapMeanInterval(values: readonly number[], resamples: number, seed: number): Interval {
+  if (values.length <= EXACT_BOOTSTRAP_MAX) return exactBootstrapInterval(values);
   const rand = mt19937.factory({ seed });
   const n = values.length;
   const means = new Float64Array(resamples);
@@ -88,6 +98,40 @@ export function bootstrapMeanInterval(values: readonly number[], resamples: numb
   }
   means.sort();
   return [quantile(means, 0.025), quantile(means, 0.975)];
+}
+
+/**
+ * The exact bootstrap distribution of the mean: every multiset of n draws (counts c_i summing to
+ * n) has probability n! / (∏ c_i! · n^n); the interval is its 2.5% and 97.5% quantiles (inverse CDF).
+ */
+function exactBootstrapInterval(values: readonly number[]): Interval {
+  const n = values.length;
+  const factorial = [1];
+  for (let k = 1; k <= n; k++) factorial.push((factorial[k - 1] as number) * k);
+  const total = n ** n;
+  const atoms: { mean: number; p: number }[] = [];
+  const walk = (i: number, left: number, sum: number, ways: number) => {
+    if (i === n - 1) {
+      atoms.push({
+        mean: (sum + left * (values[i] as number)) / n,
+        p: ways / (factorial[left] as number) / total,
+      });
+      return;
+    }
+    for (let c = 0; c <= left; c++)
+      walk(i + 1, left - c, sum + c * (values[i] as number), ways / (factorial[c] as number));
+  };
+  walk(0, n, 0, factorial[n] as number);
+  atoms.sort((x, y) => x.mean - y.mean);
+  const at = (q: number) => {
+    let cdf = 0;
+    for (const a of atoms) {
+      cdf += a.p;
+      if (cdf >= q - 1e-12) return a.mean;
+    }
+    return (atoms.at(-1) as { mean: number }).mean;
+  };
+  return [at(0.025), at(0.975)];
 }
 
 /** Linear interpolation between order statistics (numpy's default, which scipy's bootstrap uses). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { binomialInterval95, comparePaired, describeSample, holmAdjust } from "./index.js";
+import { binomialInterval95, bootstrapMeanInterval, comparePaired, describeSample, holmAdjust } from "./index.js";
 
 // Reference figures computed with SciPy 1.17.1 (stats.ttest_rel, ttest_1samp(...).confidence_interval(),
 // wilcoxon(method="exact"), bootstrap(method="percentile", n_resamples=20000),
@@ -77,6 +77,19 @@ describe("comparePaired", () => {
 
   it("is deterministic: the same data gives the same bootstrap interval", () => {
     expect(comparePaired(FIVE.a, FIVE.b).bootstrapCi95).toEqual(comparePaired(FIVE.a, FIVE.b).bootstrapCi95);
+  });
+
+  it("computes small bootstraps exactly: the distribution of every resample, worked by hand", () => {
+    // Sums of 3 draws from {0, 1, 2}: 0…6 with weights 1, 3, 6, 7, 6, 3, 1 of 27; 1/27 > 2.5%
+    // puts the lower bound on mean 0, and 26/27 < 97.5% the upper one on mean 2.
+    expect(bootstrapMeanInterval([0, 1, 2], 10_000, 1)).toEqual([0, 2]);
+    // {0, 0, 0, 3}: mean 0 has (3/4)^4 = 31.6%, mean 3 has (1/4)^4 = 0.39% < 2.5% → upper is 2.25.
+    expect(bootstrapMeanInterval([0, 0, 0, 3], 10_000, 1)).toEqual([0, 2.25]);
+    // Above EXACT_BOOTSTRAP_MAX values it samples: numpy, 200,000 resamples, gives [0.3, 0.6625].
+    const eight = [0.1, 0.4, 0.2, 0.9, 0.5, 0.3, 0.8, 0.6];
+    const [lo, hi] = bootstrapMeanInterval(eight, 20_000, 1);
+    expect(Math.abs(lo - 0.3)).toBeLessThan(0.01);
+    expect(Math.abs(hi - 0.6625)).toBeLessThan(0.01);
   });
 
   it("says a pair with fewer than two shared repeats cannot be tested", () => {
