@@ -328,7 +328,9 @@ describe("actlab on many hosts", () => {
     const watched = await Promise.all(
       [0, 1].map(
         async (i) =>
-          (await client.submit(spec(`sse-${i}`, { epochs: 30 }), randomUUID())).reply.body.id as string,
+          // Long enough to be still streaming when the replica dies on a quiet machine too (30
+          // epochs finished first there); canceled below once the kill is over.
+          (await client.submit(spec(`sse-${i}`, { epochs: 1000 }), randomUUID())).reply.body.id as string,
       ),
     );
     const streams = watched.map((id) => followEvents(lbUrl, settings.apiKey, id));
@@ -371,6 +373,13 @@ describe("actlab on many hosts", () => {
     expect(new Set(results.map((r) => r.id)).size).toBe(keys.length);
     expect(await db.experiment.count({ where: { name: "load" } })).toBe(keys.length);
     await Promise.all(results.map((r) => finished(r.id)));
+    for (const id of watched) {
+      const res = await fetch(`${lbUrl}/v1/experiments/${id}/cancel`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${settings.apiKey}` },
+      });
+      expect([200, 202, 409]).toContain(res.status);
+    }
     await Promise.all(streams.map((s) => s.done));
     for (const [i, s] of streams.entries()) {
       const stored = await db.experimentEvent.findMany({
