@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { binomialInterval95, bootstrapMeanInterval, comparePaired, describeSample, holmAdjust } from "./index.js";
+import {
+  binomialInterval95,
+  bootstrapMeanInterval,
+  comparePaired,
+  describeSample,
+  holmAdjust,
+} from "./index.js";
 
 // Reference figures computed with SciPy 1.17.1 (stats.ttest_rel, ttest_1samp(...).confidence_interval(),
 // wilcoxon(method="exact"), bootstrap(method="percentile", n_resamples=20000),
