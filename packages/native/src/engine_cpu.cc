@@ -24,6 +24,15 @@ constexpr double SELU_ALPHA = 1.6732632423543772;
 
 inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+// tanh through expf, as sigmoidf: glibc's tanhf made a tanh epoch twice a relu or sigmoid one
+// (bench:train, 0.31 against 0.15 s). (1 − e)/(1 + e) with e = exp(−2|x|) loses relative accuracy
+// near 0 to cancellation but keeps its absolute error near float32's rounding (~1e-7), well inside
+// what the engine promises (f within 1e-5 relative or 1e-6 absolute of the catalog's).
+inline float tanh_fast(float x) {
+  const float e = expf(-2.0f * fabsf(x));
+  return copysignf((1.0f - e) / (1.0f + e), x);
+}
+
 // TF.js's softplus: x above ~15.9, exp(x) below ~-15.9 (float32's epsilon thresholds), else log1p(exp(x)).
 inline float softplusf(float x) {
   const float threshold = logf(1.1920928955078125e-7f) + 2.0f;
@@ -70,7 +79,7 @@ void act_forward(const ActParams& a, const float* z, float* h, size_t rows, size
       for (size_t i = 0; i < n; i++) h[i] = sigmoidf(z[i]);
       break;
     case ACTLAB_TANH:
-      for (size_t i = 0; i < n; i++) h[i] = tanhf(z[i]);
+      for (size_t i = 0; i < n; i++) h[i] = tanh_fast(z[i]);
       break;
     case ACTLAB_RELU:
       for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : 0.0f;
@@ -109,7 +118,7 @@ void act_forward(const ActParams& a, const float* z, float* h, size_t rows, size
       for (size_t i = 0; i < n; i++) h[i] = softplusf(z[i]);
       break;
     case ACTLAB_MISH:
-      for (size_t i = 0; i < n; i++) h[i] = z[i] * tanhf(softplusf(z[i]));
+      for (size_t i = 0; i < n; i++) h[i] = z[i] * tanh_fast(softplusf(z[i]));
       break;
     case ACTLAB_LINEAR:
       memcpy(h, z, n * sizeof(float));
@@ -147,7 +156,7 @@ inline float act_df(const ActParams& a, float z, float h, float slope) {
     case ACTLAB_SOFTPLUS:
       return sigmoidf(z);
     case ACTLAB_MISH: {
-      const float t = tanhf(softplusf(z));
+      const float t = tanh_fast(softplusf(z));
       return t + z * sigmoidf(z) * (1.0f - t * t);
     }
     default:
