@@ -74,6 +74,8 @@ export async function streamEvents(res: ServerResponse, opts: SseOptions): Promi
   // status is queued again. So the last one read is held until a later event drops it or the
   // end of what is stored shows, with the experiment's status, that it still holds.
   let heldFinish: StoredEvent | null = null;
+  /** A readStored is queued and has not started yet: its query will see every event stored so far. */
+  let readQueued = false;
   const readStored = async () => {
     for (;;) {
       if (closed) return;
@@ -108,11 +110,17 @@ export async function streamEvents(res: ServerResponse, opts: SseOptions): Promi
     // client's Last-Event-ID, and a reconnect then would skip them for good (tests/distributed
     // saw 107 go out before 93–104 while a replica was being killed). The event is stored
     // before it is published, so this read normally sends it too.
-    void enqueue(async () => {
-      // Postgres unreachable: send the live one anyway (the next poll fills in).
-      await readStored().catch(() => {});
-      send(event);
-    });
+    // One read serves every live event that arrives before it starts (a burst of epochs costs one
+    // query per stream, not one each); then the live one itself, which `send` skips if the read
+    // already sent it, and which still goes out when Postgres is unreachable (the next poll fills in).
+    if (!readQueued) {
+      readQueued = true;
+      void enqueue(async () => {
+        readQueued = false;
+        await readStored().catch(() => {});
+      });
+    }
+    void enqueue(() => send(event));
   });
 
   res.writeHead(200, {
