@@ -115,3 +115,14 @@ export function metricsCsvColumns({
     ),
   ];
 }
+
+/**
+ * A download's file name from an experiment's or a chart's title: lower case, digits, dots and
+ * dashes only, at most 60 characters (the API's Content-Disposition and the dashboard's saves).
+ */
+export const fileSlug = (title: string, fallback: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60) || fallback;

@@ -10,10 +10,7 @@ export function downloadBlob(filename: string, content: BlobPart, type: string):
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A file name from a chart's or experiment's title: lower case, dashes, nothing else. */
-export const fileSlug = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9.]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 60) || "chart";
+import { fileSlug as slug } from "@actlab/contracts";
+
+/** A file name from a chart's or experiment's title (the API names its downloads the same way). */
+export const fileSlug = (title: string) => slug(title, "chart");

@@ -1,5 +1,5 @@
 import type { TEpochMetrics, TExperimentSpec, TVariant } from "@actlab/contracts";
-import type { BackendDescription, BackendName, TModelArtifact, TrainCheckpoint } from "@actlab/trainer";
+import type { BackendDescription, BackendName, TrainCheckpoint, TrainResult } from "@actlab/trainer";
 
 /**
  * Messages between the worker's main thread and its training thread. Training is CPU-bound;
@@ -76,18 +76,11 @@ export type FromThread =
   | { type: "done"; runId: string; result: ThreadTrainResult }
   | { type: "failed"; runId: string; error: SerializedError };
 
-export interface ThreadTrainResult {
-  outcome: "completed" | "canceled" | "shutdown";
-  epochsCompleted: number;
-  stoppedEarly: boolean;
-  testAccuracy: number | null;
-  testLoss: number | null;
-  seconds: number;
-  backend: BackendName;
-  artifact: TModelArtifact | null;
+/** What the thread sends back: the trainer's result without its checkpoint (stored as it goes), plus the batch count. */
+export type ThreadTrainResult = Omit<TrainResult, "checkpoint"> & {
   /** Batches trained in this attempt (SHARED.batches at the stop). */
   batchesTrained: number;
-}
+};
 
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {

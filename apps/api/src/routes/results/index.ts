@@ -1,4 +1,10 @@
-import { MAX_COMPARED_EXPERIMENTS, ZCompareResponse, ZContinueBody, ZExperiment } from "@actlab/contracts";
+import {
+  fileSlug,
+  MAX_COMPARED_EXPERIMENTS,
+  ZCompareResponse,
+  ZContinueBody,
+  ZExperiment,
+} from "@actlab/contracts";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { compareExperiments } from "../../services/compare.js";
@@ -27,14 +33,6 @@ const ZCompareQuery = z.object({
     )
     .describe(`comma-separated experiment ids (2 to ${MAX_COMPARED_EXPERIMENTS})`),
 });
-
-/** A file name from the experiment's name: letters, digits, dots and dashes only. */
-const fileStem = (name: string) =>
-  name
-    .toLowerCase()
-    .replace(/[^a-z0-9.]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 60) || "experiment";
 
 const results: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -83,7 +81,10 @@ const results: FastifyPluginAsyncZod = async (app) => {
       const experiment = await getExperiment({ db: app.db, tenantId: request.auth!.tenantId, id });
       return reply
         .type("text/csv; charset=utf-8; header=present")
-        .header("content-disposition", `attachment; filename="${fileStem(experiment.name)}-metrics.csv"`)
+        .header(
+          "content-disposition",
+          `attachment; filename="${fileSlug(experiment.name, "experiment")}-metrics.csv"`,
+        )
         .send(metricsCsvStream({ db: app.db, experimentId: id, spec: experiment.spec, log: request.log }));
     },
   );
