@@ -55,7 +55,7 @@ async function hover(testId: string, fx: number) {
 describe("results in a real browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    buildDashboard();
+    await buildDashboard();
     stack = await startStack({ workers: 1, label: "results" });
     const a = await api("/v1/experiments", {
       method: "POST",

@@ -46,7 +46,7 @@ async function heat(cell: string, variant: string): Promise<number> {
 describe("a depth sweep in a real browser", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    buildDashboard();
+    await buildDashboard();
     stack = await startStack({ workers: 1, label: "e2e_sweep" });
     const created = await api("/v1/experiments", { method: "POST", body: JSON.stringify(SHRUNK) });
     expect(created.status).toBe(202);
