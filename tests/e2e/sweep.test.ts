@@ -108,7 +108,7 @@ describe("a depth sweep in a real browser", () => {
       .poll(async () => Number(await page.getAttribute('[data-testid="chart-accuracy"]', "data-points")))
       .toBe(12);
     const verdicts = await page.getByTestId("verdicts").textContent();
-    expect(verdicts).toMatch(/relu beats sigmoid|sigmoid and relu do not differ/);
+    expect(verdicts).toMatch(/relu beats sigmoid|relu leads sigmoid|sigmoid and relu do not differ/);
     expect(await page.getByTestId("gradient-verdicts").textContent()).toContain("sigmoid: the gradient");
     // A row is highlighted only with a significant leader.
     const leader = await page.getByTestId("leader").textContent();

@@ -57,9 +57,19 @@ function pText(p: number): string {
   return p < 0.001 ? "p < 0.001" : `p = ${p.toPrecision(2)}`;
 }
 
+/** Two significant digits below 0.1, so a Holm p of 0.0496 (significant) does not read "0.05". */
+function holmText(p: number | null): string {
+  if (p === null) return "—";
+  return p < 0.1 ? p.toPrecision(2) : p.toFixed(2);
+}
+
 /**
- * One comparison in words, the better variant first when the difference is significant:
- * "relu and leaky_relu do not differ: +0.02 points, 95% CI −0.30…+0.30, p = 0.84 (Holm 1.00)".
+ * One comparison in words, the better variant first when its unadjusted p is below 0.05:
+ * "relu and leaky_relu do not differ: +0.02 points, 95% CI −0.30…+0.30, p = 0.84 (Holm 1.00)";
+ * "relu beats sigmoid: …" when it survives Holm's correction; and, when it does not,
+ * "relu leads sigmoid, not significant after Holm's correction: +30.15 points, 95% CI
+ * +25.19…+35.11, p = 0.0015 (Holm 0.07)" — a 30-point gap whose interval excludes 0 is not
+ * "no difference": it is a difference this many repeats cannot confirm among this many pairs.
  */
 export function comparisonStatement(c: TComparison): string {
   const a = variantLabel(c.a);
@@ -68,15 +78,18 @@ export function comparisonStatement(c: TComparison): string {
     const diff = c.meanDifference === null ? "" : ` (${signedPoints(c.meanDifference)} points)`;
     return `${a} and ${b} cannot be tested: ${c.repeats} shared finished repeat${c.repeats === 1 ? "" : "s"}, at least 2 needed${diff}`;
   }
-  const flip = c.significant && c.meanDifference < 0;
+  const leads = c.significant || c.pValue < 0.05;
+  const flip = leads && c.meanDifference < 0;
   const d = flip ? -c.meanDifference : c.meanDifference;
   const [lo, hi] = c.ci95 ?? [];
   const ci = lo !== undefined && hi !== undefined ? (flip ? [-hi, -lo] : [lo, hi]) : null;
   const numbers =
     `${signedPoints(d)} points, 95% CI ${ci ? `${signedPoints(ci[0]!)}…${signedPoints(ci[1]!)}` : "—"}, ` +
-    `${pText(c.pValue)} (Holm ${c.pAdjusted === null ? "—" : c.pAdjusted.toFixed(2)})`;
-  if (!c.significant) return `${a} and ${b} do not differ: ${numbers}`;
-  return flip ? `${b} beats ${a}: ${numbers}` : `${a} beats ${b}: ${numbers}`;
+    `${pText(c.pValue)} (Holm ${holmText(c.pAdjusted)})`;
+  const [better, worse] = flip ? [b, a] : [a, b];
+  if (c.significant) return `${better} beats ${worse}: ${numbers}`;
+  if (leads) return `${better} leads ${worse}, not significant after Holm's correction: ${numbers}`;
+  return `${a} and ${b} do not differ: ${numbers}`;
 }
 
 /**

@@ -228,7 +228,7 @@ describe("buildReport (pure)", () => {
     expect(reluTanh!.pAdjusted).toBeCloseTo(0.3144528418445166, 10);
     expect(report.comparisons.map((c) => c.significant)).toEqual([true, true, false]);
     expect(sigTanh!.statement).toBe(
-      "tanh beats sigmoid: +78.75 points, 95% CI +56.51…+100.99, p = 0.014 (Holm 0.03)",
+      "tanh beats sigmoid: +78.75 points, 95% CI +56.51…+100.99, p = 0.014 (Holm 0.028)",
     );
     expect(reluTanh!.statement).toBe(
       "relu and tanh do not differ: +3.25 points, 95% CI −18.99…+25.49, p = 0.31 (Holm 0.31)",
