@@ -32,13 +32,26 @@ describe("comparisonStatement", () => {
 
   it("says 'do not differ' when even the unadjusted p is 0.05 or more", () => {
     expect(
-      comparisonStatement({ ...base, meanDifference: 0.0002, ci95: [-0.003, 0.0034], pValue: 0.84, pAdjusted: 1 }),
+      comparisonStatement({
+        ...base,
+        meanDifference: 0.0002,
+        ci95: [-0.003, 0.0034],
+        pValue: 0.84,
+        pAdjusted: 1,
+      }),
     ).toBe("sigmoid and relu do not differ: +0.02 points, 95% CI −0.30…+0.34, p = 0.84 (Holm 1.00)");
   });
 
   it("says why a pair with one shared repeat cannot be tested", () => {
     expect(
-      comparisonStatement({ ...base, repeats: 1, ci95: null, pValue: null, pAdjusted: null, test: "untestable" }),
+      comparisonStatement({
+        ...base,
+        repeats: 1,
+        ci95: null,
+        pValue: null,
+        pAdjusted: null,
+        test: "untestable",
+      }),
     ).toBe("sigmoid and relu cannot be tested: 1 shared finished repeat, at least 2 needed (−30.15 points)");
   });
 });
