@@ -3,7 +3,8 @@
  *   npx tsx docs/tools/screenshot-chapter8.ts <experiment id> [--base http://127.0.0.1:3000] [--out docs/images]
  * Signs in by putting the API key (env ACTLAB_API_KEY) where the dashboard keeps it
  * (localStorage "actlab.apiKey"), opens /experiments/<id> in Debian's chromium (playwright-core)
- * and saves the "Learning curves" and "Gradient flow" cards (plus the whole page).
+ * and saves the "Summary", "Sweep" (an experiment with a sweep), "Learning curves", "Gradient flow"
+ * and "Dead and saturated units" cards, those the page has.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -43,6 +44,7 @@ try {
   await page.waitForTimeout(1_500); // let uPlot finish drawing
   const shots: [string, string][] = [
     ["Summary", "summary"],
+    ["Sweep", "sweep"],
     ["Learning curves", "accuracy"],
     ["Gradient flow", "gradient-flow"],
     ["Dead and saturated units", "dead-units"],
