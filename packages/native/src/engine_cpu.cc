@@ -187,6 +187,13 @@ struct actlab_engine {
   // Scratch, max_rows rows each.
   std::vector<std::vector<float>> z, h, slopes;
   std::vector<float> probs, d0, d1;
+  // The first layer's input compacted to the columns (pixels) nonzero in some row of the batch:
+  // `cols` lists them (k of in[0]; k = 0: not compacted), `xc` holds those columns of x, `w0c`
+  // the matching rows of W0 and, in backward, the rows of its gradient.
+  std::vector<char> active;
+  std::vector<int> cols;
+  std::vector<float> xc, w0c;
+  int k = 0;
   double iterations = 0;
   float acc_beta1 = 0, acc_beta2 = 0;
 
@@ -219,22 +226,67 @@ bool check_labels(const actlab_engine* e, const int32_t* y, int rows, char* err)
   return true;
 }
 
-/* Z = X·W + b for `rows` rows. */
-void dense(actlab_engine* e, int l, const float* x, int rows, float* zout) {
-  const int n_in = e->in[l], n_out = e->out[l];
-  const float* b = e->B(l);
+/* Z = X·W + b for `rows` rows, X having `n_in` columns and W `n_in` rows (the layer's, or compacted ones). */
+void dense_with(const float* x, const float* w, const float* b, int rows, int n_in, int n_out, const Blas* blas,
+                float* zout) {
   for (int r = 0; r < rows; r++) memcpy(zout + (size_t)r * n_out, b, n_out * sizeof(float));
-  e->blas->sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n_out, n_in, 1.0f, x, n_in, e->W(l), n_out, 1.0f,
-                 zout, n_out);
+  blas->sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n_out, n_in, 1.0f, x, n_in, w, n_out, 1.0f, zout,
+              n_out);
+}
+
+void dense(actlab_engine* e, int l, const float* x, int rows, float* zout) {
+  dense_with(x, e->W(l), e->B(l), rows, e->in[l], e->out[l], e->blas, zout);
+}
+
+/*
+ * Why: MNIST's digits leave most pixels zero, and a batch of 100 leaves about a third of the 784
+ * pixels zero in every one of its rows (517 columns active on average over the 10,000 digits). A
+ * zero column of X adds nothing to X·W and gives a zero row of ∂W = Xᵀ·d, so the first layer's
+ * two products — 46% of a step's arithmetic in the chapter's network — can run on the active
+ * columns only: still cblas_sgemm, on a gathered X and W0 (a copy of k rows), with ∂W0's other
+ * rows exactly 0 as the full product gives them. Compacting pays only when enough columns are
+ * zero (the gathers and the scatter cost about a tenth of the product they save), so at most 85%.
+ * Returns whether it compacted (e->k > 0).
+ */
+bool compact_input(actlab_engine* e, const float* x, int rows) {
+  const int n_in = e->in[0];
+  char* active = e->active.data();
+  memset(active, 0, n_in);
+  for (int r = 0; r < rows; r++) {
+    const float* row = x + (size_t)r * n_in;
+    for (int j = 0; j < n_in; j++) active[j] |= row[j] != 0.0f;  // NaN and ±inf count as active
+  }
+  int k = 0;
+  for (int j = 0; j < n_in; j++)
+    if (active[j]) e->cols[k++] = j;
+  if (k == 0 || k > n_in * 85 / 100) {
+    e->k = 0;
+    return false;
+  }
+  e->k = k;
+  const int* cols = e->cols.data();
+  for (int r = 0; r < rows; r++) {
+    const float* row = x + (size_t)r * n_in;
+    float* out = e->xc.data() + (size_t)r * k;
+    for (int i = 0; i < k; i++) out[i] = row[cols[i]];
+  }
+  const int U = e->out[0];
+  const float* W0 = e->W(0);
+  for (int i = 0; i < k; i++) memcpy(e->w0c.data() + (size_t)i * U, W0 + (size_t)cols[i] * U, U * sizeof(float));
+  return true;
 }
 
 /* Forward to the logits (in z[L]); training draws rrelu's slopes from `seeds`. */
 void forward(actlab_engine* e, const float* x, int rows, bool training, const uint32_t* seeds) {
   const int U = e->cfg.units;
   const float* input = x;
+  const bool compacted = compact_input(e, x, rows);
   for (int l = 0; l < e->L; l++) {
     float* z = e->z[l].data();
-    dense(e, l, input, rows, z);
+    if (l == 0 && compacted)
+      dense_with(e->xc.data(), e->w0c.data(), e->B(0), rows, e->k, e->out[0], e->blas, z);
+    else
+      dense(e, l, input, rows, z);
     const float* slopes = nullptr;
     if (e->act.id == ACTLAB_RRELU && training) {
       float* s = e->slopes[l].data();
@@ -298,8 +350,25 @@ void backward(actlab_engine* e, const float* x, int rows, bool training) {
     const int n_in = e->in[l], n_out = e->out[l];
     const float* input = l == 0 ? x : e->h[l - 1].data();
     // ∂W = inputᵀ·d, ∂b = column sums of d.
-    e->blas->sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, n_out, rows, 1.0f, input, n_in, d, n_out, 0.0f,
-                   e->gW(l), n_out);
+    if (l == 0 && e->k > 0) {
+      // On the active columns only (compact_input), into w0c (W0's copy is not needed any more),
+      // then each active row to its place and the zero columns' rows to 0.
+      const int k = e->k;
+      e->blas->sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, n_out, rows, 1.0f, e->xc.data(), k, d, n_out, 0.0f,
+                     e->w0c.data(), n_out);
+      float* g = e->gW(0);
+      const char* active = e->active.data();
+      for (int j = 0, i = 0; j < n_in; j++) {
+        float* dst = g + (size_t)j * n_out;
+        if (active[j])
+          memcpy(dst, e->w0c.data() + (size_t)(i++) * n_out, n_out * sizeof(float));
+        else
+          memset(dst, 0, n_out * sizeof(float));
+      }
+    } else {
+      e->blas->sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, n_out, rows, 1.0f, input, n_in, d, n_out, 0.0f,
+                     e->gW(l), n_out);
+    }
     float* gb = e->gB(l);
     std::fill(gb, gb + n_out, 0.0f);
     for (int r = 0; r < rows; r++)
@@ -327,8 +396,9 @@ void backward(actlab_engine* e, const float* x, int rows, bool training) {
         }
     } else if (e->act.id == ACTLAB_RELU) {
       const size_t n = (size_t)rows * U;
-      for (size_t i = 0; i < n; i++)
-        if (!(z[i] > 0.0f)) dnext[i] = 0.0f;
+      // A select, not a branch: z > 0 is a coin flip per element, and the branch mispredicted
+      // (perf: this loop was a tenth of a relu step); the select vectorises.
+      for (size_t i = 0; i < n; i++) dnext[i] = z[i] > 0.0f ? dnext[i] : 0.0f;
     } else if (e->act.id != ACTLAB_LINEAR) {
       const float mean = e->act.rrelu_mean;
       const size_t n = (size_t)rows * U;
@@ -455,6 +525,10 @@ actlab_engine* actlab_engine_create(const actlab_config* config, char* err) {
       for (int l = 0; l < e->L; l++) e->slopes[l].assign(rows * config->units, 0.0f);
     }
     e->probs.assign(rows * config->classes, 0.0f);
+    e->active.assign(config->input_size, 0);
+    e->cols.assign(config->input_size, 0);
+    e->xc.assign(rows * config->input_size, 0.0f);
+    e->w0c.assign((size_t)config->input_size * config->units, 0.0f);
     e->d0.assign(rows * widest, 0.0f);
     e->d1.assign(rows * widest, 0.0f);
     e->acc_beta1 = (float)config->beta1;
