@@ -15,6 +15,13 @@
 #include "blas.h"
 #include "engine.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+// glibc's vector math library (libmvec): e^x of 4 floats, an IFUNC that picks the SSE4 or AVX
+// kernel this CPU has (every x86-64 has one of them).
+extern "C" __m128 _ZGVbN4v_expf(__m128);
+#endif
+
 namespace {
 
 using actlab::Blas;
@@ -23,6 +30,17 @@ constexpr double SELU_LAMBDA = 1.0507009873554805;
 constexpr double SELU_ALPHA = 1.6732632423543772;
 
 inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+// e^v in place. Why libmvec: a sigmoid or tanh layer takes an exp per unit and row (6.4 M a
+// chapter epoch), and glibc's scalar expf, one call each, was ~20% of such an epoch; libmvec's
+// kernels are as accurate (≤ 4 ulp, against 1e-5 the engine promises) and do 4 at a time.
+void exp_inplace(float* v, size_t n) {
+  size_t i = 0;
+#if defined(__x86_64__)
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(v + i, _ZGVbN4v_expf(_mm_loadu_ps(v + i)));
+#endif
+  for (; i < n; i++) v[i] = expf(v[i]);
+}
 
 // tanh through expf, as sigmoidf: glibc's tanhf made a tanh epoch twice a relu or sigmoid one
 // (bench:train, 0.31 against 0.15 s). (1 − e)/(1 + e) with e = exp(−2|x|) loses relative accuracy
@@ -75,11 +93,15 @@ void act_forward(const ActParams& a, const float* z, float* h, size_t rows, size
                  const float* alpha) {
   const size_t n = rows * units;
   switch (a.id) {
-    case ACTLAB_SIGMOID:
-      for (size_t i = 0; i < n; i++) h[i] = sigmoidf(z[i]);
+    case ACTLAB_SIGMOID:  // sigmoidf, with the exps done together
+      for (size_t i = 0; i < n; i++) h[i] = -z[i];
+      exp_inplace(h, n);
+      for (size_t i = 0; i < n; i++) h[i] = 1.0f / (1.0f + h[i]);
       break;
-    case ACTLAB_TANH:
-      for (size_t i = 0; i < n; i++) h[i] = tanh_fast(z[i]);
+    case ACTLAB_TANH:  // tanh_fast, with the exps done together
+      for (size_t i = 0; i < n; i++) h[i] = -2.0f * fabsf(z[i]);
+      exp_inplace(h, n);
+      for (size_t i = 0; i < n; i++) h[i] = copysignf((1.0f - h[i]) / (1.0f + h[i]), z[i]);
       break;
     case ACTLAB_RELU:
       for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : 0.0f;
