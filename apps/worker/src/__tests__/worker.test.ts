@@ -264,7 +264,13 @@ describe("worker processes", () => {
     const first = startWorker(checkpointEvery);
     await ready(first);
     await enqueue(killed.runs);
-    await first.waitForLog(epochLog(runId, 30));
+    // Killed a few epochs after a stored checkpoint, so the kill loses work the next attempt
+    // redoes. (Not at a fixed epoch: at native speed 30 tiny epochs can pass within one 100 ms
+    // checkpoint interval, and no checkpoint would exist yet.)
+    const checkpointed = await first.waitForLog(
+      (l) => l.msg === "epoch stored" && l.runId === runId && l.checkpointed === true,
+    );
+    await first.waitForLog(epochLog(runId, (checkpointed.epoch as number) + 5));
     first.kill("SIGKILL");
     const killedAt = Date.now();
     await first.exited;
