@@ -63,7 +63,7 @@ const results: FastifyPluginAsyncZod = async (app) => {
         summary: "Every stored epoch of every run as CSV (long format, streamed)",
         description:
           "RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): " +
-          "experimentId, runId, variant, activation, the variants' parameters, repeat, seed, status, epoch, " +
+          "experimentId, runId, variant, activation, the variants' parameters, cell.<path> per swept path, repeat, seed, status, epoch, " +
           "trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, " +
           "saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).",
         tags: ["experiments"],

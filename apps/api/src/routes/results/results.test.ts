@@ -194,6 +194,38 @@ describe("GET /v1/experiments/:id/metrics.csv", () => {
     expect(Number(records[7]!.trainLoss)).toBeCloseTo(0.5 + 3);
   });
 
+  it("has one cell.<path> column per swept path, after the parameters, filled per run; layers for the deepest cell", async () => {
+    const exp = await submit({
+      ...BASE,
+      name: "csv sweep",
+      training: { ...BASE.training, repeats: 1 },
+      variants: [{ activation: "leaky_relu", alpha: 0.1 }],
+      // Given in the opposite of SWEEP_PATHS order: the columns still follow SWEEP_PATHS.
+      sweep: { "model.initializer": [{ name: "he_normal" }], "model.hiddenLayers": [1, 3] },
+    });
+    await finishRuns(exp, 1);
+    const res = await get(`/v1/experiments/${exp.id}/metrics.csv`);
+    expect(res.statusCode).toBe(200);
+    const header: string[] = parse(res.body)[0];
+    expect(header.slice(4, 8)).toEqual([
+      "alpha",
+      "cell.model.hiddenLayers",
+      "cell.model.initializer",
+      "repeat",
+    ]);
+    expect(header.filter((c) => c.startsWith("gradNorm_"))).toEqual([
+      "gradNorm_1",
+      "gradNorm_2",
+      "gradNorm_3",
+      "gradNorm_4",
+    ]);
+    const records: Array<Record<string, string>> = parse(res.body, { columns: true });
+    expect(records.map((r) => [r.runId, r["cell.model.hiddenLayers"], r["cell.model.initializer"]])).toEqual(
+      exp.runs.map((r) => [r.id, String(r.cell["model.hiddenLayers"]), '{"name":"he_normal"}']),
+    );
+    expect(records.map((r) => r["cell.model.hiddenLayers"])).toEqual(["1", "3"]);
+  });
+
   it("is a header alone before any epoch, and 404 for another tenant", async () => {
     const exp = await submit({ ...BASE, name: "empty", variants: [{ activation: "relu" }] });
     const res = await get(`/v1/experiments/${exp.id}/metrics.csv`);
