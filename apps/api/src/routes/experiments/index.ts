@@ -72,7 +72,10 @@ const ZListQuery = z.object({
   sort: z
     .enum(EXPERIMENT_SORTS)
     .default("newest")
-    .describe("newest or oldest first, or by name; a cursor continues the order it came from"),
+    .describe(
+      "newest or oldest first, by name, or by accuracy (the best variant's mean test accuracy, highest first, " +
+        "experiments without one last); a cursor continues the order it came from",
+    ),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(500).optional().describe("nextCursor of the previous page"),
 });
@@ -163,7 +166,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       schema: {
         operationId: "listExperiments",
         summary:
-          "List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day",
+          "List experiments (newest or oldest first, by name or by best accuracy), filtered by status, name, activation and day",
         tags: ["experiments"],
         security: BEARER,
         querystring: ZListQuery,
