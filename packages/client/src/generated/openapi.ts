@@ -59,7 +59,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day */
+        /** List experiments (newest or oldest first, by name or by best accuracy), filtered by status, name, activation and day */
         get: operations["listExperiments"];
         put?: never;
         /** Submit an experiment (every variant × repeat becomes a queued run) */
@@ -310,7 +310,7 @@ export interface paths {
         };
         /**
          * Every stored epoch of every run as CSV (long format, streamed)
-         * @description RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): experimentId, runId, variant, activation, the variants' parameters, repeat, seed, status, epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).
+         * @description RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): experimentId, runId, variant, activation, the variants' parameters, cell.<path> per swept path, repeat, seed, status, epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).
          */
         get: operations["exportExperimentMetrics"];
         put?: never;
@@ -332,7 +332,7 @@ export interface paths {
         put?: never;
         /**
          * Continue a finished experiment to more epochs, each run from its last checkpoint
-         * @description Every run must have succeeded; the spec's `training.epochs` becomes `epochs` and the runs are queued again, resuming where they stopped (each epoch is stored once). The same `epochs` again changes nothing. 409 lists each run that cannot continue and why.
+         * @description The runs that succeeded (all of them, or in a partial or canceled experiment those that finished) are queued again to `epochs`, resuming where they stopped (each epoch is stored once), and the spec's `training.epochs` becomes `epochs`; `notContinued` lists each other run and why (failed, canceled, no checkpoint). The same `epochs` again changes nothing. 409 when no run can continue, listing each and why.
          */
         post: operations["continueExperiment"];
         delete?: never;
@@ -617,8 +617,8 @@ export interface operations {
                 createdFrom?: string;
                 /** @description created on or before this day (YYYY-MM-DD, UTC) */
                 createdTo?: string;
-                /** @description newest or oldest first, or by name; a cursor continues the order it came from */
-                sort?: "newest" | "oldest" | "name";
+                /** @description newest or oldest first, by name, or by accuracy (the best variant's mean test accuracy, highest first, experiments without one last); a cursor continues the order it came from */
+                sort?: "newest" | "oldest" | "name" | "accuracy";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -5637,6 +5637,12 @@ export interface operations {
                         links: {
                             [key: string]: string;
                         };
+                        /** @description the runs that were not continued and why ([] when every run continues) */
+                        notContinued: {
+                            runId: string;
+                            /** @description why it cannot resume, e.g. the run failed; only succeeded runs can continue */
+                            reason: string;
+                        }[];
                     };
                 };
             };
