@@ -243,7 +243,9 @@ describe("dashboard in a real browser", () => {
     docs.on("pageerror", (e) => problems.push(String(e)));
     await docs.addInitScript(() => {
       document.addEventListener("securitypolicyviolation", (e) => {
-        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+        console.error(
+          `CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`,
+        );
       });
     });
     const res = await docs.goto(`${stack.baseUrl}/docs`);

@@ -8,6 +8,7 @@ import {
   type TMetricsResponse,
   ZActivationName,
   ZCreateExperimentBody,
+  ZEstimate,
   ZExperiment,
   ZExperimentList,
   ZExperimentStatus,
@@ -20,6 +21,7 @@ import { z } from "zod";
 import { AppError } from "../../errors.js";
 import { cancelExperiment, deleteExperiment } from "../../services/cancel.js";
 import { createExperiment } from "../../services/experiment-create.js";
+import { estimateExperiment } from "../../services/experiment-estimate.js";
 import { listExperiments } from "../../services/experiment-list.js";
 import { assertExperimentVisible, getExperiment } from "../../services/experiment-read.js";
 import { streamExperimentMetrics } from "../../services/metrics-series.js";
@@ -157,6 +159,35 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
       });
       if (replayed) reply.header("idempotent-replayed", "true");
       return reply.code(202).header("location", experiment.links.self!).send(experiment);
+    },
+  );
+
+  app.post(
+    "/experiments/estimate",
+    {
+      validatorCompiler: createValidator,
+      schema: {
+        operationId: "estimateExperiment",
+        summary: "How long an experiment would train, before submitting it (nothing is stored)",
+        description:
+          "The same body as `POST /v1/experiments`, validated the same way (the same 400s). The pace is the " +
+          "median of the latest succeeded runs on the queue its runs would go to (their backend), scaled to this " +
+          "spec by network size × samples; the workers are those connected to that queue. `secondsPerEpoch` and " +
+          "`seconds` are null, with `note` saying why, when no run has been measured or no worker is connected. " +
+          "docs/estimates.md says how far to trust it.",
+        tags: ["experiments"],
+        security: BEARER,
+        body: ZCreateExperimentBody,
+        response: {
+          200: ZEstimate.describe("the runs it would create and how long they would take"),
+          ...problemResponses(...COMMON_ERRORS, 413, 415),
+        },
+      },
+    },
+    async (request) => {
+      const spec = request.body as TExperimentSpec;
+      await app.datasets.assertFits(spec);
+      return estimateExperiment({ db: app.db, producer: app.producer, log: request.log, spec });
     },
   );
 
