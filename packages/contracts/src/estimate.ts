@@ -3,7 +3,7 @@ import type { TExperimentSpec } from "./spec.js";
 import { applyCell, sweepCells, type TCell } from "./sweep.js";
 
 /*
- * How long an experiment will train (docs/estimates.md): the one home of the ETA arithmetic, used
+ * How long an experiment will train (docs/results.md, "Estimates"): the one home of the ETA arithmetic, used
  * by the API's `POST /v1/experiments/estimate` (before submitting) and by the dashboard's
  * experiment page (while it trains, from its own runs' pace).
  *

@@ -174,7 +174,7 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
           "median of the latest succeeded runs on the queue its runs would go to (their backend), scaled to this " +
           "spec by network size × samples; the workers are those connected to that queue. `secondsPerEpoch` and " +
           "`seconds` are null, with `note` saying why, when no run has been measured or no worker is connected. " +
-          "docs/estimates.md says how far to trust it.",
+          "docs/results.md (Estimates) says how far to trust it.",
         tags: ["experiments"],
         security: BEARER,
         body: ZCreateExperimentBody,
