@@ -3,6 +3,7 @@ import {
   epochWork,
   estimateSpec,
   makespan,
+  NEAREST_SAMPLES,
   networkWeights,
   remainingSeconds,
   runWorks,
@@ -28,25 +29,40 @@ describe("the estimate arithmetic", () => {
     expect(epochWork(spec())).toBe(8_040 * 2_600);
   });
 
-  it("takes the median rate of the measured runs, ignoring runs without time or epochs", () => {
+  it("takes the median rate of the measured runs nearest in size, ignoring runs without time or epochs", () => {
     const w = 1_000;
-    expect(secondsPerWork([])).toBeNull();
-    expect(secondsPerWork([{ seconds: 0, epochs: 3, work: w }])).toBeNull();
-    expect(secondsPerWork([{ seconds: 6, epochs: 3, work: w }])).toBe(0.002);
+    expect(secondsPerWork([], w)).toBeNull();
+    expect(secondsPerWork([{ seconds: 0, epochs: 3, work: w }], w)).toBeNull();
+    expect(secondsPerWork([{ seconds: 6, epochs: 3, work: w }], w)).toBe(0.002);
+    // A run of another size still gives a pace when it is all there is.
+    expect(secondsPerWork([{ seconds: 6, epochs: 3, work: w }], 50 * w)).toBe(0.002);
     expect(
-      secondsPerWork([
-        { seconds: 1, epochs: 1, work: w }, // 0.001
-        { seconds: 90, epochs: 1, work: w }, // 0.09: one run on a busy machine
-        { seconds: 4, epochs: 2, work: w }, // 0.002
-        { seconds: 5, epochs: 0, work: w }, // no epoch: left out
-      ]),
+      secondsPerWork(
+        [
+          { seconds: 1, epochs: 1, work: w }, // 0.001
+          { seconds: 90, epochs: 1, work: w }, // 0.09: one run on a busy machine
+          { seconds: 4, epochs: 2, work: w }, // 0.002
+          { seconds: 5, epochs: 0, work: w }, // no epoch: left out
+        ],
+        w,
+      ),
     ).toBe(0.002);
     expect(
-      secondsPerWork([
-        { seconds: 1, epochs: 1, work: w },
-        { seconds: 3, epochs: 1, work: w },
-      ]),
+      secondsPerWork(
+        [
+          { seconds: 1, epochs: 1, work: w },
+          { seconds: 3, epochs: 1, work: w },
+        ],
+        w,
+      ),
     ).toBe(0.002);
+    // Five tiny runs (slow per unit: fixed costs per epoch) and five big ones: a big run is
+    // estimated from the big ones, a tiny one from the tiny ones, whatever their order.
+    const tiny = Array.from({ length: 5 }, () => ({ seconds: 1, epochs: 10, work: w })); // 1e-4
+    const big = Array.from({ length: 5 }, () => ({ seconds: 20, epochs: 10, work: 100 * w })); // 2e-5
+    expect(secondsPerWork([...tiny, ...big], 80 * w)).toBe(2e-5);
+    expect(secondsPerWork([...big, ...tiny], 2 * w)).toBe(1e-4);
+    expect(NEAREST_SAMPLES).toBe(5);
   });
 
   it("schedules indivisible runs longest first onto the worker free soonest", () => {
@@ -62,14 +78,16 @@ describe("the estimate arithmetic", () => {
 
   it("estimates a spec: runs × epochs × scaled pace over the workers", () => {
     const s = spec();
-    const rate = 1e-7; // seconds per unit
-    const perEpoch = epochWork(s) * rate; // 2.0904 s
-    const e = estimateSpec(s, { rate, workers: 2, backend: "native", measuredRuns: 4 });
+    const work = epochWork(s);
+    // Four runs measured: three at 1e-7 s per unit, one slowed 10× (the median ignores it).
+    const samples = [1, 1, 10, 1].map((k) => ({ seconds: k * 1e-7 * work * 4, epochs: 4, work }));
+    const perEpoch = work * 1e-7; // 2.0904 s
+    const e = estimateSpec(s, { samples, workers: 2, backend: "native" });
     expect(e).toMatchObject({ runs: 6, epochs: 5, workers: 2, backend: "native", measuredRuns: 4 });
     expect(e.secondsPerEpoch).toBeCloseTo(perEpoch, 10);
     expect(e.seconds).toBeCloseTo(3 * 5 * perEpoch, 10); // 6 runs on 2 workers: 3 after another
     expect(e.note).toBe(
-      "measured on native over 4 recent runs, scaled by network size × samples, 2 workers in parallel, runs queued ahead not counted",
+      "measured on native over 4 recent runs (the nearest in size to each run, scaled by network size × samples), 2 workers in parallel, runs queued ahead not counted",
     );
   });
 
@@ -78,22 +96,30 @@ describe("the estimate arithmetic", () => {
     const one = epochWork({ ...s, model: { ...s.model, hiddenLayers: 1 } });
     const three = epochWork({ ...s, model: { ...s.model, hiddenLayers: 3 } });
     expect(runWorks(s)).toEqual([one, one, three, three]);
-    const e = estimateSpec(s, { rate: 1e-7, workers: 1, backend: "native", measuredRuns: 1 });
-    expect(e.secondsPerEpoch).toBeCloseTo(((one + three) / 2) * 1e-7, 10);
-    expect(e.seconds).toBeCloseTo(2 * 2 * (one + three) * 1e-7, 10);
+    // Measured: five 1-layer runs at 1e-7 s per unit and five 3-layer ones at 5e-8 (fixed costs
+    // weigh less on the bigger network): each cell at the pace of its own size.
+    const samples = [
+      ...Array.from({ length: 5 }, () => ({ seconds: 1e-7 * one, epochs: 1, work: one })),
+      ...Array.from({ length: 5 }, () => ({ seconds: 5e-8 * three, epochs: 1, work: three })),
+    ];
+    const e = estimateSpec(s, { samples, workers: 1, backend: "native" });
+    expect(e.measuredRuns).toBe(10);
+    expect(e.secondsPerEpoch).toBeCloseTo((one * 1e-7 + three * 5e-8) / 2, 10);
+    expect(e.seconds).toBeCloseTo(2 * 2 * (one * 1e-7 + three * 5e-8), 10);
   });
 
   it("says so instead of guessing without a measurement or a worker", () => {
-    const none = estimateSpec(spec(), { rate: null, workers: 3, backend: null, measuredRuns: 0 });
+    const none = estimateSpec(spec(), { samples: [], workers: 3, backend: null });
     expect(none).toMatchObject({ runs: 6, secondsPerEpoch: null, seconds: null });
     expect(none.note).toBe("no measurement yet: no run has finished on this queue's workers");
-    const idle = estimateSpec(spec(), { rate: 1e-7, workers: 0, backend: "wasm", measuredRuns: 2 });
+    const measured = [{ seconds: 2, epochs: 1, work: 1e7 }];
+    const idle = estimateSpec(spec(), { samples: measured, workers: 0, backend: "wasm" });
     expect(idle.secondsPerEpoch).not.toBeNull();
     expect(idle.seconds).toBeNull();
     expect(idle.note).toMatch(/no worker is connected/);
-    expect(
-      estimateSpec(spec(), { rate: 1e-7, workers: null, backend: "wasm", measuredRuns: 2 }).note,
-    ).toMatch(/number of workers is unknown/);
+    expect(estimateSpec(spec(), { samples: measured, workers: null, backend: "wasm" }).note).toMatch(
+      /number of workers is unknown/,
+    );
   });
 
   it("gives a running experiment's remaining time from its own runs' pace", () => {

@@ -10,11 +10,13 @@ import { applyCell, sweepCells, type TCell } from "./sweep.js";
  * The model, and how far to trust it: one epoch of one run costs `epochWork` units — the
  * network's weights (≈ multiply-adds per example and pass) × (3 passes per training example:
  * forward, backward for inputs and for weights; 1 per test example). A measured run gives
- * seconds per unit; another spec is estimated by its units. This holds to within tens of percent
- * between networks of similar shape on one backend; it ignores what else costs time (batch size
- * — per-batch overhead grows as batches shrink —, the activation's own cost, e.g. mish, the
- * probe batch's diagnostics, a machine busy with other work) and assumes the workers start on
- * these runs at once (runs already queued ahead are not counted).
+ * seconds per unit; a run is estimated by its units at the pace of the measured runs nearest to
+ * it in size (per-epoch costs that do not grow with the work — the probe batch's diagnostics, the
+ * epoch's bookkeeping — make small runs slower per unit, so a tiny run's pace overestimates a big
+ * one). This holds to within tens of percent between networks of similar size on one backend; it
+ * ignores what else costs time (batch size — per-batch overhead grows as batches shrink —, the
+ * activation's own cost, e.g. mish, a machine busy with other work) and assumes the workers start
+ * on these runs at once (runs already queued ahead are not counted).
  */
 
 /** Pixels of an input image (every dataset is 28×28) and classes of the output layer. */
@@ -41,13 +43,22 @@ export interface PaceSample {
   work: number;
 }
 
+/** Measured runs a pace is taken from: the nearest in size to the run estimated. */
+export const NEAREST_SAMPLES = 5;
+
+const usable = (s: PaceSample) => s.epochs > 0 && s.work > 0 && s.seconds > 0 && Number.isFinite(s.seconds);
+
 /**
- * Seconds per work unit: the median over the samples (robust to one run slowed by a busy
- * machine), or null without a usable sample (no epoch, or no time recorded).
+ * Seconds per work unit for a run of `work` units per epoch: the median (robust to one run
+ * slowed by a busy machine) over the NEAREST_SAMPLES measured runs closest to it in size (by
+ * ratio of work), or null without a usable sample (no epoch, or no time recorded).
  */
-export function secondsPerWork(samples: readonly PaceSample[]): number | null {
+export function secondsPerWork(samples: readonly PaceSample[], work: number): number | null {
+  const distance = (s: PaceSample) => Math.abs(Math.log(s.work / work));
   const rates = samples
-    .filter((s) => s.epochs > 0 && s.work > 0 && s.seconds > 0 && Number.isFinite(s.seconds))
+    .filter(usable)
+    .sort((a, b) => distance(a) - distance(b))
+    .slice(0, NEAREST_SAMPLES)
     .map((s) => s.seconds / (s.epochs * s.work))
     .sort((a, b) => a - b);
   if (!rates.length) return null;
@@ -106,22 +117,23 @@ export const ZEstimate = z.strictObject({
 export type TEstimate = z.infer<typeof ZEstimate>;
 
 /**
- * The estimate of a spec from a measured rate (seconds per work unit, null: none) and the
- * workers on its queue (null: unknown). The `note` says what is missing when a figure is null.
+ * The estimate of a spec from measured runs (of one backend) and the workers on its queue (null:
+ * unknown). The `note` says what is missing when a figure is null.
  */
 export function estimateSpec(
   spec: TExperimentSpec,
   {
-    rate,
+    samples,
     workers,
     backend,
-    measuredRuns,
-  }: { rate: number | null; workers: number | null; backend: string | null; measuredRuns: number },
+  }: { samples: readonly PaceSample[]; workers: number | null; backend: string | null },
 ): TEstimate {
   const works = runWorks(spec);
   const epochs = spec.training.epochs;
+  const measuredRuns = samples.filter(usable).length;
   const base = { runs: works.length, epochs, workers, backend, measuredRuns };
-  if (rate === null) {
+  const rates = new Map(works.map((w) => [w, secondsPerWork(samples, w)]));
+  if (!measuredRuns) {
     return {
       ...base,
       secondsPerEpoch: null,
@@ -129,9 +141,9 @@ export function estimateSpec(
       note: "no measurement yet: no run has finished on this queue's workers",
     };
   }
-  const perEpoch = works.map((w) => w * rate);
+  const perEpoch = works.map((w) => w * rates.get(w)!);
   const secondsPerEpoch = perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length;
-  const from = `measured on ${backend ?? "the workers"} over ${measuredRuns} recent run${measuredRuns === 1 ? "" : "s"}, scaled by network size × samples`;
+  const from = `measured on ${backend ?? "the workers"} over ${measuredRuns} recent run${measuredRuns === 1 ? "" : "s"} (the nearest in size to each run, scaled by network size × samples)`;
   if (!workers) {
     return {
       ...base,
@@ -163,14 +175,15 @@ export interface RunPace {
 
 /**
  * Seconds until an experiment's open runs finish, from its own runs' measured pace (seconds per
- * work unit over every run with a measured epoch), with as many runs in parallel as are running
+ * work unit of its measured runs nearest in size to each), with as many runs in parallel as are running
  * now (at least one): the running ones finish their remaining epochs, the queued ones follow on
  * the first worker free. Null before any of its epochs has a time.
  */
 export function remainingSeconds(runs: readonly RunPace[]): number | null {
-  const rate = secondsPerWork(runs.flatMap((r) => (r.measured ? [{ ...r.measured, work: r.work }] : [])));
-  if (rate === null) return null;
-  const left = (r: RunPace) => Math.max(0, r.epochs - r.epochsDone) * r.work * rate;
+  const samples = runs.flatMap((r) => (r.measured ? [{ ...r.measured, work: r.work }] : []));
+  if (!samples.some(usable)) return null;
+  const left = (r: RunPace) =>
+    Math.max(0, r.epochs - r.epochsDone) * r.work * secondsPerWork(samples, r.work)!;
   const running = runs.filter((r) => r.status === "running");
   const queued = runs.filter((r) => r.status === "queued");
   return makespan(queued.map(left), Math.max(1, running.length), running.map(left));

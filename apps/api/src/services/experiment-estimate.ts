@@ -2,7 +2,6 @@ import {
   applyCell,
   epochWork,
   estimateSpec,
-  secondsPerWork,
   type TCell,
   type TEstimate,
   type TExperimentSpec,
@@ -21,7 +20,7 @@ const MEASURED_RUNS = 50;
 /**
  * `POST /v1/experiments/estimate`: the pace of the latest succeeded runs on the queue this spec's
  * runs would go to — only those trained on the backend of the latest one (the workers' current
- * backend) —, scaled to this spec by estimateSpec (packages/contracts/src/estimate.ts), and the
+ * backend) —, scaled to this spec's runs by estimateSpec (packages/contracts/src/estimate.ts), and the
  * workers connected to that queue (BullMQ's worker list). Nothing is stored.
  */
 export async function estimateExperiment({
@@ -55,10 +54,5 @@ export async function estimateExperiment({
       epochs: r.epochsCompleted,
       work: epochWork(applyCell(r.spec as TExperimentSpec, r.cell as TCell)),
     }));
-  return estimateSpec(spec, {
-    rate: secondsPerWork(samples),
-    workers,
-    backend,
-    measuredRuns: samples.length,
-  });
+  return estimateSpec(spec, { samples, workers, backend });
 }

@@ -145,7 +145,7 @@ describe("POST /v1/experiments/estimate", () => {
       expect(e.secondsPerEpoch).toBeCloseTo(perEpoch, 9);
       expect(e.seconds).toBeCloseTo(3 * 4 * perEpoch, 9); // 6 runs, 2 at a time
       expect(e.note).toMatch(
-        /^measured on native over 2 recent runs, scaled by network size × samples, 2 workers/,
+        /^measured on native over 2 recent runs \(the nearest in size to each run, scaled by network size × samples\), 2 workers/,
       );
 
       const gpu = ZEstimate.parse((await estimate({ ...spec, device: "gpu" })).json());
