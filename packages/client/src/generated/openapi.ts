@@ -81,7 +81,7 @@ export interface paths {
         put?: never;
         /**
          * How long an experiment would train, before submitting it (nothing is stored)
-         * @description The same body as `POST /v1/experiments`, validated the same way (the same 400s). The pace is the median of the latest succeeded runs on the queue its runs would go to (their backend), scaled to this spec by network size × samples; the workers are those connected to that queue. `secondsPerEpoch` and `seconds` are null, with `note` saying why, when no run has been measured or no worker is connected. docs/estimates.md says how far to trust it.
+         * @description The same body as `POST /v1/experiments`, validated the same way (the same 400s). The pace is the median of the latest succeeded runs on the queue its runs would go to (their backend), scaled to this spec by network size × samples; the workers are those connected to that queue. `secondsPerEpoch` and `seconds` are null, with `note` saying why, when no run has been measured or no worker is connected. docs/results.md (Estimates) says how far to trust it.
          */
         post: operations["estimateExperiment"];
         delete?: never;
