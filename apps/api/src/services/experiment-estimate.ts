@@ -18,8 +18,8 @@ interface Logger {
 const MEASURED_RUNS = 50;
 
 /**
- * `POST /v1/experiments/estimate`: the pace of the latest succeeded runs on the queue this spec's
- * runs would go to — only those trained on the backend of the latest one (the workers' current
+ * `POST /v1/experiments/estimate`: the wall-clock pace per epoch of the latest succeeded runs on
+ * the queue this spec's runs would go to — only those trained on the backend of the latest one (the workers' current
  * backend) —, scaled to this spec's runs by estimateSpec (packages/contracts/src/estimate.ts), and the
  * workers connected to that queue (BullMQ's worker list). Nothing is stored.
  */
@@ -50,8 +50,8 @@ export async function estimateExperiment({
   const samples = rows
     .filter((r) => r.backend === backend)
     .map((r) => ({
-      seconds: r.seconds,
-      epochs: r.epochsCompleted,
+      seconds: r.secondsPerEpoch,
+      epochs: 1,
       work: epochWork(applyCell(r.spec as TExperimentSpec, r.cell as TCell)),
     }));
   return estimateSpec(spec, { samples, workers, backend });

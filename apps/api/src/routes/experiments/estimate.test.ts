@@ -16,10 +16,18 @@ const estimate = (payload: unknown, key = t.keyA) =>
     payload: payload as object,
   });
 
-/** Moves a run through the lifecycle as a worker on `backend` would, `epochs` epochs of `seconds` each. */
+/**
+ * Moves a run through the lifecycle as a worker on `backend` would: `epochs` epochs stored
+ * `seconds` apart (their createdAt set so), with a pause of `pauseAfter2` seconds after epoch 2.
+ */
 async function trainRun(
   runId: string,
-  { backend, epochs, seconds }: { backend: string; epochs: number; seconds: number },
+  {
+    backend,
+    epochs,
+    seconds,
+    pauseAfter2 = 0,
+  }: { backend: string; epochs: number; seconds: number; pauseAfter2?: number },
 ) {
   const db = t.database.db;
   const { attempts: attempt } = (await startRun(db, { runId, workerId: "test", backend }))!;
@@ -40,6 +48,11 @@ async function trainRun(
         seconds,
       },
       checkpoint: { epoch: e, weights: new Uint8Array([e]), state: {} },
+    });
+    const at = Date.UTC(2026, 0, 1) + 1000 * (e * seconds + (e > 2 ? pauseAfter2 : 0));
+    await db.epochMetric.update({
+      where: { runId_epoch: { runId, epoch: e } },
+      data: { createdAt: new Date(at) },
     });
   }
   await succeedRun(db, {
@@ -91,15 +104,21 @@ describe("POST /v1/experiments/estimate", () => {
   });
 
   it("scales the latest backend's measured pace to the spec and spreads its runs over the connected workers", async () => {
-    // Measured: two runs on "native" at 0.5 s per epoch and, earlier, one on "wasm" at 9 s (the
-    // workers have since moved to native, the latest backend: wasm is left out).
+    // Measured: two runs on "native" whose epochs were stored 0.5 s apart (one paused for an hour
+    // between two epochs: the median interval ignores that) and, earlier, one on "wasm" at 9 s
+    // (the workers have since moved to native, the latest backend: wasm is left out).
     const measured = ZExperiment.parse(
       (
         await t.app.inject({
           method: "POST",
           url: "/v1/experiments",
           headers: bearer(t.keyA),
-          payload: { ...SMALL_SPEC, name: "measured", variants: [{ activation: "relu" }] },
+          payload: {
+            ...SMALL_SPEC,
+            name: "measured",
+            variants: [{ activation: "relu" }],
+            training: { ...SMALL_SPEC.training, epochs: 4 },
+          },
         })
       ).json(),
     );
@@ -119,7 +138,8 @@ describe("POST /v1/experiments/estimate", () => {
       ).json(),
     );
     await trainRun(wasm.runs[0]!.id, { backend: "wasm", epochs: 2, seconds: 9 });
-    for (const r of measured.runs) await trainRun(r.id, { backend: "native", epochs: 2, seconds: 0.5 });
+    await trainRun(measured.runs[0]!.id, { backend: "native", epochs: 4, seconds: 0.5 });
+    await trainRun(measured.runs[1]!.id, { backend: "native", epochs: 4, seconds: 0.5, pauseAfter2: 3600 });
     await refreshExperimentStatus(t.database.db, measured.id);
     const rate =
       0.5 / epochWork(ZExperimentSpec.parse({ ...SMALL_SPEC, variants: [{ activation: "relu" }] }));
