@@ -1,21 +1,11 @@
 import type { paths } from "@actlab/client";
 import { type TEstimate, ZEstimate } from "@actlab/contracts";
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
 import { useApiKey } from "../lib/auth.js";
+import { useDebounced } from "../lib/useDebounced.js";
 import { apiClient, expectOk } from "./client.js";
 
 type TEstimateBody = paths["/v1/experiments/estimate"]["post"]["requestBody"]["content"]["application/json"];
-
-/** `value`, once it has stayed the same for `ms` (the form asks for an estimate when typing pauses). */
-function useSettled<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return settled;
-}
 
 /**
  * `POST /v1/experiments/estimate` for a create body (a spec, or a preset id with overrides); null
@@ -24,7 +14,7 @@ function useSettled<T>(value: T, ms: number): T {
  */
 export function useEstimate(body: unknown | null) {
   const key = useApiKey();
-  const json = useSettled(body === null ? null : JSON.stringify(body), 400);
+  const json = useDebounced(body === null ? null : JSON.stringify(body), 400);
   return useQuery({
     queryKey: ["estimate", json],
     enabled: json !== null,
