@@ -104,8 +104,11 @@ describe("results in a real browser", () => {
 
     // Click: hide sigmoid (its key is struck through, its value leaves the hover).
     const sigmoidKey = loss.getByRole("button", { name: "sigmoid" });
+    // Once the page has loaded everything: a click right after the first render was seen lost
+    // (the legend's state reset), at no load and at load 12.
+    await page.waitForLoadState("networkidle");
     await sigmoidKey.click();
-    expect(await sigmoidKey.getAttribute("aria-pressed")).toBe("false");
+    await expect.poll(() => sigmoidKey.getAttribute("aria-pressed")).toBe("false");
     await hover("chart-loss", 0.97);
     expect(await tip.locator(".legend-item").allTextContents()).toEqual([expect.stringMatching(/^relu /)]);
     await sigmoidKey.click();
