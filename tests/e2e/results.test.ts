@@ -314,11 +314,13 @@ describe("results in a real browser", () => {
 
   it("shows a running experiment's time left at its own pace", async () => {
     const spec = {
+      // Big enough to still be training when the page has loaded on an idle machine (2×64 units on
+      // 2,000 samples, 40 epochs, was done in 0.9 s).
       name: "e2e eta",
-      dataset: { samples: 2_000 },
-      model: { hiddenLayers: 2, units: 64 },
+      dataset: { samples: 4_000 },
+      model: { hiddenLayers: 2, units: 128 },
       variants: [{ activation: "relu" }, { activation: "tanh" }],
-      training: { epochs: 40, repeats: 1, batchSize: 50 },
+      training: { epochs: 60, repeats: 1, batchSize: 50 },
     };
     const before = await api("/v1/experiments/estimate", { method: "POST", body: spec });
     const created = await api("/v1/experiments", { method: "POST", body: spec });
