@@ -234,6 +234,36 @@ describe("dashboard in a real browser", () => {
     expect(await page.locator("[data-experiment-id]").count()).toBe(1);
   });
 
+  it("serves /docs (Swagger UI) within its own Content-Security-Policy, every operation rendered", async () => {
+    const docs = await browser.context.newPage();
+    const problems: string[] = [];
+    docs.on("console", (m) => {
+      if (m.type() === "error") problems.push(m.text());
+    });
+    docs.on("pageerror", (e) => problems.push(String(e)));
+    await docs.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => {
+        console.error(
+          `CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`,
+        );
+      });
+    });
+    const res = await docs.goto(`${stack.baseUrl}/docs`);
+    expect(res?.headers()["content-security-policy"]).toMatch(/style-src 'self' https: ;/); // no 'unsafe-inline'
+    const doc = (await (await fetch(`${stack.baseUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const operations = Object.values(doc.paths).reduce((n, p) => n + Object.keys(p).length, 0);
+    await expect.poll(() => docs.locator(".opblock").count(), { timeout: 20_000 }).toBe(operations);
+    // Open one operation and its form: what renders on demand stays within the policy too.
+    await docs.locator(".opblock-summary").first().click();
+    await docs.getByRole("button", { name: "Try it out" }).first().click();
+    await docs.locator(".opblock-body .execute").first().waitFor();
+    await docs.screenshot({ path: `${SHOTS}/07-docs.png` });
+    await docs.close();
+    expect(problems).toEqual([]);
+  });
+
   it("shows the activation gallery with the chapter's figures", async () => {
     await page.getByRole("link", { name: "Activations" }).click();
     await page.getByTestId("figure-8-2").waitFor();

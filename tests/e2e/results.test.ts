@@ -104,8 +104,11 @@ describe("results in a real browser", () => {
 
     // Click: hide sigmoid (its key is struck through, its value leaves the hover).
     const sigmoidKey = loss.getByRole("button", { name: "sigmoid" });
+    // Once the page has loaded everything: a click right after the first render was seen lost
+    // (the legend's state reset), at no load and at load 12.
+    await page.waitForLoadState("networkidle");
     await sigmoidKey.click();
-    expect(await sigmoidKey.getAttribute("aria-pressed")).toBe("false");
+    await expect.poll(() => sigmoidKey.getAttribute("aria-pressed")).toBe("false");
     await hover("chart-loss", 0.97);
     expect(await tip.locator(".legend-item").allTextContents()).toEqual([expect.stringMatching(/^relu /)]);
     await sigmoidKey.click();
@@ -225,6 +228,25 @@ describe("results in a real browser", () => {
     expect(await page.locator('input[name="dataset.samples"]').inputValue()).toBe("300");
   });
 
+  it("sorts the list by best accuracy, kept in the URL", async () => {
+    await page.goto(stack.baseUrl);
+    await page.locator("[data-experiment-id]").first().waitFor();
+    await page.getByLabel("Sort").selectOption({ label: "best accuracy" });
+    await page.waitForURL(/[?&]sort=accuracy/);
+    const { body } = await api("/v1/experiments?sort=accuracy");
+    const items = body.items as Array<{ id: string; best: { testAccuracy: number } | null }>;
+    const accuracies = items.map((e) => e.best?.testAccuracy ?? -1);
+    expect(accuracies).toEqual([...accuracies].sort((x, y) => y - x));
+    const shown = () =>
+      page
+        .locator("[data-experiment-id]")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-experiment-id")));
+    await expect.poll(shown).toEqual(items.map((e) => e.id));
+    await page.reload();
+    expect(await page.getByLabel("Sort").inputValue()).toBe("accuracy");
+    await expect.poll(shown).toEqual(items.map((e) => e.id));
+  });
+
   it("compares two experiments picked in the list: what differs, variants side by side, curves overlaid", async () => {
     await page.goto(stack.baseUrl);
     await page.getByLabel("compare e2e results A").check();
@@ -251,6 +273,110 @@ describe("results in a real browser", () => {
       expect.arrayContaining(["relu · #1", "relu · #2", "leaky_relu(alpha=0.1) · #2"]),
     );
     await page.screenshot({ path: `${SHOTS}/results-03-compare.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("estimates before submitting: the form's total and each preset's quick and full version, from the measured pace", async () => {
+    await page.goto(`${stack.baseUrl}/new?preset=chapter8-keras&version=quick`);
+    const quick = page.locator('input[name="preset"][value="chapter8-keras:quick"]');
+    expect(await quick.isChecked()).toBe(true);
+    expect(await page.locator('input[name="training.epochs"]').inputValue()).toBe("10");
+    expect(await page.locator('input[name="training.repeats"]').inputValue()).toBe("1");
+    // The finished experiments of this stack are the measurement; its one worker the parallelism.
+    const seconds = async (testId: string) => {
+      const el = page.getByTestId(testId);
+      await expect.poll(() => el.getAttribute("data-seconds"), { timeout: 20_000 }).toMatch(/^\d/);
+      return Number(await el.getAttribute("data-seconds"));
+    };
+    const quickSeconds = await seconds("estimate-chapter8-keras:quick");
+    const fullSeconds = await seconds("estimate-chapter8-keras");
+    expect(await page.getByTestId("estimate-chapter8-keras:quick").textContent()).toMatch(
+      /^≈ .+ on 1 worker$/,
+    );
+    const fromApi = await api("/v1/experiments/estimate", {
+      method: "POST",
+      body: { preset: "chapter8-keras", training: { epochs: 10, repeats: 1 } },
+    });
+    expect(fromApi.status).toBe(200);
+    expect(quickSeconds).toBeCloseTo(fromApi.body.seconds as number, 6);
+    // Full: 100× the epochs and 3× the runs of quick, on one worker.
+    expect(fullSeconds / quickSeconds).toBeCloseTo(300, 6);
+    // The form's own total follows its fields: the quick spec with 20 epochs is twice quick.
+    expect(await seconds("estimate")).toBeCloseTo(quickSeconds, 6);
+    await page.locator('input[name="training.epochs"]').fill("20");
+    await expect
+      .poll(async () => Number(await page.getByTestId("estimate").getAttribute("data-seconds")), {
+        timeout: 20_000,
+      })
+      .toBeCloseTo(2 * quickSeconds, 6);
+    await page.screenshot({ path: `${SHOTS}/results-04-estimates.png`, fullPage: true });
+  });
+
+  it("shows a running experiment's time left at its own pace", async () => {
+    const spec = {
+      // Big enough to still be training when the page has loaded on an idle machine (2×64 units on
+      // 2,000 samples, 40 epochs, was done in 0.9 s).
+      name: "e2e eta",
+      dataset: { samples: 4_000 },
+      model: { hiddenLayers: 2, units: 128 },
+      variants: [{ activation: "relu" }, { activation: "tanh" }],
+      training: { epochs: 60, repeats: 1, batchSize: 50 },
+    };
+    const before = await api("/v1/experiments/estimate", { method: "POST", body: spec });
+    const created = await api("/v1/experiments", { method: "POST", body: spec });
+    const id = created.body.id as string;
+    await page.goto(`${stack.baseUrl}/experiments/${id}`);
+    const eta = page.getByTestId("eta");
+    await expect.poll(() => eta.getAttribute("data-seconds"), { timeout: 60_000 }).toMatch(/^\d/);
+    expect(await eta.textContent()).toMatch(/^≈ .+ left at this experiment's pace, one run at a time$/);
+    await page.screenshot({ path: `${SHOTS}/results-05-eta.png`, fullPage: true });
+    const done = await waitForStatus(id, ["succeeded"]);
+    await eta.waitFor({ state: "detached" }); // finished: no time left to show
+    const wall = (Date.parse(done.finishedAt as string) - Date.parse(done.startedAt as string)) / 1000;
+    // For the report: how the estimate made before submitting compares with what it took.
+    console.log(
+      `eta: estimated ${before.body.seconds} s before submitting, took ${wall} s (${before.body.note})`,
+    );
+  });
+
+  it("continues a partial experiment: the succeeded runs train on, the page says why the failed one does not", async () => {
+    // ReLU on raw 0–255 pixels at learning rate 10 diverges in its first epoch (a run that fails
+    // at once); sigmoid's bounded outputs keep the same training finite.
+    const created = await api("/v1/experiments", {
+      method: "POST",
+      body: {
+        ...TINY,
+        name: "e2e partial",
+        dataset: { samples: 300, pixelScale: "raw" },
+        model: { hiddenLayers: 4, units: 64 },
+        variants: [{ activation: "sigmoid" }, { activation: "relu" }],
+        training: { ...TINY.training, optimizer: { learningRate: 10 } },
+      },
+    });
+    const id = created.body.id as string;
+    const partial = await waitForStatus(id, ["partial", "succeeded", "failed"]);
+    expect(partial.status).toBe("partial");
+    const [sigmoid, relu] = partial.runs as Array<{ id: string; status: string }>;
+    expect([sigmoid!.status, relu!.status]).toEqual(["succeeded", "failed"]);
+
+    await page.goto(`${stack.baseUrl}/experiments/${id}`);
+    await page.getByLabel("continue to this many epochs in total").fill("5");
+    await page.getByRole("button", { name: "Continue", exact: true }).click();
+    const left = page.getByTestId("not-continued");
+    await left.waitFor();
+    expect(await left.locator("li").allTextContents()).toEqual([
+      "relu, repeat 0: the run failed; only succeeded runs can continue",
+    ]);
+    await page.locator('[data-experiment-status="partial"]').waitFor({ timeout: 240_000 });
+    const after = await api(`/v1/experiments/${id}`);
+    const runs = after.body.runs as Array<{ status: string; progress: { epoch: number; epochs: number } }>;
+    // sigmoid trained on to 5; relu stays failed with its 3 planned epochs.
+    expect(runs.map((r) => [r.status, r.progress.epochs])).toEqual([
+      ["succeeded", 5],
+      ["failed", 3],
+    ]);
+    expect(runs[0]!.progress.epoch).toBe(5);
+    await page.screenshot({ path: `${SHOTS}/results-06-partial-continued.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
 });

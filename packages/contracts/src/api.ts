@@ -127,8 +127,11 @@ export const ZExperimentListItem = z.strictObject({
 });
 export type TExperimentListItem = z.infer<typeof ZExperimentListItem>;
 
-/** The orders of `GET /v1/experiments` (`sort=`). */
-export const EXPERIMENT_SORTS = ["newest", "oldest", "name"] as const;
+/**
+ * The orders of `GET /v1/experiments` (`sort=`). `accuracy`: the best variant's mean test accuracy
+ * (the list's `best`), highest first; experiments without one follow (ties in id order).
+ */
+export const EXPERIMENT_SORTS = ["newest", "oldest", "name", "accuracy"] as const;
 export type TExperimentSort = (typeof EXPERIMENT_SORTS)[number];
 
 /** `GET /v1/experiments`: newest first; pass `nextCursor` as `cursor` for the next page. */

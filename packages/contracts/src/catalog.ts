@@ -97,6 +97,12 @@ export const ZPresetList = z.strictObject({
       title: z.string(),
       description: z.string(),
       spec: z.record(z.string(), z.unknown()),
+      quick: z
+        .strictObject({ epochs: z.number().int(), repeats: z.number().int() })
+        .optional()
+        .describe(
+          'its quick version: submit { "preset": id, "training": quick } to try it before the full spec',
+        ),
     }),
   ),
 });

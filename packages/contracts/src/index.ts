@@ -2,6 +2,7 @@ export * from "./activations.js";
 export * from "./api.js";
 export * from "./backends.js";
 export * from "./catalog.js";
+export * from "./estimate.js";
 export * from "./events.js";
 export * from "./issues.js";
 export * from "./limits.js";

@@ -39,18 +39,32 @@ function chapterSpec(code: {
   };
 }
 
+/** A preset's short version: the same experiment with fewer epochs and repeats, to try it first. */
+export interface TPresetQuick {
+  epochs: number;
+  repeats: number;
+}
+
 export interface TPreset {
   id: string;
   title: string;
   description: string;
   spec: TExperimentSpecInput;
+  /** Its quick version (the spec is the full one): `{ preset, training: quick }` submits it. */
+  quick?: TPresetQuick;
+}
+
+/** The spec of a preset's quick version: its own with the quick epochs and repeats. */
+export function quickSpec(spec: unknown, quick: TPresetQuick): unknown {
+  return mergeSpec(spec, { training: { epochs: quick.epochs, repeats: quick.repeats } });
 }
 
 /**
  * The textbook chapter's two codes. Both sample 10,000 MNIST digits, split 80/20, and train
  * 4 hidden layers of 200 units (Dense + activation, softmax output, cross-entropy) with plain
  * SGD at 0.01 and zero biases; the variants are the chapter's seven activations, 3 repeats each.
- * Users usually shorten `epochs`: `{ "preset": "chapter8-keras", "training": { "epochs": 30 } }`.
+ * Each has a quick version (`quick`: fewer epochs, 1 repeat) to try before the full one; the form
+ * offers both with an estimate of each, the API takes it as `{ "preset": id, "training": quick }`.
  *
  * Pixel scaling (measured with this trainer, 2 epochs each, wasm backend): the chapter fed raw
  * 0–255 pixels to both codes. With Keras' glorot_uniform weights, raw pixels make ReLU's
@@ -65,12 +79,12 @@ export interface TPreset {
 export const PRESETS: readonly TPreset[] = [
   {
     id: "chapter8-keras",
+    quick: { epochs: 10, repeats: 1 },
     title: "Chapter 8 — Keras code",
     description:
       "The chapter's Keras code for tanh and ReLU: glorot_uniform weights, zero biases, batch 100, 1000 epochs " +
       "(chapter: tanh 93.2%, ReLU 94.1%), 3 repeats. Pixels scaled to [0,1]: the chapter's raw 0–255 pixels " +
-      "make ReLU diverge to NaN in the first epoch with actlab's logits cross-entropy. Shorten with " +
-      '{"training":{"epochs":30}}.',
+      "make ReLU diverge to NaN in the first epoch with actlab's logits cross-entropy.",
     spec: chapterSpec({
       name: "chapter 8 (Keras code)",
       pixelScale: "unit",
@@ -81,6 +95,7 @@ export const PRESETS: readonly TPreset[] = [
   },
   {
     id: "chapter8-tf",
+    quick: { epochs: 10, repeats: 1 },
     title: "Chapter 8 — TensorFlow code",
     description:
       "The chapter's hand-written TensorFlow code for LeakyReLU and PReLU: truncated-normal weights " +
@@ -97,6 +112,7 @@ export const PRESETS: readonly TPreset[] = [
   },
   {
     id: "chapter8-keras-short",
+    quick: { epochs: 5, repeats: 1 },
     title: "Chapter 8 — Keras code, 20 epochs",
     description:
       "The chapter's Keras code for LeakyReLU and PReLU: as chapter8-keras but batch 200 and 20 epochs " +
@@ -111,6 +127,7 @@ export const PRESETS: readonly TPreset[] = [
   },
   {
     id: "vanishing-depth",
+    quick: { epochs: 5, repeats: 1 },
     title: "At what depth does each activation stop training?",
     description:
       "sigmoid, tanh, ReLU, LeakyReLU and ELU in 1, 2, 3, 4, 6, 8 and 10 hidden layers of 200 units, 3 repeats, " +

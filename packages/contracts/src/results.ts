@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ACTIVATIONS } from "./activations.js";
-import { experimentHead, ZVariantSummary } from "./api.js";
+import { experimentHead, ZExperiment, ZVariantSummary } from "./api.js";
 import { LIMITS } from "./limits.js";
 
 /*
@@ -18,6 +18,23 @@ export const ZContinueBody = z.strictObject({
     .describe("the new total of epochs (more than the experiment has; the same again changes nothing)"),
 });
 export type TContinueBody = z.infer<typeof ZContinueBody>;
+
+/** A run a continue left as it was, and why (failed, canceled, no checkpoint). */
+export const ZRunNotContinued = z.strictObject({
+  runId: z.string(),
+  reason: z.string().describe("why it cannot resume, e.g. the run failed; only succeeded runs can continue"),
+});
+
+/**
+ * `POST /v1/experiments/:id/continue`'s 202: the experiment, and the runs that stay as they were
+ * (in a `partial` or `canceled` experiment the finished runs continue, the others are listed here).
+ */
+export const ZContinueResponse = ZExperiment.extend({
+  notContinued: z
+    .array(ZRunNotContinued)
+    .describe("the runs that were not continued and why ([] when every run continues)"),
+});
+export type TContinueResponse = z.infer<typeof ZContinueResponse>;
 
 /** Experiments one compare request may name. */
 export const MAX_COMPARED_EXPERIMENTS = 8;

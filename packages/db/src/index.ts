@@ -84,6 +84,7 @@ export {
   findRunsToExport,
   findRunsWithEpochs,
 } from "./queries/metrics.js";
+export { findRecentRunPaces, type RunPaceRow } from "./queries/paces.js";
 export {
   countRunsByStatus,
   findLatestGradNorms,

@@ -10,7 +10,13 @@ export {
 } from "./connection.js";
 export { type LiveEvent, publishCancel, publishEvent, publishKeyRevoked } from "./events.js";
 export { TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, type TTrainingJob, ZTrainingJob } from "./job.js";
-export { DEFAULT_PREFIX, queueForDevice, TRAINING_GPU_QUEUE, TRAINING_QUEUE } from "./names.js";
+export {
+  DEFAULT_PREFIX,
+  devicesOfQueue,
+  queueForDevice,
+  TRAINING_GPU_QUEUE,
+  TRAINING_QUEUE,
+} from "./names.js";
 export { createTrainingProducer, type RunToEnqueue, type TrainingProducer } from "./producer.js";
 export { rejectAfter, resolveWithin, TimeoutError } from "./timeout.js";
 export {

@@ -15,3 +15,8 @@ export function queueForDevice(device: TDevice): string {
 
 /** Key prefix of every BullMQ key; tests use their own so they never touch each other. */
 export const DEFAULT_PREFIX = "actlab";
+
+/** The devices whose runs `queueForDevice` puts on this queue. */
+export function devicesOfQueue(queue: string): TDevice[] {
+  return (["cpu", "gpu", "any"] as const).filter((d) => queueForDevice(d) === queue);
+}

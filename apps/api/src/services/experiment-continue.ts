@@ -1,5 +1,5 @@
 import { LIMITS, type TDevice } from "@actlab/contracts";
-import { continueExperiment, type Db } from "@actlab/db";
+import { continueExperiment, type Db, type RunRefusal } from "@actlab/db";
 import { rejectAfter, type TrainingProducer } from "@actlab/queue";
 import { AppError, notFound } from "../errors.js";
 import { QUEUE_TIMEOUT_MS } from "./experiment-create.js";
@@ -10,8 +10,10 @@ interface Logger {
 }
 
 /**
- * `POST /v1/experiments/:id/continue`: extends a finished experiment's runs to `epochs`
- * (continueExperiment in packages/db), then enqueues them again. Enqueueing is best effort, as at
+ * `POST /v1/experiments/:id/continue`: extends a finished experiment's resumable runs to `epochs`
+ * (continueExperiment in packages/db: the succeeded ones with a checkpoint — in a partial or
+ * canceled experiment, those that finished), then enqueues them again; returns the runs that stay
+ * as they were and why. A 409 only when no run can continue. Enqueueing is best effort, as at
  * creation: the queued rows are the record and the reconciler enqueues queued runs without a
  * job. Asking again for the same total changes nothing and enqueues what is still queued, so a
  * retry after a Redis blip is safe.
@@ -30,7 +32,7 @@ export async function continueRuns({
   tenantId: string;
   id: string;
   epochs: number;
-}): Promise<void> {
+}): Promise<{ notContinued: RunRefusal[] }> {
   if (!isUuid(id)) throw notFound("experiment", id);
   const outcome = await continueExperiment(db, {
     experimentId: id,
@@ -55,9 +57,13 @@ export async function continueRuns({
         `${outcome.openRuns} run(s) are still queued or running; continue once the experiment has finished`,
       );
     case "refused":
-      throw new AppError("conflict", `${outcome.runs.length} run(s) cannot continue; nothing was changed`, {
-        errors: outcome.runs.map((r) => ({ path: `runs.${r.runId}`, message: r.reason })),
-      });
+      throw new AppError(
+        "conflict",
+        `none of the ${outcome.runs.length} run(s) can continue; nothing was changed`,
+        {
+          errors: outcome.runs.map((r) => ({ path: `runs.${r.runId}`, message: r.reason })),
+        },
+      );
     case "limited":
       throw new AppError(
         "activeRunsLimit",
@@ -67,7 +73,8 @@ export async function continueRuns({
       );
   }
   const runs = outcome.kind === "continued" ? outcome.runs : outcome.queuedRuns;
-  if (!runs.length) return;
+  const result = { notContinued: outcome.notContinued };
+  if (!runs.length) return result;
   try {
     await rejectAfter(
       (async () => {
@@ -85,4 +92,5 @@ export async function continueRuns({
       "could not enqueue continued runs (Redis unavailable?); the reconciler will",
     );
   }
+  return result;
 }

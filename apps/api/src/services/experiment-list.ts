@@ -38,7 +38,10 @@ export function decodeCursor(raw: string, sort: ExperimentSort): ListPosition {
   const validKey =
     typeof key === "string" &&
     key.length <= 1000 &&
-    (sort === "name" || (!Number.isNaN(Date.parse(key)) && new Date(key).getUTCFullYear() >= 1));
+    (sort === "name" ||
+      (sort === "accuracy"
+        ? key.trim() !== "" && Number.isFinite(Number(key))
+        : !Number.isNaN(Date.parse(key)) && new Date(key).getUTCFullYear() >= 1));
   if (!validKey || typeof id !== "string" || !isUuid(id)) {
     throw invalidCursor("invalid cursor; pass nextCursor from a previous page unchanged");
   }
@@ -87,7 +90,12 @@ export async function listExperiments({
   const nextCursor =
     more && last
       ? encodeCursor(sort, {
-          key: sort === "name" ? last.nameKey : last.createdAt.toISOString(),
+          key:
+            sort === "name"
+              ? last.nameKey
+              : sort === "accuracy"
+                ? String(last.accuracyKey)
+                : last.createdAt.toISOString(),
           id: last.id,
         })
       : null;

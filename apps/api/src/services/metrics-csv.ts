@@ -4,6 +4,8 @@ import {
   CSV_LAYER_SERIES,
   CSV_SCALAR_COLUMNS,
   metricsCsvColumns,
+  SWEEP_PATHS,
+  type TCell,
   type TExperimentSpec,
   type TVariant,
   variantLabel,
@@ -19,22 +21,35 @@ interface Logger {
 }
 
 /**
- * The columns of this experiment's export: the parameters its variants have, its sweep axes
- * (none yet: cell columns come with `Run.cell`), and per-layer columns for its deepest network.
+ * The columns of this experiment's export: the parameters its variants have, its swept paths in
+ * SWEEP_PATHS order (the order sweepCells varies them in), and per-layer columns for its deepest
+ * network (a sweep over `model.hiddenLayers` makes some runs deeper than the spec's own value).
  */
 export function csvColumnsFor(spec: TExperimentSpec): string[] {
   const used = new Set(spec.variants.flatMap((v) => Object.keys(v).filter((k) => k !== "activation")));
   return metricsCsvColumns({
     params: variantParamNames().filter((p) => used.has(p)),
-    cellPaths: [],
-    hiddenLayers: spec.model.hiddenLayers,
+    cellPaths: SWEEP_PATHS.filter((p) => spec.sweep[p] !== undefined),
+    hiddenLayers: Math.max(spec.model.hiddenLayers, ...(spec.sweep["model.hiddenLayers"] ?? [])),
   });
 }
+
+/** A swept value as one CSV field: numbers and names as they are, an object (initializer, optimizer) as JSON. */
+const cellField = (v: unknown): Cell =>
+  typeof v === "number" || typeof v === "string" ? v : v === undefined ? null : JSON.stringify(v);
 
 /** One CSV record per stored epoch of a run, in `columns`' order. */
 export function csvRecord(
   columns: readonly string[],
-  run: { experimentId: string; id: string; variant: TVariant; repeat: number; seed: number; status: string },
+  run: {
+    experimentId: string;
+    id: string;
+    variant: TVariant;
+    cell: TCell;
+    repeat: number;
+    seed: number;
+    status: string;
+  },
   row: EpochMetricRow,
 ): Cell[] {
   const values = new Map<string, Cell>([
@@ -48,6 +63,7 @@ export function csvRecord(
     ["epoch", row.epoch],
   ]);
   for (const [k, v] of Object.entries(run.variant)) if (k !== "activation") values.set(k, v as number);
+  for (const [path, v] of Object.entries(run.cell)) values.set(`cell.${path}`, cellField(v));
   for (const k of CSV_SCALAR_COLUMNS) values.set(k, row[k]);
   for (const s of CSV_LAYER_SERIES) {
     row[s.field].forEach((v, i) => {
@@ -78,7 +94,7 @@ export function metricsCsvStream({
   const columns = csvColumnsFor(spec);
   async function* records(): AsyncGenerator<Cell[]> {
     for (const run of await findRunsToExport(db, experimentId)) {
-      const identity = { ...run, experimentId, variant: run.variant as TVariant };
+      const identity = { ...run, experimentId, variant: run.variant as TVariant, cell: run.cell as TCell };
       for (const row of await findEpochsOfRun(db, run.id)) yield csvRecord(columns, identity, row);
     }
   }

@@ -30,6 +30,7 @@ import {
   useQuery,
   useQueryClient,
 } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
 import { useApiKey } from "../lib/auth.js";
 import { apiClient, expectBody, expectOk } from "./client.js";
 
@@ -125,9 +126,22 @@ export const metricsQuery = (key: string, id: string, cell: TCell | null = null)
     ),
 });
 
+/**
+ * The experiment's metrics, polled every 10 s while `live` (it trains and the event stream is
+ * down). When polling stops — it finished, or the stream is back — they are read once more: an
+ * experiment that finished between two polls (a short continue, seen by the experiment's own
+ * poll, never by the stream) would otherwise keep the epochs of the last poll.
+ */
 export function useMetrics(id: string, live: boolean, cell: TCell | null = null) {
   const key = useApiKey();
-  return useQuery({ ...metricsQuery(key, id, cell), refetchInterval: live ? 10_000 : false });
+  const q = useQuery({ ...metricsQuery(key, id, cell), refetchInterval: live ? 10_000 : false });
+  const wasLive = useRef(live);
+  const { refetch } = q;
+  useEffect(() => {
+    if (wasLive.current && !live) void refetch();
+    wasLive.current = live;
+  }, [live, refetch]);
+  return q;
 }
 
 export function useRun(id: string) {

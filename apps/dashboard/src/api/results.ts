@@ -1,4 +1,4 @@
-import { ZCompareResponse, ZExperiment } from "@actlab/contracts";
+import { ZCompareResponse, ZContinueResponse } from "@actlab/contracts";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApiKey } from "../lib/auth.js";
 import { downloadBlob, fileSlug } from "../lib/download.js";
@@ -20,7 +20,10 @@ export function useCompare(ids: readonly string[]) {
   });
 }
 
-/** `POST /v1/experiments/:id/continue`: the experiment comes back queued and its page goes live again. */
+/**
+ * `POST /v1/experiments/:id/continue`: the experiment comes back queued and its page goes live
+ * again; the mutation's data is the runs that were not continued, each with why.
+ */
 export function useContinueExperiment(id: string) {
   const key = useApiKey();
   const qc = useQueryClient();
@@ -28,10 +31,10 @@ export function useContinueExperiment(id: string) {
     mutationFn: async (epochs: number) =>
       expectOk(
         apiClient(key).POST("/v1/experiments/{id}/continue", { params: { path: { id } }, body: { epochs } }),
-        ZExperiment,
+        ZContinueResponse,
         "experiment",
       ),
-    onSuccess: (exp) => {
+    onSuccess: ({ notContinued: _, ...exp }) => {
       qc.setQueryData(keys.experiment(id), exp);
       void qc.invalidateQueries({ queryKey: ["experiments"] });
     },

@@ -1,6 +1,6 @@
 import type { TActivationInfo, TActivationParam } from "@actlab/contracts";
-import { useEffect, useState } from "react";
 import { useActivations } from "../api/hooks.js";
+import { useDebounced } from "./useDebounced.js";
 
 /** The catalog query for one activation with changed parameters; "" while they are the defaults. */
 function paramQuery(name: string, values: Record<string, number>, params: TActivationParam[]): string {
@@ -9,16 +9,6 @@ function paramQuery(name: string, values: Record<string, number>, params: TActiv
   const q = new URLSearchParams({ activation: name });
   for (const p of params) q.set(p.name, String(values[p.name] ?? p.default));
   return q.toString();
-}
-
-/** Debounced value, so dragging a slider asks the API once it settles rather than per pixel. */
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
 }
 
 /** One activation resampled with the user's parameters (the API computes f and f′). */

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { useExperimentEvents } from "../api/events.js";
 import { isActiveExperiment, useExperiment, useMetrics } from "../api/hooks.js";
 import { ExperimentCharts } from "../components/experiment/ExperimentCharts.js";
+import { ExperimentEta } from "../components/experiment/ExperimentEta.js";
 import { ExperimentHeader } from "../components/experiment/ExperimentHeader.js";
 import { ResultActions } from "../components/experiment/ResultActions.js";
 import { RunsTable } from "../components/experiment/RunsTable.js";
@@ -42,6 +43,7 @@ export function ExperimentPage({ id }: { id: string }) {
   return (
     <div className="experiment" data-experiment-status={exp.status}>
       <ExperimentHeader exp={exp} stream={stream} />
+      <ExperimentEta exp={exp} metrics={metricsQ.data} />
       <ResultActions exp={exp} />
       <RunsTable exp={exp} />
       {swept ? (

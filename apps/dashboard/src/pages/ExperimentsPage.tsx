@@ -36,6 +36,7 @@ const SORT_LABELS: Record<TExperimentSort, string> = {
   newest: "newest first",
   oldest: "oldest first",
   name: "name",
+  accuracy: "best accuracy",
 };
 
 export function ExperimentsPage() {

@@ -1,8 +1,9 @@
-import { PRESETS, type TPresetInfo } from "@actlab/contracts";
+import { PRESETS, quickSpec, type TPresetInfo } from "@actlab/contracts";
 import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client.js";
+import { useEstimate } from "../api/estimate.js";
 import { useCreateExperiment, useDatasets, useExperiment, usePresets } from "../api/hooks.js";
-import { PresetPicker, SCRATCH } from "../components/new-experiment/PresetPicker.js";
+import { PresetPicker, type PresetVersion, SCRATCH } from "../components/new-experiment/PresetPicker.js";
 import { type SpecFormBinding, SpecSectionCard } from "../components/new-experiment/SpecSectionCard.js";
 import { SubmitBar } from "../components/new-experiment/SubmitBar.js";
 import { VariantsEditor } from "../components/new-experiment/VariantsEditor.js";
@@ -24,8 +25,15 @@ function newIdempotencyKey(): string {
     : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
 
+/** The form's spec for a preset's version (a quick version is its spec with fewer epochs and repeats). */
+function presetSpec(p: Pick<TPresetInfo, "spec" | "quick">, version: PresetVersion): FormSpec {
+  return specFromPreset(version === "quick" && p.quick ? quickSpec(p.spec, p.quick) : p.spec);
+}
+
 export function NewExperimentPage() {
   const [presetParam, setPresetParam] = useSearchParam("preset");
+  const [versionParam, setVersionParam] = useSearchParam("version");
+  const version: PresetVersion = versionParam === "quick" ? "quick" : "full";
   const presetsQ = usePresets();
   const datasetsQ = useDatasets();
   // The API's list is authoritative; the bundled contracts list keeps the form usable if it fails.
@@ -34,7 +42,7 @@ export function NewExperimentPage() {
 
   const [spec, setSpec] = useState<FormSpec>(() => {
     const p = PRESETS.find((x) => x.id === presetParam);
-    return p ? specFromPreset(p.spec) : blankSpec();
+    return p ? presetSpec(p, version) : blankSpec();
   });
   // A preset only the API knows (newer than this bundle) fills the form once the list arrives,
   // unless the user has started editing.
@@ -43,8 +51,8 @@ export function NewExperimentPage() {
   useEffect(() => {
     if (touched.current || !presetParam || PRESETS.some((p) => p.id === presetParam)) return;
     const p = apiPresets?.find((x) => x.id === presetParam);
-    if (p) setSpec(specFromPreset(p.spec));
-  }, [apiPresets, presetParam]);
+    if (p) setSpec(presetSpec(p, version));
+  }, [apiPresets, presetParam, version]);
   // Clone (?clone=<experiment id>, the experiment page's button): the form filled with its spec.
   const [cloneParam] = useSearchParam("clone");
   const cloneQ = useExperiment(cloneParam ?? "", { enabled: !!cloneParam });
@@ -60,6 +68,8 @@ export function NewExperimentPage() {
   const create = useCreateExperiment();
 
   const clientErrors = useMemo(() => validateSpec(spec, datasetsQ.data), [spec, datasetsQ.data]);
+  // How long it would train, asked of the API while the form is one it would accept.
+  const estimate = useEstimate(Object.keys(clientErrors).length ? null : spec);
   // Before the first submit only show what the API said; after it, live client-side checks too
   // (the API's message wins where both have one).
   const shown: FieldErrors = submitted ? { ...clientErrors, ...errors } : errors;
@@ -84,10 +94,11 @@ export function NewExperimentPage() {
   };
   const form: SpecFormBinding = { spec, datasets: datasetsQ.data, update, err: (path) => shown[path] };
 
-  const choosePreset = (id: string) => {
+  const choosePreset = (id: string, v: PresetVersion) => {
     setPresetParam(id === SCRATCH ? null : id);
+    setVersionParam(id !== SCRATCH && v === "quick" ? "quick" : null);
     const p = presets.find((x) => x.id === id);
-    setSpec(p ? specFromPreset(p.spec) : blankSpec());
+    setSpec(p ? presetSpec(p, v) : blankSpec());
     setErrors({});
     setSubmitted(false);
     idem.current = newIdempotencyKey();
@@ -132,7 +143,12 @@ export function NewExperimentPage() {
           Filled with the spec of “{cloned.name}”; change what you like and submit.
         </p>
       ) : null}
-      <PresetPicker presets={presets} selected={presetParam ?? SCRATCH} onChoose={choosePreset} />
+      <PresetPicker
+        presets={presets}
+        selected={presetParam ?? SCRATCH}
+        version={version}
+        onChoose={choosePreset}
+      />
       <SpecSectionCard section={BASICS} form={form} />
       <SpecSectionCard section={DATASET} form={form} />
       <SpecSectionCard section={NETWORK} form={form} />
@@ -148,6 +164,8 @@ export function NewExperimentPage() {
         error={topError}
         strayErrors={Object.entries(errors).filter(([p]) => !shownByAField(p))}
         pending={create.isPending}
+        estimate={estimate.data}
+        estimatePending={estimate.isPending && estimate.fetchStatus !== "idle"}
       />
     </form>
   );

@@ -59,11 +59,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day */
+        /** List experiments (newest or oldest first, by name or by best accuracy), filtered by status, name, activation and day */
         get: operations["listExperiments"];
         put?: never;
         /** Submit an experiment (every variant × repeat becomes a queued run) */
         post: operations["createExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/experiments/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How long an experiment would train, before submitting it (nothing is stored)
+         * @description The same body as `POST /v1/experiments`, validated the same way (the same 400s). The pace is the median of the latest succeeded runs on the queue its runs would go to (their backend), scaled to this spec by network size × samples; the workers are those connected to that queue. `secondsPerEpoch` and `seconds` are null, with `note` saying why, when no run has been measured or no worker is connected. docs/results.md (Estimates) says how far to trust it.
+         */
+        post: operations["estimateExperiment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -310,7 +330,7 @@ export interface paths {
         };
         /**
          * Every stored epoch of every run as CSV (long format, streamed)
-         * @description RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): experimentId, runId, variant, activation, the variants' parameters, repeat, seed, status, epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).
+         * @description RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): experimentId, runId, variant, activation, the variants' parameters, cell.<path> per swept path, repeat, seed, status, epoch, trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).
          */
         get: operations["exportExperimentMetrics"];
         put?: never;
@@ -332,7 +352,7 @@ export interface paths {
         put?: never;
         /**
          * Continue a finished experiment to more epochs, each run from its last checkpoint
-         * @description Every run must have succeeded; the spec's `training.epochs` becomes `epochs` and the runs are queued again, resuming where they stopped (each epoch is stored once). The same `epochs` again changes nothing. 409 lists each run that cannot continue and why.
+         * @description The runs that succeeded (all of them, or in a partial or canceled experiment those that finished) are queued again to `epochs`, resuming where they stopped (each epoch is stored once), and the spec's `training.epochs` becomes `epochs`; `notContinued` lists each other run and why (failed, canceled, no checkpoint). The same `epochs` again changes nothing. 409 when no run can continue, listing each and why.
          */
         post: operations["continueExperiment"];
         delete?: never;
@@ -617,8 +637,8 @@ export interface operations {
                 createdFrom?: string;
                 /** @description created on or before this day (YYYY-MM-DD, UTC) */
                 createdTo?: string;
-                /** @description newest or oldest first, or by name; a cursor continues the order it came from */
-                sort?: "newest" | "oldest" | "name";
+                /** @description newest or oldest first, by name, or by accuracy (the best variant's mean test accuracy, highest first, experiments without one last); a cursor continues the order it came from */
+                sort?: "newest" | "oldest" | "name" | "accuracy";
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -1522,6 +1542,339 @@ export interface operations {
                      *       "title": "Idempotency-Key reused with a different body",
                      *       "status": 409,
                      *       "detail": "Idempotency-Key reused with a different body"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "Request body too large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported Content-Type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported media type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests, or too many active runs (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/active-runs-limit",
+                     *       "title": "Too many active runs",
+                     *       "status": 429,
+                     *       "detail": "Too many active runs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unexpected error (details only in the server's logs) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal",
+                     *       "title": "Internal server error",
+                     *       "status": 500,
+                     *       "detail": "Internal server error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres or Redis unavailable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unavailable",
+                     *       "title": "Service temporarily unavailable",
+                     *       "status": 503,
+                     *       "detail": "Service temporarily unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    estimateExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default untitled experiment */
+                    name?: string;
+                    /** @default {} */
+                    dataset?: {
+                        /**
+                         * @default mnist
+                         * @enum {string}
+                         */
+                        name?: "mnist" | "fashion-mnist" | "mnist-full";
+                        /** @default 10000 */
+                        samples?: number;
+                        /** @default 0.2 */
+                        testFraction?: number;
+                        /**
+                         * @default unit
+                         * @enum {string}
+                         */
+                        pixelScale?: "unit" | "raw";
+                        /** @default 1 */
+                        seed?: number;
+                    };
+                    /** @default {} */
+                    model?: {
+                        /** @default 4 */
+                        hiddenLayers?: number;
+                        /** @default 200 */
+                        units?: number;
+                        /**
+                         * @default {
+                         *       "name": "glorot_uniform"
+                         *     }
+                         */
+                        initializer?: {
+                            /** @enum {string} */
+                            name: "glorot_uniform";
+                        } | {
+                            /** @enum {string} */
+                            name: "he_normal";
+                        } | {
+                            /** @enum {string} */
+                            name: "truncated_normal";
+                            /** @default 0.01 */
+                            stddev?: number;
+                        };
+                    };
+                    variants: ({
+                        /** @enum {string} */
+                        activation: "sigmoid";
+                    } | {
+                        /** @enum {string} */
+                        activation: "tanh";
+                    } | {
+                        /** @enum {string} */
+                        activation: "relu";
+                    } | {
+                        /** @enum {string} */
+                        activation: "leaky_relu";
+                        /** @default 0.01 */
+                        alpha?: number;
+                    } | {
+                        /** @enum {string} */
+                        activation: "prelu";
+                        /** @default 0 */
+                        alphaInit?: number;
+                    } | {
+                        /** @enum {string} */
+                        activation: "rrelu";
+                        /** @default 0.125 */
+                        lower?: number;
+                        /** @default 0.333 */
+                        upper?: number;
+                    } | {
+                        /** @enum {string} */
+                        activation: "elu";
+                        /** @default 1 */
+                        alpha?: number;
+                    } | {
+                        /** @enum {string} */
+                        activation: "selu";
+                    } | {
+                        /** @enum {string} */
+                        activation: "gelu";
+                    } | {
+                        /** @enum {string} */
+                        activation: "silu";
+                    } | {
+                        /** @enum {string} */
+                        activation: "softplus";
+                    } | {
+                        /** @enum {string} */
+                        activation: "mish";
+                    } | {
+                        /** @enum {string} */
+                        activation: "linear";
+                    })[];
+                    /** @default {} */
+                    training?: {
+                        /** @default {} */
+                        optimizer?: {
+                            /**
+                             * @default sgd
+                             * @enum {string}
+                             */
+                            name?: "sgd" | "momentum" | "adam";
+                            /** @default 0.01 */
+                            learningRate?: number;
+                            momentum?: number;
+                        };
+                        /** @default 30 */
+                        epochs?: number;
+                        /** @default 100 */
+                        batchSize?: number;
+                        /** @default 1 */
+                        seed?: number;
+                        /** @default 3 */
+                        repeats?: number;
+                        /** @default null */
+                        earlyStopping?: {
+                            /**
+                             * @default testLoss
+                             * @enum {string}
+                             */
+                            metric?: "testLoss";
+                            /** @default 3 */
+                            patience?: number;
+                            /** @default 0 */
+                            minDelta?: number;
+                        } | null;
+                    };
+                    /** @default {} */
+                    sweep?: {
+                        "model.hiddenLayers"?: number[];
+                        "model.units"?: number[];
+                        "model.initializer"?: ({
+                            /** @enum {string} */
+                            name: "glorot_uniform";
+                        } | {
+                            /** @enum {string} */
+                            name: "he_normal";
+                        } | {
+                            /** @enum {string} */
+                            name: "truncated_normal";
+                            /** @default 0.01 */
+                            stddev?: number;
+                        })[];
+                        "training.optimizer"?: {
+                            /**
+                             * @default sgd
+                             * @enum {string}
+                             */
+                            name?: "sgd" | "momentum" | "adam";
+                            /** @default 0.01 */
+                            learningRate?: number;
+                            momentum?: number;
+                        }[];
+                        "training.optimizer.learningRate"?: number[];
+                        "training.batchSize"?: number[];
+                        "dataset.pixelScale"?: ("unit" | "raw")[];
+                    };
+                    /**
+                     * @default cpu
+                     * @enum {string}
+                     */
+                    device?: "cpu" | "gpu" | "any";
+                } | ({
+                    /**
+                     * @description id from GET /v1/presets; other fields override it
+                     * @enum {string}
+                     */
+                    preset: "chapter8-keras" | "chapter8-tf" | "chapter8-keras-short" | "vanishing-depth";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        responses: {
+            /** @description the runs it would create and how long they would take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description runs it would create (cells × variants × repeats) */
+                        runs: number;
+                        /** @description epochs per run */
+                        epochs: number;
+                        /** @description workers connected to the queue its runs go to (null: the queue could not be asked) */
+                        workers: number | null;
+                        /** @description the backend the measurement comes from (the workers' latest) */
+                        backend: string | null;
+                        /** @description recent succeeded runs the pace is measured from */
+                        measuredRuns: number;
+                        /** @description one epoch of one of its runs (the mean over its runs), scaled from the measured pace; null: no measurement yet */
+                        secondsPerEpoch: number | null;
+                        /** @description wall-clock seconds for every run on the connected workers; null without a measurement or a worker */
+                        seconds: number | null;
+                        /** @description what the figures rest on, in words */
+                        note: string;
+                    };
+                };
+            };
+            /** @description invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/validation",
+                     *       "title": "Request validation failed",
+                     *       "status": 400,
+                     *       "detail": "Request validation failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no API key, or an unknown or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Missing or invalid API key",
+                     *       "status": 401,
+                     *       "detail": "Missing or invalid API key"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4245,6 +4598,11 @@ export interface operations {
                             spec: {
                                 [key: string]: unknown;
                             };
+                            /** @description its quick version: submit { "preset": id, "training": quick } to try it before the full spec */
+                            quick?: {
+                                epochs: number;
+                                repeats: number;
+                            };
                         }[];
                     };
                 };
@@ -5637,6 +5995,12 @@ export interface operations {
                         links: {
                             [key: string]: string;
                         };
+                        /** @description the runs that were not continued and why ([] when every run continues) */
+                        notContinued: {
+                            runId: string;
+                            /** @description why it cannot resume, e.g. the run failed; only succeeded runs can continue */
+                            reason: string;
+                        }[];
                     };
                 };
             };

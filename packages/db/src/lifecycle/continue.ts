@@ -1,9 +1,10 @@
+import { deriveExperimentStatus, type TRunStatus } from "@actlab/contracts";
 import { sql } from "kysely";
 import type { Db } from "../client.js";
 import { utcNow } from "../timestamps.js";
 import { TENANT_LOCK_NAMESPACE, tenantLockKey } from "./create.js";
 
-/** Why one run cannot be continued (the API lists each in its 409). */
+/** Why one run cannot be continued (the API lists each: in its 202 beside the runs that did, or its 409). */
 export interface RunRefusal {
   runId: string;
   reason: string;
@@ -12,24 +13,44 @@ export interface RunRefusal {
 export type ContinueOutcome =
   /** No such experiment for this tenant. */
   | { kind: "notFound" }
-  /** The spec already has `epochs`: nothing changed (a repeated call is idempotent). */
-  | { kind: "unchanged"; queuedRuns: Array<{ id: string; device: string }> }
+  /**
+   * The spec already has `epochs`: nothing changed (a repeated call is idempotent). `notContinued`:
+   * the runs left short of it by the continue that set it, with why.
+   */
+  | { kind: "unchanged"; queuedRuns: Array<{ id: string; device: string }>; notContinued: RunRefusal[] }
   /** Fewer epochs than the runs already have: training cannot be undone. */
   | { kind: "shorter"; epochs: number }
   /** Runs of it are still queued or running: continue once they are finished. */
   | { kind: "open"; openRuns: number }
-  /** Some runs cannot resume (nothing was changed). */
+  /** No run can resume (nothing was changed). */
   | { kind: "refused"; runs: RunRefusal[] }
   /** Requeuing would put the tenant over `maxActiveRuns` (nothing was changed). */
   | { kind: "limited"; active: number }
-  | { kind: "continued"; runs: Array<{ id: string; device: string }> };
+  /** `runs` are queued again; `notContinued` keep their status and epochs, each with why. */
+  | { kind: "continued"; runs: Array<{ id: string; device: string }>; notContinued: RunRefusal[] };
+
+/** Why a finished run cannot resume, or null when it can: it succeeded and kept its final checkpoint. */
+function refusal(r: { id: string; status: string; checkpointEpoch: number | null }): RunRefusal | null {
+  if (r.status !== "succeeded") {
+    return { runId: r.id, reason: `the run ${r.status}; only succeeded runs can continue` };
+  }
+  if (r.checkpointEpoch === null) {
+    return {
+      runId: r.id,
+      reason: "the run has no checkpoint to resume from (it finished before finished runs kept theirs)",
+    };
+  }
+  return null;
+}
 
 /**
- * Extends a finished experiment to `epochs` (docs/lifecycle.md, "continue"): every run must have
- * succeeded and kept its final checkpoint (succeedRun keeps it for this); then, in one
- * transaction under the tenant's advisory lock (the active-runs limit is exact, as at creation),
- * the spec's `training.epochs` and each run's `epochs` become `epochs` and the runs are queued
- * again. A worker then resumes each from its checkpoint (training epochs checkpoint+1…epochs;
+ * Extends a finished experiment to `epochs` (docs/lifecycle.md, "continue"): its runs that
+ * succeeded and kept their final checkpoint (succeedRun keeps it for this) — all of them, or in a
+ * `partial` or `canceled` experiment those that finished — in one transaction under the tenant's
+ * advisory lock (the active-runs limit is exact, as at creation): the spec's `training.epochs` and
+ * those runs' `epochs` become `epochs` and they are queued again. The other runs (failed,
+ * canceled, without a checkpoint) stay as they are and are returned with why; when no run can
+ * resume nothing changes. A worker then resumes each from its checkpoint (training epochs checkpoint+1…epochs;
  * storeEpoch's upsert keeps every epoch once) and finishes it as usual. Attempts are kept (they
  * count every start), the old test metrics are cleared until the new end replaces them.
  */
@@ -63,6 +84,7 @@ export async function continueExperiment(
         "runs.id",
         "runs.status",
         "runs.device",
+        "runs.epochs",
         "runs.epochsCompleted",
         "checkpoints.epoch as checkpointEpoch",
       ])
@@ -74,26 +96,16 @@ export async function continueExperiment(
       const queuedRuns = runs
         .filter((r) => r.status === "queued")
         .map((r) => ({ id: r.id, device: r.device }));
-      return { kind: "unchanged", queuedRuns };
+      // The runs an earlier continue to this total left behind (a run created at it has it).
+      const notContinued = runs.flatMap((r) => (r.epochs < current ? (refusal(r) ?? []) : []));
+      return { kind: "unchanged", queuedRuns, notContinued };
     }
     if (epochs < current) return { kind: "shorter", epochs: current };
     const open = runs.filter((r) => r.status === "queued" || r.status === "running").length;
     if (open) return { kind: "open", openRuns: open };
-    const refusals = runs.flatMap((r): RunRefusal[] => {
-      if (r.status !== "succeeded") {
-        return [{ runId: r.id, reason: `the run ${r.status}; only succeeded runs can continue` }];
-      }
-      if (r.checkpointEpoch === null) {
-        return [
-          {
-            runId: r.id,
-            reason: "the run has no checkpoint to resume from (it finished before finished runs kept theirs)",
-          },
-        ];
-      }
-      return [];
-    });
-    if (refusals.length) return { kind: "refused", runs: refusals };
+    const refusals = runs.flatMap((r) => refusal(r) ?? []);
+    const resumable = runs.filter((r) => !refusal(r));
+    if (!resumable.length) return { kind: "refused", runs: refusals };
 
     const activeRow = await trx
       .selectFrom("runs")
@@ -102,14 +114,17 @@ export async function continueExperiment(
       .where("experiments.tenantId", "=", tenantId)
       .where("runs.status", "in", ["queued", "running"])
       .executeTakeFirstOrThrow();
-    if (activeRow.n + runs.length > maxActiveRuns) return { kind: "limited", active: activeRow.n };
+    if (activeRow.n + resumable.length > maxActiveRuns) return { kind: "limited", active: activeRow.n };
 
     const at = utcNow();
     await trx
       .updateTable("experiments")
       .set({
         spec: sql`jsonb_set(spec, '{training,epochs}', to_jsonb(${epochs}::int))`,
-        status: "queued",
+        // "queued", or "running" beside runs that stay failed or canceled (as refreshExperimentStatus would say).
+        status: deriveExperimentStatus(
+          runs.map((r): TRunStatus => (refusal(r) ? (r.status as TRunStatus) : "queued")),
+        ),
         finishedAt: null,
       })
       .where("id", "=", experimentId)
@@ -127,8 +142,16 @@ export async function continueExperiment(
         cancelRequested: false,
         updatedAt: at,
       })
-      .where("experimentId", "=", experimentId)
+      .where(
+        "id",
+        "in",
+        resumable.map((r) => r.id),
+      )
       .execute();
-    return { kind: "continued", runs: runs.map((r) => ({ id: r.id, device: r.device })) };
+    return {
+      kind: "continued",
+      runs: resumable.map((r) => ({ id: r.id, device: r.device })),
+      notContinued: refusals,
+    };
   });
 }

@@ -79,6 +79,8 @@ export interface ExperimentListRow {
   finishedAt: Date | null;
   /** The key of the `name` order (Postgres' lower(name), which the keyset compares). */
   nameKey: string;
+  /** The key of the `accuracy` order (BEST_ACCURACY), read only when the list is in that order. */
+  accuracyKey?: number;
   /** Per status of its runs: how many, and their epochs done and planned. */
   runGroups: Array<{ status: string; runs: number; epochsCompleted: number; epochs: number }>;
   /** Mean test accuracy of each variant (by its index in the spec) over its succeeded runs. */
@@ -88,7 +90,22 @@ export interface ExperimentListRow {
 /** The list's orders (EXPERIMENT_SORTS); each is a keyset on (key, id), so pages never skip or repeat rows. */
 export type ExperimentSort = TExperimentSort;
 
-/** Where the previous page ended: its last row's sort key (ISO time or name) and id. */
+/**
+ * The best variant's mean test accuracy over its succeeded runs, as the list's `best` computes it
+ * (per variant index, NaN left out), or -1 when there is none: the `accuracy` order's key, so
+ * experiments without a result sort after every real accuracy (all in [0,1]). A correlated
+ * subquery per experiment on runs(experimentId, …), read for the filtered rows only.
+ */
+const BEST_ACCURACY = sql<number>`coalesce((
+  SELECT max(v.mean) FROM (
+    SELECT avg(r."testAccuracy") AS mean FROM runs r
+    WHERE r."experimentId" = e.id AND r.status = 'succeeded'
+      AND r."testAccuracy" IS NOT NULL AND r."testAccuracy" <> 'NaN'::float8
+    GROUP BY r."variantIndex"
+  ) v
+), -1)`;
+
+/** Where the previous page ended: its last row's sort key (ISO time, name or accuracy) and id. */
 export interface ListPosition {
   key: string;
   id: string;
@@ -131,6 +148,7 @@ export async function listExperimentsPage(
     .selectFrom("experiments as e")
     .select(["e.id", "e.name", "e.status", "e.spec", "e.createdAt", "e.startedAt", "e.finishedAt"])
     .select(sql<string>`lower(e.name)`.as("nameKey"))
+    .$if(sort === "accuracy", (qb) => qb.select(BEST_ACCURACY.as("accuracyKey")))
     .where("e.tenantId", "=", tenantId);
   const { statuses, search, activations, createdFrom, createdBefore } = filter;
   if (statuses?.length) q = q.where("e.status", "in", [...statuses]);
@@ -146,7 +164,12 @@ export async function listExperimentsPage(
   }
   if (createdFrom) q = q.where("e.createdAt", ">=", utcTimestamp(createdFrom));
   if (createdBefore) q = q.where("e.createdAt", "<", utcTimestamp(createdBefore));
-  if (sort === "name") {
+  if (sort === "accuracy") {
+    // Highest first; ties (and the experiments without a result, at the end) by id, descending.
+    if (after)
+      q = q.where(sql<boolean>`(${BEST_ACCURACY}, e.id) < (${after.key}::float8, ${after.id}::uuid)`);
+    q = q.orderBy(BEST_ACCURACY, "desc").orderBy("e.id", "desc");
+  } else if (sort === "name") {
     if (after) q = q.where(sql<boolean>`(lower(e.name), e.id) > (${after.key}, ${after.id}::uuid)`);
     q = q.orderBy(sql`lower(e.name)`, "asc").orderBy("e.id", "asc");
   } else {

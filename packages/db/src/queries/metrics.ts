@@ -131,15 +131,18 @@ export async function findReportRows(db: Db, { id, tenantId }: { id: string; ten
   };
 }
 
-/** The experiment's runs as an export names them, by variant then repeat. */
+/** The experiment's runs as an export names them, by cell, then variant, then repeat. */
 export async function findRunsToExport(
   db: Db,
   experimentId: string,
-): Promise<Array<{ id: string; variant: unknown; repeat: number; seed: number; status: TRunStatus }>> {
+): Promise<
+  Array<{ id: string; variant: unknown; cell: unknown; repeat: number; seed: number; status: TRunStatus }>
+> {
   const rows = await db.kysely
     .selectFrom("runs")
-    .select(["id", "variant", "repeat", "seed", "status"])
+    .select(["id", "variant", "cell", "repeat", "seed", "status"])
     .where("experimentId", "=", experimentId)
+    .orderBy("cellIndex")
     .orderBy("variantIndex")
     .orderBy("repeat")
     .execute();

@@ -106,7 +106,15 @@ async function docs(app: FastifyInstance) {
     },
     transform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: true });
+  // staticCSP: Swagger UI's own policy on /docs (no 'unsafe-inline'). BaseLayout: without the
+  // top bar, whose Swagger logo is an SVG with an inline <style> that policy blocks (a CSP
+  // violation on every load); the bar's other part, a box to load another API's document, is not
+  // one this page needs (tests/e2e/dashboard.test.ts loads /docs and checks for violations).
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/docs",
+    staticCSP: true,
+    uiConfig: { layout: "BaseLayout" },
+  });
 }
 
 export default fp(docs, { name: "actlab-docs" });

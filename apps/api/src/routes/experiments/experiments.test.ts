@@ -395,6 +395,39 @@ describe("GET /v1/experiments: search, filters, orders, best variant", () => {
     await db.run.update({ where: { id: alpha.runs[3]!.id }, data: { status: "failed", testAccuracy: null } });
     const best = (await list(`q=${tag}%20alpha`)).items[0]!.best;
     expect(best).toEqual({ variant: { activation: "sigmoid" }, testAccuracy: 0.95 });
+
+    // By best accuracy, highest first, a page at a time; without a result last. beta's best is
+    // a mean (0.6 and 0.4 → 0.5) that ties gamma's single 0.5: ties in descending id order.
+    await db.run.update({
+      where: { id: beta.runs[0]!.id },
+      data: { status: "succeeded", testAccuracy: 0.6 },
+    });
+    await db.run.update({
+      where: { id: beta.runs[1]!.id },
+      data: { status: "succeeded", testAccuracy: 0.4 },
+    });
+    const none = await make("none", [{ activation: "relu" }]);
+    await db.run.update({
+      where: { id: gamma.runs[0]!.id },
+      data: { status: "succeeded", testAccuracy: 0.5 },
+    });
+    const tied = [beta.id, gamma.id].sort().reverse();
+    const byAccuracy: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`q=${tag}&sort=accuracy&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+      byAccuracy.push(...page.items.map((e) => e.id));
+      cursor = page.nextCursor;
+    } while (cursor && byAccuracy.length < 10);
+    expect(byAccuracy).toEqual([alpha.id, ...tied, none.id]);
+    const wrongKey = Buffer.from(JSON.stringify(["accuracy", "high", alpha.id])).toString("base64url");
+    const badAccuracyCursor = await t.app.inject({
+      method: "GET",
+      url: `/v1/experiments?sort=accuracy&cursor=${wrongKey}`,
+      headers: bearer(t.keyA),
+    });
+    expect(badAccuracyCursor.statusCode).toBe(400);
+    expect(badAccuracyCursor.json().errors[0].path).toBe("cursor");
   });
 });
 

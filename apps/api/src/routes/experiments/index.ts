@@ -8,6 +8,7 @@ import {
   type TMetricsResponse,
   ZActivationName,
   ZCreateExperimentBody,
+  ZEstimate,
   ZExperiment,
   ZExperimentList,
   ZExperimentStatus,
@@ -20,6 +21,7 @@ import { z } from "zod";
 import { AppError } from "../../errors.js";
 import { cancelExperiment, deleteExperiment } from "../../services/cancel.js";
 import { createExperiment } from "../../services/experiment-create.js";
+import { estimateExperiment } from "../../services/experiment-estimate.js";
 import { listExperiments } from "../../services/experiment-list.js";
 import { assertExperimentVisible, getExperiment } from "../../services/experiment-read.js";
 import { streamExperimentMetrics } from "../../services/metrics-series.js";
@@ -72,7 +74,10 @@ const ZListQuery = z.object({
   sort: z
     .enum(EXPERIMENT_SORTS)
     .default("newest")
-    .describe("newest or oldest first, or by name; a cursor continues the order it came from"),
+    .describe(
+      "newest or oldest first, by name, or by accuracy (the best variant's mean test accuracy, highest first, " +
+        "experiments without one last); a cursor continues the order it came from",
+    ),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(500).optional().describe("nextCursor of the previous page"),
 });
@@ -157,13 +162,42 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  app.post(
+    "/experiments/estimate",
+    {
+      validatorCompiler: createValidator,
+      schema: {
+        operationId: "estimateExperiment",
+        summary: "How long an experiment would train, before submitting it (nothing is stored)",
+        description:
+          "The same body as `POST /v1/experiments`, validated the same way (the same 400s). The pace is the " +
+          "median of the latest succeeded runs on the queue its runs would go to (their backend), scaled to this " +
+          "spec by network size × samples; the workers are those connected to that queue. `secondsPerEpoch` and " +
+          "`seconds` are null, with `note` saying why, when no run has been measured or no worker is connected. " +
+          "docs/results.md (Estimates) says how far to trust it.",
+        tags: ["experiments"],
+        security: BEARER,
+        body: ZCreateExperimentBody,
+        response: {
+          200: ZEstimate.describe("the runs it would create and how long they would take"),
+          ...problemResponses(...COMMON_ERRORS, 413, 415),
+        },
+      },
+    },
+    async (request) => {
+      const spec = request.body as TExperimentSpec;
+      await app.datasets.assertFits(spec);
+      return estimateExperiment({ db: app.db, producer: app.producer, log: request.log, spec });
+    },
+  );
+
   app.get(
     "/experiments",
     {
       schema: {
         operationId: "listExperiments",
         summary:
-          "List experiments (newest first, or oldest first, or by name), filtered by status, name, activation and day",
+          "List experiments (newest or oldest first, by name or by best accuracy), filtered by status, name, activation and day",
         tags: ["experiments"],
         security: BEARER,
         querystring: ZListQuery,

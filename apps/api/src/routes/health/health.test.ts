@@ -60,6 +60,7 @@ describe("operations endpoints", () => {
         "/v1/compare",
         "/v1/experiments/{id}/cancel",
         "/v1/experiments/{id}/continue",
+        "/v1/experiments/estimate",
         "/v1/experiments/{id}/events",
         "/v1/experiments/{id}/metrics",
         "/v1/experiments/{id}/metrics.csv",

@@ -3,7 +3,7 @@ import {
   MAX_COMPARED_EXPERIMENTS,
   ZCompareResponse,
   ZContinueBody,
-  ZExperiment,
+  ZContinueResponse,
 } from "@actlab/contracts";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -63,7 +63,7 @@ const results: FastifyPluginAsyncZod = async (app) => {
         summary: "Every stored epoch of every run as CSV (long format, streamed)",
         description:
           "RFC 4180, one row per run × epoch, columns in the documented order (docs/results.md): " +
-          "experimentId, runId, variant, activation, the variants' parameters, repeat, seed, status, epoch, " +
+          "experimentId, runId, variant, activation, the variants' parameters, cell.<path> per swept path, repeat, seed, status, epoch, " +
           "trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, " +
           "saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).",
         tags: ["experiments"],
@@ -97,21 +97,23 @@ const results: FastifyPluginAsyncZod = async (app) => {
         operationId: "continueExperiment",
         summary: "Continue a finished experiment to more epochs, each run from its last checkpoint",
         description:
-          "Every run must have succeeded; the spec's `training.epochs` becomes `epochs` and the runs are " +
-          "queued again, resuming where they stopped (each epoch is stored once). The same `epochs` again " +
-          "changes nothing. 409 lists each run that cannot continue and why.",
+          "The runs that succeeded (all of them, or in a partial or canceled experiment those that finished) " +
+          "are queued again to `epochs`, resuming where they stopped (each epoch is stored once), and the " +
+          "spec's `training.epochs` becomes `epochs`; `notContinued` lists each other run and why (failed, " +
+          "canceled, no checkpoint). The same `epochs` again changes nothing. 409 when no run can continue, " +
+          "listing each and why.",
         tags: ["experiments"],
         security: BEARER,
         params: ZIdParams,
         body: ZContinueBody,
-        response: { 202: ZExperiment, ...problemResponses(...COMMON_ERRORS, 404, 409, 415) },
+        response: { 202: ZContinueResponse, ...problemResponses(...COMMON_ERRORS, 404, 409, 415) },
       },
     },
     async (request, reply) => {
       const tenantId = request.auth!.tenantId;
       const { id } = request.params;
       await assertExperimentVisible({ db: app.db, tenantId, id });
-      await continueRuns({
+      const { notContinued } = await continueRuns({
         db: app.db,
         producer: app.producer,
         log: request.log,
@@ -119,7 +121,7 @@ const results: FastifyPluginAsyncZod = async (app) => {
         id,
         epochs: request.body.epochs,
       });
-      return reply.code(202).send(await getExperiment({ db: app.db, tenantId, id }));
+      return reply.code(202).send({ ...(await getExperiment({ db: app.db, tenantId, id })), notContinued });
     },
   );
 };

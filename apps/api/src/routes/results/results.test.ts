@@ -1,4 +1,10 @@
-import { metricsCsvColumns, ZCompareResponse, ZExperiment, ZProblem } from "@actlab/contracts";
+import {
+  metricsCsvColumns,
+  ZCompareResponse,
+  ZContinueResponse,
+  ZExperiment,
+  ZProblem,
+} from "@actlab/contracts";
 import { failRun, refreshExperimentStatus, startRun, storeEpoch, succeedRun } from "@actlab/db";
 import { TRAINING_QUEUE } from "@actlab/queue";
 import { parse } from "csv-parse/sync";
@@ -194,6 +200,38 @@ describe("GET /v1/experiments/:id/metrics.csv", () => {
     expect(Number(records[7]!.trainLoss)).toBeCloseTo(0.5 + 3);
   });
 
+  it("has one cell.<path> column per swept path, after the parameters, filled per run; layers for the deepest cell", async () => {
+    const exp = await submit({
+      ...BASE,
+      name: "csv sweep",
+      training: { ...BASE.training, repeats: 1 },
+      variants: [{ activation: "leaky_relu", alpha: 0.1 }],
+      // Given in the opposite of SWEEP_PATHS order: the columns still follow SWEEP_PATHS.
+      sweep: { "model.initializer": [{ name: "he_normal" }], "model.hiddenLayers": [1, 3] },
+    });
+    await finishRuns(exp, 1);
+    const res = await get(`/v1/experiments/${exp.id}/metrics.csv`);
+    expect(res.statusCode).toBe(200);
+    const header: string[] = parse(res.body)[0];
+    expect(header.slice(4, 8)).toEqual([
+      "alpha",
+      "cell.model.hiddenLayers",
+      "cell.model.initializer",
+      "repeat",
+    ]);
+    expect(header.filter((c) => c.startsWith("gradNorm_"))).toEqual([
+      "gradNorm_1",
+      "gradNorm_2",
+      "gradNorm_3",
+      "gradNorm_4",
+    ]);
+    const records: Array<Record<string, string>> = parse(res.body, { columns: true });
+    expect(records.map((r) => [r.runId, r["cell.model.hiddenLayers"], r["cell.model.initializer"]])).toEqual(
+      exp.runs.map((r) => [r.id, String(r.cell["model.hiddenLayers"]), '{"name":"he_normal"}']),
+    );
+    expect(records.map((r) => r["cell.model.hiddenLayers"])).toEqual(["1", "3"]);
+  });
+
   it("is a header alone before any epoch, and 404 for another tenant", async () => {
     const exp = await submit({ ...BASE, name: "empty", variants: [{ activation: "relu" }] });
     const res = await get(`/v1/experiments/${exp.id}/metrics.csv`);
@@ -215,7 +253,8 @@ describe("POST /v1/experiments/:id/continue", () => {
 
     const res = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 5 });
     expect(res.statusCode).toBe(202);
-    const body = ZExperiment.parse(res.json());
+    const body = ZContinueResponse.parse(res.json());
+    expect(body.notContinued).toEqual([]);
     expect(body.status).toBe("queued");
     expect(body.spec.training.epochs).toBe(5);
     expect(body.finishedAt).toBeNull();
@@ -231,7 +270,7 @@ describe("POST /v1/experiments/:id/continue", () => {
 
     const again = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 5 });
     expect(again.statusCode).toBe(202);
-    expect(ZExperiment.parse(again.json()).runs.map((r) => r.progress.epochs)).toEqual([5, 5]);
+    expect(ZContinueResponse.parse(again.json()).runs.map((r) => r.progress.epochs)).toEqual([5, 5]);
     const runs = await t.database.db.run.findMany({ where: { experimentId: exp.id } });
     expect(runs.map((r) => r.attempts)).toEqual([1, 1]);
 
@@ -241,14 +280,57 @@ describe("POST /v1/experiments/:id/continue", () => {
     expect(busy.json().detail).toMatch(/2 run\(s\) are still queued or running/);
   });
 
-  it("refuses fewer epochs, bad bodies and runs that did not succeed, naming each, changing nothing", async () => {
+  it("continues a partial experiment's succeeded runs and says why each other run stays as it was", async () => {
+    const exp = await submit({
+      ...BASE,
+      name: "partial",
+      variants: [{ activation: "relu" }, { activation: "sigmoid" }],
+    });
+    const [ok0, failed, canceled, ok3] = exp.runs;
+    const db = t.database.db;
+    await failRun(db, { runId: failed!.id, error: "boom" });
+    await db.run.update({ where: { id: canceled!.id }, data: { status: "canceled" } });
+    await finishRuns({ id: exp.id, runs: [ok0!, ok3!] });
+    expect(ZExperiment.parse((await get(`/v1/experiments/${exp.id}`)).json()).status).toBe("partial");
+
+    const res = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 4 });
+    expect(res.statusCode, res.body).toBe(202);
+    const body = ZContinueResponse.parse(res.json());
+    const notContinued = [
+      { runId: failed!.id, reason: "the run failed; only succeeded runs can continue" },
+      { runId: canceled!.id, reason: "the run canceled; only succeeded runs can continue" },
+    ];
+    expect(body.notContinued).toEqual(notContinued);
+    expect(body.spec.training.epochs).toBe(4);
+    expect(body.status).toBe("running"); // queued runs beside finished ones, as the runs derive it
+    expect(body.runs.map((r) => [r.status, r.progress.epochs])).toEqual([
+      ["queued", 4],
+      ["failed", 2],
+      ["canceled", 2],
+      ["queued", 4],
+    ]);
+    const queue = t.app.producer.queues[TRAINING_QUEUE]!;
+    for (const r of [ok0!, ok3!]) expect(await (await queue.getJob(r.id))?.getState()).toBe("waiting");
+
+    // The same total again changes nothing and still says which runs were left behind.
+    const again = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 4 });
+    expect(again.statusCode).toBe(202);
+    expect(ZContinueResponse.parse(again.json()).notContinued).toEqual(notContinued);
+  });
+
+  it("refuses fewer epochs, bad bodies and an experiment none of whose runs can continue, naming each, changing nothing", async () => {
     const exp = await submit({ ...BASE, name: "cannot", variants: [{ activation: "relu" }] });
-    await failRun(t.database.db, { runId: exp.runs[1]!.id, error: "boom" });
-    await finishRuns({ id: exp.id, runs: exp.runs.slice(0, 1) });
+    const db = t.database.db;
+    await failRun(db, { runId: exp.runs[1]!.id, error: "boom" });
+    await db.run.update({ where: { id: exp.runs[0]!.id }, data: { status: "canceled" } });
+    await refreshExperimentStatus(db, exp.id);
 
     const refused = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 4 });
     expect(refused.statusCode).toBe(409);
-    expect(ZProblem.parse(refused.json()).errors).toEqual([
+    const problem = ZProblem.parse(refused.json());
+    expect(problem.detail).toBe("none of the 2 run(s) can continue; nothing was changed");
+    expect(problem.errors).toEqual([
+      { path: `runs.${exp.runs[0]!.id}`, message: "the run canceled; only succeeded runs can continue" },
       { path: `runs.${exp.runs[1]!.id}`, message: "the run failed; only succeeded runs can continue" },
     ]);
     const shorter = await post(`/v1/experiments/${exp.id}/continue`, { epochs: 1 });
@@ -260,7 +342,8 @@ describe("POST /v1/experiments/:id/continue", () => {
     }
     const after = ZExperiment.parse((await get(`/v1/experiments/${exp.id}`)).json());
     expect(after.spec.training.epochs).toBe(2);
-    expect(after.runs.map((r) => r.status)).toEqual(["succeeded", "failed"]);
+    expect(after.status).toBe("failed");
+    expect(after.runs.map((r) => r.status)).toEqual(["canceled", "failed"]);
     expect((await post(`/v1/experiments/${exp.id}/continue`, { epochs: 4 }, t.keyB)).statusCode).toBe(404);
   });
 });

@@ -1,4 +1,4 @@
-import { LIMITS, type TExperiment } from "@actlab/contracts";
+import { LIMITS, type TExperiment, variantLabel } from "@actlab/contracts";
 import { useState } from "react";
 import { ApiError } from "../../api/client.js";
 import { isActiveExperiment } from "../../api/hooks.js";
@@ -7,9 +7,16 @@ import { useApiKey } from "../../lib/auth.js";
 import { navigate } from "../../lib/router.js";
 import { errorMessage } from "../ui.js";
 
+/** "sigmoid, repeat 1" (or the id's start for a run the page does not have). */
+function runName(exp: TExperiment, runId: string): string {
+  const run = exp.runs.find((r) => r.id === runId);
+  return run ? `${variantLabel(run.variant)}, repeat ${run.repeat}` : runId.slice(0, 8);
+}
+
 /**
  * What to do with an experiment's results: export every metric as CSV, clone it into the form,
- * continue a finished one to more epochs (each run from its last checkpoint).
+ * continue a finished one to more epochs (each succeeded run from its last checkpoint; in a partial
+ * experiment the others stay as they are, and the API's reason for each is shown).
  */
 export function ResultActions({ exp }: { exp: TExperiment }) {
   const apiKey = useApiKey();
@@ -19,7 +26,8 @@ export function ResultActions({ exp }: { exp: TExperiment }) {
   const [csvError, setCsvError] = useState<string | null>(null);
   const finished = !isActiveExperiment(exp.status);
   const canContinue =
-    finished && exp.runs.every((r) => r.status === "succeeded") && current < LIMITS.maxEpochs;
+    finished && exp.runs.some((r) => r.status === "succeeded") && current < LIMITS.maxEpochs;
+  const left = cont.data?.notContinued ?? [];
   return (
     <div className="result-actions" data-testid="result-actions">
       <button
@@ -64,8 +72,20 @@ export function ResultActions({ exp }: { exp: TExperiment }) {
         <span className="muted small">
           {current >= LIMITS.maxEpochs
             ? `already at the ${LIMITS.maxEpochs}-epoch limit`
-            : "continue needs every run succeeded"}
+            : "continue needs a succeeded run"}
         </span>
+      ) : null}
+      {left.length ? (
+        <div className="muted small" data-testid="not-continued">
+          {left.length === 1 ? "1 run was not continued" : `${left.length} runs were not continued`}:
+          <ul>
+            {left.map((r) => (
+              <li key={r.runId}>
+                {runName(exp, r.runId)}: {r.reason}
+              </li>
+            ))}
+          </ul>
+        </div>
       ) : null}
       {cont.isError || csvError ? (
         <div className="form-error" role="alert">
