@@ -69,9 +69,9 @@ async function timed(url: string, key: string): Promise<{ ms: number; firstByteM
  * what the API makes), then every run finished and 50 epochs each with one bulk statement. Plain
  * SQL on purpose, as the baseline server's: a bench fixture, not app code.
  */
-async function seed(
+export async function seedSweep(
   databaseUrl: string,
-): Promise<{ id: string; key: string; cell: Record<string, unknown> }> {
+): Promise<{ id: string; key: string; tenantId: string; cell: Record<string, unknown> }> {
   const db = createDb({ url: databaseUrl, poolSize: 2 });
   const { createApiKey } = await import("../src/services/api-keys.js");
   const { key, tenantId } = await createApiKey(db, { tenant: "bench-scale" });
@@ -100,7 +100,7 @@ async function seed(
   );
   await pool.query("ANALYZE");
   await pool.end();
-  return { id: plan.id, key, cell: plan.runs[plan.runs.length - 1]!.cell };
+  return { id: plan.id, key, tenantId, cell: plan.runs[plan.runs.length - 1]!.cell };
 }
 
 /** Runs the scale scenarios and returns their Markdown section. */
@@ -112,10 +112,10 @@ export async function runScaleBench(): Promise<string> {
   await applyMigrations({ url: databaseUrl });
   process.stderr.write("scale: seeding 2,000 runs × 50 epochs…\n");
   const t0 = performance.now();
-  const { id, key, cell } = await seed(databaseUrl);
+  const { id, key, cell } = await seedSweep(databaseUrl);
   const seedSeconds = (performance.now() - t0) / 1000;
   process.stderr.write("scale: building the dashboard…\n");
-  buildDashboard();
+  await buildDashboard();
 
   const { buildApp } = await import("../src/app.js");
   const { parseEnv } = await import("../src/env.js");
