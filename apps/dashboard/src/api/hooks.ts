@@ -125,9 +125,15 @@ export const metricsQuery = (key: string, id: string, cell: TCell | null = null)
     ),
 });
 
-export function useMetrics(id: string, live: boolean, cell: TCell | null = null) {
+/** `enabled: false` holds the fetch back (until the page knows which cell to ask for). */
+export function useMetrics(
+  id: string,
+  live: boolean,
+  cell: TCell | null = null,
+  { enabled = true }: { enabled?: boolean } = {},
+) {
   const key = useApiKey();
-  return useQuery({ ...metricsQuery(key, id, cell), refetchInterval: live ? 10_000 : false });
+  return useQuery({ ...metricsQuery(key, id, cell), enabled, refetchInterval: live ? 10_000 : false });
 }
 
 export function useRun(id: string) {
