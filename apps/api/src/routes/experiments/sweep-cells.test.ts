@@ -23,13 +23,17 @@ const CELLS = [{ "model.hiddenLayers": 1 }, { "model.hiddenLayers": 3 }];
 const request = (method: "GET" | "POST" | "DELETE", url: string, payload?: object, key = t.keyA) =>
   t.app.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
 
-async function submit(body: object = SWEEP, headers: Record<string, string> = {}): Promise<TExperiment> {
-  const res = await t.app.inject({
+/** POST /v1/experiments as tenant A, with these extra headers (an Idempotency-Key). */
+const create = (body: object, headers: Record<string, string> = {}) =>
+  t.app.inject({
     method: "POST",
     url: "/v1/experiments",
     headers: { ...bearer(t.keyA), ...headers },
     payload: body,
   });
+
+async function submit(body: object = SWEEP, headers: Record<string, string> = {}): Promise<TExperiment> {
+  const res = await create(body, headers);
   expect(res.statusCode).toBe(202);
   return ZExperiment.parse(res.json());
 }
@@ -47,12 +51,7 @@ describe("a swept experiment, per cell", () => {
     // The same request again, its sweep's and spec's keys in another order.
     const { sweep, ...rest } = SWEEP;
     const reordered = { sweep, ...Object.fromEntries(Object.entries(rest).reverse()) };
-    const res = await t.app.inject({
-      method: "POST",
-      url: "/v1/experiments",
-      headers: { ...bearer(t.keyA), ...key },
-      payload: reordered,
-    });
+    const res = await create(reordered, key);
     expect(res.statusCode).toBe(202);
     expect(res.headers["idempotent-replayed"]).toBe("true");
     const again = ZExperiment.parse(res.json());
@@ -63,12 +62,7 @@ describe("a swept experiment, per cell", () => {
     expect(again.summary.map((s) => s.cell)).toEqual([CELLS[0], CELLS[0], CELLS[1], CELLS[1]]);
     expect(await t.database.db.experiment.count({ where: { idempotencyKey: "sweep-retry" } })).toBe(1);
 
-    const other = await t.app.inject({
-      method: "POST",
-      url: "/v1/experiments",
-      headers: { ...bearer(t.keyA), ...key },
-      payload: { ...SWEEP, sweep: { "model.hiddenLayers": [1, 4] } },
-    });
+    const other = await create({ ...SWEEP, sweep: { "model.hiddenLayers": [1, 4] } }, key);
     expect(other.statusCode).toBe(409);
     expect(await t.database.db.run.count({ where: { experimentId: first.id } })).toBe(8);
   });
