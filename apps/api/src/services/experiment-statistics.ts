@@ -44,7 +44,13 @@ function fingerprint(spec: unknown, runs: readonly RunView[]): string {
  * their inputs, so an entry is used only while nothing it depends on has changed — a run that
  * finishes, continues or stores an epoch recomputes them — and every API process keeps its own.
  */
-const cache = new LRUCache<string, { fingerprint: string; statistics: ExperimentStatistics }>({ max: 64 });
+const cache = new LRUCache<string, { fingerprint: string; statistics: ExperimentStatistics }>({
+  max: 256,
+  // Bounded by entries held (under 1 kB each as JSON), so a few big sweeps cannot crowd the heap: 20,000 is
+  // about 13 sweeps of 2,000 runs, or every one of 256 small experiments.
+  maxSize: 20_000,
+  sizeCalculation: ({ statistics }) => 1 + statistics.summary.length + statistics.comparisons.length,
+});
 
 /**
  * The experiment's statistics, computed once per change of its runs. `loadGradNorms` is called
