@@ -21,16 +21,17 @@ export function computeStatistics(
 
 /**
  * What the statistics are a function of: the spec, and per run its place, status and final
- * figures, plus its epochs done and last write (a stored epoch moves both, and the latest
- * epoch's gradient norms are the only other input). Equal fingerprints, equal statistics.
+ * figures, plus where its latest epoch came from — its epochs done and attempt (within an attempt
+ * every stored epoch moves epochsCompleted; a resumed run is a new attempt), since the latest
+ * epoch's gradient norms are the only other input. Not updatedAt: a running run's heartbeat
+ * moves it every few seconds and changes nothing here. Equal fingerprints, equal statistics.
  */
 function fingerprint(spec: unknown, runs: readonly RunView[]): string {
   const hash = createHash("sha1").update(JSON.stringify(spec));
   for (const r of runs) {
-    const updatedAt = r.updatedAt instanceof Date ? r.updatedAt.toISOString() : r.updatedAt;
     hash.update(
       `|${r.id},${r.cellIndex},${r.variantIndex},${r.repeat},${r.status},${r.testAccuracy},${r.testLoss},` +
-        `${r.seconds},${r.epochsCompleted},${updatedAt}`,
+        `${r.seconds},${r.epochsCompleted},${r.attempts}`,
     );
   }
   return hash.digest("hex");
@@ -42,7 +43,8 @@ function fingerprint(spec: unknown, runs: readonly RunView[]): string {
  * epoch cost more than the rest of GET /v1/experiments/:id together, and a finished experiment's
  * never change; a dashboard reads them again on every refetch. Keyed by a fingerprint of exactly
  * their inputs, so an entry is used only while nothing it depends on has changed — a run that
- * finishes, continues or stores an epoch recomputes them — and every API process keeps its own.
+ * finishes, continues, resumes or stores an epoch recomputes them — and every API process keeps
+ * its own.
  */
 const cache = new LRUCache<string, { fingerprint: string; statistics: ExperimentStatistics }>({
   max: 256,

@@ -1,4 +1,5 @@
 import { type TExperiment, ZExperiment, ZReport } from "@actlab/contracts";
+import { startRun, storeEpoch } from "@actlab/db";
 import { TRAINING_QUEUE } from "@actlab/queue";
 import { describe, expect, it } from "vitest";
 import { bearer, SMALL_SPEC, testApiForFile } from "../../__tests__/helpers.js";
@@ -177,5 +178,39 @@ describe("a swept experiment, per cell", () => {
     // One table row per cell × variant, each naming its cell.
     expect(markdown.body.match(/^\| layers=1 \| (relu|sigmoid) \|/gm)).toHaveLength(2);
     expect(markdown.body.match(/^\| layers=3 \| (relu|sigmoid) \|/gm)).toHaveLength(2);
+  });
+
+  it("a running run's gradient ratio in the summary follows each epoch it stores", async () => {
+    const exp = await submit();
+    const db = t.database.db;
+    const run = exp.runs[4]!; // cell 2, relu, repeat 0
+    const started = await startRun(db, { runId: run.id, workerId: "test", backend: "test" });
+    const epoch = (e: number, first: number) =>
+      storeEpoch(db, {
+        runId: run.id,
+        attempt: started!.attempts,
+        metrics: {
+          epoch: e,
+          trainLoss: 1,
+          trainAccuracy: 0.5,
+          testLoss: 1,
+          testAccuracy: 0.5,
+          gradNorms: [first, 0.5, 1],
+          deadFraction: [0, 0],
+          saturatedFraction: [0, 0],
+          preluAlphaMean: null,
+          seconds: 0.5,
+        },
+        checkpoint: null,
+      });
+    const ratio = async () =>
+      (await read(exp.id)).summary.find(
+        (s) => s.cell["model.hiddenLayers"] === 3 && s.variant.activation === "relu",
+      )!.gradNormRatio.mean;
+    expect(await ratio()).toBeNull();
+    await epoch(1, 0.25);
+    expect(await ratio()).toBeCloseTo(0.25, 12);
+    await epoch(2, 0.001);
+    expect(await ratio()).toBeCloseTo(0.001, 12);
   });
 });
