@@ -77,6 +77,10 @@ describe("a depth sweep in a real browser", () => {
 
   it("shows sigmoid's accuracy falling with depth while relu's does not, and its gradient vanishing", async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
+    const metricsRequests: string[] = [];
+    page.on("request", (r) => {
+      if (new URL(r.url()).pathname.endsWith("/metrics")) metricsRequests.push(r.url());
+    });
     await page.goto(`${stack.baseUrl}/experiments/${experimentId}`);
     await page.getByTestId("sweep-heatmap").waitFor();
     const sigmoid1 = await heat("layers=1", "sigmoid");
@@ -115,6 +119,9 @@ describe("a depth sweep in a real browser", () => {
     const highlighted = await page.locator('[data-testid="summary-table"] tr.best').count();
     expect(highlighted).toBe(leader?.includes("leads") ? 1 : 0);
     await page.screenshot({ path: `${SHOTS}/11-sweep-cell-desktop.png`, fullPage: true });
+    // A sweep's page asks for one cell's metrics at a time, never for every run's.
+    expect(metricsRequests.length).toBeGreaterThanOrEqual(2);
+    for (const url of metricsRequests) expect(new URL(url).searchParams.has("cell"), url).toBe(true);
     expect(consoleErrors).toEqual([]);
   });
 });

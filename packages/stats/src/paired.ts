@@ -1,8 +1,8 @@
 import mt19937 from "@stdlib/random-base-mt19937";
 import padjust from "@stdlib/stats-padjust";
-import ttest from "@stdlib/stats-ttest";
 import wilcoxon from "@stdlib/stats-wilcoxon";
 import type { Interval } from "./spread.js";
+import { oneSampleT } from "./student-t.js";
 
 /** Repeats at or above which the Wilcoxon signed-rank test is reported beside the t-test. */
 export const WILCOXON_MIN_PAIRS = 6;
@@ -60,7 +60,7 @@ export function comparePaired(
   // or a difference with no doubt about it (p = 0); stdlib answers NaN here.
   const t = constant
     ? { pValue: meanDifference === 0 ? 1 : 0, ci: [meanDifference, meanDifference] }
-    : ttest(diffs);
+    : oneSampleT(diffs);
   let wilcoxonPValue: number | null = null;
   if (n >= WILCOXON_MIN_PAIRS) {
     wilcoxonPValue = diffs.every((d) => d === 0) ? 1 : wilcoxon(diffs, { zeroMethod: "wilcox" }).pValue;
@@ -106,32 +106,56 @@ export function bootstrapMeanInterval(values: readonly number[], resamples: numb
  */
 function exactBootstrapInterval(values: readonly number[]): Interval {
   const n = values.length;
+  const { counts, p } = resamplesOf(n);
+  const means = new Float64Array(p.length);
+  for (let k = 0; k < p.length; k++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += (counts[k * n + i] as number) * (values[i] as number);
+    means[k] = sum / n;
+  }
+  const order = Array.from(p, (_, k) => k).sort((x, y) => (means[x] as number) - (means[y] as number));
+  const at = (q: number) => {
+    let cdf = 0;
+    for (const k of order) {
+      cdf += p[k] as number;
+      if (cdf >= q - 1e-12) return means[k] as number;
+    }
+    return means[order.at(-1) as number] as number;
+  };
+  return [at(0.025), at(0.975)];
+}
+
+/**
+ * The distinct resamples of n values — count vectors, n per resample, flat — with their
+ * probabilities. They depend on n alone, and an experiment compares ~1,000 pairs at the same
+ * few n, so each n's are enumerated once.
+ */
+const resamples = new Map<number, { counts: Int32Array; p: Float64Array }>();
+function resamplesOf(n: number): { counts: Int32Array; p: Float64Array } {
+  const known = resamples.get(n);
+  if (known) return known;
   const factorial = [1];
   for (let k = 1; k <= n; k++) factorial.push((factorial[k - 1] as number) * k);
   const total = n ** n;
-  const atoms: { mean: number; p: number }[] = [];
-  const walk = (i: number, left: number, sum: number, ways: number) => {
+  const counts: number[] = [];
+  const p: number[] = [];
+  const current = new Array<number>(n).fill(0);
+  const walk = (i: number, left: number, ways: number) => {
     if (i === n - 1) {
-      atoms.push({
-        mean: (sum + left * (values[i] as number)) / n,
-        p: ways / (factorial[left] as number) / total,
-      });
+      current[i] = left;
+      counts.push(...current);
+      p.push(ways / (factorial[left] as number) / total);
       return;
     }
-    for (let c = 0; c <= left; c++)
-      walk(i + 1, left - c, sum + c * (values[i] as number), ways / (factorial[c] as number));
-  };
-  walk(0, n, 0, factorial[n] as number);
-  atoms.sort((x, y) => x.mean - y.mean);
-  const at = (q: number) => {
-    let cdf = 0;
-    for (const a of atoms) {
-      cdf += a.p;
-      if (cdf >= q - 1e-12) return a.mean;
+    for (let c = 0; c <= left; c++) {
+      current[i] = c;
+      walk(i + 1, left - c, ways / (factorial[c] as number));
     }
-    return (atoms.at(-1) as { mean: number }).mean;
   };
-  return [at(0.025), at(0.975)];
+  walk(0, n, factorial[n] as number);
+  const out = { counts: Int32Array.from(counts), p: Float64Array.from(p) };
+  resamples.set(n, out);
+  return out;
 }
 
 /** Linear interpolation between order statistics (numpy's default, which scipy's bootstrap uses). */

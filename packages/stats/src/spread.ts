@@ -1,5 +1,5 @@
 import binomialTest from "@stdlib/stats-binomial-test";
-import ttest from "@stdlib/stats-ttest";
+import { oneSampleT } from "./student-t.js";
 
 export type Interval = [number, number];
 
@@ -21,7 +21,7 @@ export function describeSample(values: readonly number[]): Spread {
   const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
   // All repeats equal: the t interval degenerates to the point itself (stdlib answers NaN).
   if (std === 0) return { n, mean, std, ci95: [mean, mean] };
-  const { ci } = ttest(values as number[]);
+  const { ci } = oneSampleT(values);
   return { n, mean, std, ci95: [ci[0] as number, ci[1] as number] };
 }
 

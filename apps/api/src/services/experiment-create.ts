@@ -12,6 +12,7 @@ import { rejectAfter, type TrainingProducer } from "@actlab/queue";
 import { AppError } from "../errors.js";
 import { canonicalJson } from "./canonical-json.js";
 import { getExperiment } from "./experiment-read.js";
+import { computeStatistics } from "./experiment-statistics.js";
 import { toExperimentDto } from "./experiment-view.js";
 import type { TenantTurns } from "./tenant-turns.js";
 
@@ -145,5 +146,6 @@ function createdDto(plan: NewExperiment): TExperiment {
       finishedAt: null,
     },
     runs,
+    computeStatistics(spec, runs, new Map()),
   );
 }

@@ -1,6 +1,7 @@
-import type { TExperiment, TExperimentStatus } from "@actlab/contracts";
+import type { TExperiment, TExperimentSpec, TExperimentStatus } from "@actlab/contracts";
 import { type Db, findExperimentOfTenant, findExperimentWithRuns, findLatestGradNorms } from "@actlab/db";
 import { notFound } from "../errors.js";
+import { experimentStatistics } from "./experiment-statistics.js";
 import { DEFAULT_RUN_STALE_AFTER_MS, toExperimentDto } from "./experiment-view.js";
 import { isUuid } from "./uuid.js";
 
@@ -11,7 +12,10 @@ interface TenantExperiment {
   id: string;
 }
 
-/** One experiment of the tenant with its runs and summary (one query, plus one once runs have trained). */
+/**
+ * One experiment of the tenant with its runs and statistics: one query, plus one for the runs'
+ * latest epochs when the statistics must be computed again (experiment-statistics.ts).
+ */
 export async function getExperiment({
   db,
   tenantId,
@@ -21,9 +25,13 @@ export async function getExperiment({
   if (!isUuid(id)) throw notFound("experiment", id);
   const exp = await findExperimentWithRuns(db, { id, tenantId });
   if (!exp) throw notFound("experiment", id);
-  const trained = exp.runs.filter((r) => r.epochsCompleted > 0).map((r) => r.id);
-  const gradNorms = await findLatestGradNorms(db, trained);
-  return toExperimentDto(exp, exp.runs, gradNorms, { staleAfterMs, now: Date.now() });
+  // The query orders the runs by cell, variant and repeat, as the statistics group them.
+  const statistics = await experimentStatistics(exp.id, exp.spec as TExperimentSpec, exp.runs, () =>
+    exp.runs.some((r) => r.epochsCompleted > 0)
+      ? findLatestGradNorms(db, exp.id)
+      : Promise.resolve(new Map()),
+  );
+  return toExperimentDto(exp, exp.runs, statistics, { staleAfterMs, now: Date.now() });
 }
 
 /** Throws 404 unless the experiment exists and belongs to the tenant. */

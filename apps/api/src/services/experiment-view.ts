@@ -1,6 +1,6 @@
 import type { TCell, TExperiment, TExperimentSpec, TProvenance, TRun, TVariant } from "@actlab/contracts";
 import type { ExperimentView, RunView } from "@actlab/db";
-import { compareVariants, summarizeCells } from "./reports/summary.js";
+import type { ExperimentStatistics } from "./experiment-statistics.js";
 
 /** Twice the worker's default heartbeat (HEARTBEAT_MS, 15 s): one missed beat is not yet a stopped worker. */
 export const DEFAULT_RUN_STALE_AFTER_MS = 30_000;
@@ -64,7 +64,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export function toExperimentDto(
   exp: Omit<ExperimentView, "runs">,
   runs: readonly RunView[],
-  latestGradNorms: ReadonlyMap<string, number[]> = new Map(),
+  { summary, comparisons }: ExperimentStatistics,
   staleness?: Staleness,
 ): TExperiment {
   const spec = exp.spec as TExperimentSpec;
@@ -80,8 +80,8 @@ export function toExperimentDto(
     finishedAt: iso(exp.finishedAt),
     spec,
     runs: sorted.map((r) => toRunDto(r, staleness)),
-    summary: summarizeCells(spec, sorted, latestGradNorms),
-    comparisons: compareVariants(spec, sorted),
+    summary,
+    comparisons,
     links: experimentLinks(exp.id),
   };
 }

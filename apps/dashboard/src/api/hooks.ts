@@ -130,17 +130,23 @@ export const metricsQuery = (key: string, id: string, cell: TCell | null = null)
  * The experiment's metrics, polled every 10 s while `live` (it trains and the event stream is
  * down). When polling stops — it finished, or the stream is back — they are read once more: an
  * experiment that finished between two polls (a short continue, seen by the experiment's own
- * poll, never by the stream) would otherwise keep the epochs of the last poll.
+ * poll, never by the stream) would otherwise keep the epochs of the last poll. `enabled: false`
+ * holds the fetch back (until the page knows which cell to ask for).
  */
-export function useMetrics(id: string, live: boolean, cell: TCell | null = null) {
+export function useMetrics(
+  id: string,
+  live: boolean,
+  cell: TCell | null = null,
+  { enabled = true }: { enabled?: boolean } = {},
+) {
   const key = useApiKey();
-  const q = useQuery({ ...metricsQuery(key, id, cell), refetchInterval: live ? 10_000 : false });
+  const q = useQuery({ ...metricsQuery(key, id, cell), enabled, refetchInterval: live ? 10_000 : false });
   const wasLive = useRef(live);
   const { refetch } = q;
   useEffect(() => {
-    if (wasLive.current && !live) void refetch();
+    if (wasLive.current && !live && enabled) void refetch();
     wasLive.current = live;
-  }, [live, refetch]);
+  }, [live, refetch, enabled]);
   return q;
 }
 

@@ -26,7 +26,10 @@ export function ExperimentPage({ id }: { id: string }) {
   const shownCell = cells.find((c) => c.key === cell) ?? cells[0];
   const swept = q.data ? sweptPaths(q.data).length > 0 : false;
   // A sweep's metrics are fetched one cell at a time: 2,000 runs × 50 epochs are too many to load.
-  const metricsQ = useMetrics(id, active && stream !== "live", swept && shownCell ? shownCell.cell : null);
+  // So nothing is fetched before the experiment says whether it is a sweep.
+  const metricsQ = useMetrics(id, active && stream !== "live", swept && shownCell ? shownCell.cell : null, {
+    enabled: q.data !== undefined,
+  });
 
   if (q.isPending) return <Loading what="Loading experiment" />;
   if (q.isError) return <ErrorState error={q.error} retry={() => void q.refetch()} />;

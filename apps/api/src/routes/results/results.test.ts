@@ -5,11 +5,12 @@ import {
   ZExperiment,
   ZProblem,
 } from "@actlab/contracts";
-import { failRun, refreshExperimentStatus, startRun, storeEpoch, succeedRun } from "@actlab/db";
+import { failRun, refreshExperimentStatus } from "@actlab/db";
 import { TRAINING_QUEUE } from "@actlab/queue";
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { bearer, testApiForFile } from "../../__tests__/helpers.js";
+import { finishRuns as finish } from "../../__tests__/lifecycle.js";
 
 const t = testApiForFile("results");
 
@@ -30,44 +31,9 @@ async function submit(body: object, key = t.keyA) {
   return ZExperiment.parse(res.json());
 }
 
-/** Epoch `e` of a run whose numbers are distinct per run, so a row can be traced to its run. */
-const epochMetrics = (e: number, k: number) => ({
-  epoch: e,
-  trainLoss: 1 / e + k,
-  trainAccuracy: 0.1 * e,
-  testLoss: 2 / e + k,
-  testAccuracy: 0.05 * e + k / 100,
-  gradNorms: [0.001 * e, 0.01 * e, 0.1 * e],
-  deadFraction: [0, 0.5],
-  saturatedFraction: [0.25, 0],
-  preluAlphaMean: null,
-  seconds: 0.5,
-});
-
-/** Trains nothing: moves the runs through the lifecycle as a worker would, epochs 1…n with a checkpoint each. */
-async function finishRuns(exp: { id: string; runs: Array<{ id: string }> }, epochs = 2) {
-  const db = t.database.db;
-  for (const [k, run] of exp.runs.entries()) {
-    const started = await startRun(db, { runId: run.id, workerId: "test", backend: "test" });
-    const attempt = started!.attempts;
-    for (let e = 1; e <= epochs; e++) {
-      await storeEpoch(db, {
-        runId: run.id,
-        attempt,
-        metrics: epochMetrics(e, k),
-        checkpoint: { epoch: e, weights: new Uint8Array([e]), state: {} },
-      });
-    }
-    await succeedRun(db, {
-      runId: run.id,
-      attempt,
-      artifact: { topology: {}, weightSpecs: [], weights: new Uint8Array([1]), sha256: "x" },
-      testAccuracy: 0.9,
-      testLoss: 0.1,
-    });
-  }
-  await refreshExperimentStatus(db, exp.id);
-}
+/** The lifecycle of a worker on this file's database (__tests__/lifecycle.ts). */
+const finishRuns = (exp: { id: string; runs: Array<{ id: string }> }, epochs = 2) =>
+  finish(t.database.db, exp, { epochs });
 
 const get = (url: string, key = t.keyA) => t.app.inject({ method: "GET", url, headers: bearer(key) });
 const post = (url: string, payload: unknown, key = t.keyA) =>
