@@ -6,7 +6,14 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZExperiment, ZExperimentList, ZMetricsResponse, ZProblem, ZReport } from "@actlab/contracts";
+import {
+  ZExperiment,
+  ZExperimentList,
+  ZExperimentWithVerdicts,
+  ZMetricsResponse,
+  ZProblem,
+  ZReport,
+} from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApi } from "../../apps/api/src/__tests__/helpers.js";
 import { runCli, runCliInTerminal, startCli } from "../../apps/cli/src/__tests__/run.js";
@@ -162,7 +169,7 @@ describe("actlab submit", () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain("from a file");
     expect(shown.stdout).toMatch(/sigmoid #0\s*│\s*succeeded\s*│\s*2\/2/);
-    const json = ZExperiment.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
+    const json = ZExperimentWithVerdicts.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
     expect(json.status).toBe("succeeded");
 
     const ls = await runCli(["ls", "--status", "succeeded"], { env: user });
@@ -192,6 +199,50 @@ describe("actlab submit", () => {
     expect((await runCli(["export", id], { env: user })).code).toBe(2);
   });
 
+  it("show states the verdicts in the report's words, and --json carries them", async () => {
+    const sub = await runCli(
+      [
+        "submit",
+        "--preset",
+        "chapter8-keras",
+        ...TINY,
+        "--set",
+        'variants=[{"activation":"sigmoid"},{"activation":"relu"}]',
+        "--set",
+        "training.repeats=2",
+        "--set",
+        "training.epochs=2",
+        "--json",
+      ],
+      { env: user },
+    );
+    expect(sub.code, sub.stderr).toBe(0);
+    const { id } = ZExperiment.parse(JSON.parse(sub.stdout));
+    expect((await runCli(["wait", id, "--interval", "0.3"], { env: user })).code).toBe(0);
+
+    const json = ZExperimentWithVerdicts.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
+    expect(json.verdicts).toHaveLength(1);
+    const [v] = json.verdicts;
+    expect(v!.comparisons).toHaveLength(1);
+    expect(v!.comparisons[0]).toMatch(
+      /^(sigmoid and relu do not differ|relu beats sigmoid|sigmoid beats relu): [+−]\d+\.\d\d points, 95% CI /,
+    );
+    expect(v!.leaderStatement).toBe(
+      v!.leader
+        ? `${v!.leader} leads, significantly better than every other variant (Holm-adjusted p < 0.05).`
+        : "no variant is significantly better than every other.",
+    );
+    expect(v!.gradients.map((g) => g.variant)).toEqual(["sigmoid", "relu"]);
+    for (const g of v!.gradients) expect(g.verdict).toMatch(/^the gradient /);
+
+    const shown = await runCli(["show", id], { env: user });
+    expect(shown.code, shown.stderr).toBe(0);
+    const text = shown.stdout.slice(shown.stdout.indexOf("\nverdicts"));
+    expect(text).toContain(`\n  ${v!.leaderStatement}\n`);
+    expect(text).toContain(`\n  ${v!.comparisons[0]}\n`);
+    for (const g of v!.gradients) expect(text).toContain(`\n  ${g.variant}: ${g.verdict}`);
+  });
+
   it("an unknown id: the API's 404 problem and exit 1", async () => {
     const r = await runCli(["show", "00000000-0000-4000-8000-000000000000"], { env: user });
     expect(r.code).toBe(1);
@@ -213,7 +264,7 @@ describe("Ctrl-C, cancel and wait", () => {
     const stopped = await watch.done;
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain(`stopped watching; ${id} keeps training`);
-    const still = ZExperiment.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
+    const still = ZExperimentWithVerdicts.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
     expect(still.status).toBe("running");
 
     const canceled = await runCli(["cancel", id], { env: user });
