@@ -29,6 +29,12 @@ export interface WebhookProducer {
   queue: Queue;
   /** One job per delivery with jobId = delivery id, so enqueueing one twice is a no-op. */
   enqueueDeliveries(deliveryIds: readonly string[]): Promise<void>;
+  /**
+   * Of these deliveries, those whose job BullMQ has given up on (state failed), with its reason:
+   * a delivery still pending then had its last outcome lost (its worker stopped before recording
+   * it, or the record failed), and nothing will attempt it again.
+   */
+  abandonedDeliveries(deliveryIds: readonly string[]): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 
@@ -52,6 +58,14 @@ export function createWebhookProducer({
           opts: { ...WEBHOOK_JOB_OPTIONS, jobId: deliveryId },
         })),
       );
+    },
+    async abandonedDeliveries(deliveryIds) {
+      const failed = new Map<string, string>();
+      for (const id of deliveryIds) {
+        const job = await queue.getJob(id);
+        if (job && (await job.getState()) === "failed") failed.set(id, job.failedReason || "job failed");
+      }
+      return failed;
     },
     close: () => queue.close(),
   };
