@@ -1,7 +1,6 @@
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import { z } from "zod";
-import type { RedisConnection } from "./connection.js";
-import { DEFAULT_PREFIX } from "./names.js";
+import { type ProducerOptions, producerQueue } from "./producer-queue.js";
 
 /** Webhook deliveries, consumed by every worker process beside its training. */
 export const WEBHOOK_QUEUE = "webhooks";
@@ -38,15 +37,8 @@ export interface WebhookProducer {
   close(): Promise<void>;
 }
 
-export function createWebhookProducer({
-  connection,
-  prefix = DEFAULT_PREFIX,
-}: {
-  connection: RedisConnection;
-  prefix?: string;
-}): WebhookProducer {
-  const queue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
-  queue.on("error", () => {});
+export function createWebhookProducer(options: ProducerOptions): WebhookProducer {
+  const queue = producerQueue(WEBHOOK_QUEUE, options);
   return {
     queue,
     async enqueueDeliveries(deliveryIds) {
