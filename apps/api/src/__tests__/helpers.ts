@@ -32,12 +32,16 @@ export function request(
   t: TestApi,
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
   url: string,
-  { key = t.keyA, payload }: { key?: string; payload?: unknown } = {},
+  {
+    key = t.keyA,
+    payload,
+    headers,
+  }: { key?: string; payload?: unknown; headers?: Record<string, string> } = {},
 ) {
   return t.app.inject({
     method,
     url,
-    headers: bearer(key),
+    headers: { ...bearer(key), ...headers },
     ...(payload === undefined ? {} : { payload: payload as object }),
   });
 }

@@ -67,11 +67,9 @@ describe("problem+json for every error", () => {
   it("a body over the limit is a 413 problem", async () => {
     const big = JSON.stringify({ ...SMALL_SPEC, name: "x".repeat(LIMITS.maxBodyBytes) });
     expectProblem(
-      await t.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: { ...bearer(t.keyA), "content-type": "application/json" },
+      await request(t, "POST", "/v1/experiments", {
         payload: big,
+        headers: { "content-type": "application/json" },
       }),
       413,
       "/problems/payload-too-large",

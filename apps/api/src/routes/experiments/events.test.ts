@@ -100,10 +100,8 @@ describe("GET /v1/experiments/:id/events", () => {
     ]);
     expect(all[1]!.data).toEqual(epochEvent(id, runId, 1).data);
 
-    const resumed = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${id}/events`,
-      headers: { ...bearer(t.keyA), "last-event-id": started.id },
+    const resumed = await request(t, "GET", `/v1/experiments/${id}/events`, {
+      headers: { "last-event-id": started.id },
     });
     expect(parseSse(resumed.body).map((e) => e.id)).toEqual([e1.id, fin.id]);
   });

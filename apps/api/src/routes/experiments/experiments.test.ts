@@ -586,10 +586,8 @@ describe("cancel and delete", () => {
 
     // The worker stops the running one; a second cancel changes nothing more.
     await db.run.update({ where: { id: running.id }, data: { status: "canceled" } });
-    const again = await t.app.inject({
-      method: "POST",
-      url: `/v1/experiments/${exp.id}/cancel`,
-      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    const again = await request(t, "POST", `/v1/experiments/${exp.id}/cancel`, {
+      headers: { "content-type": "application/json" },
     });
     expect(again.statusCode).toBe(202);
     expect(await db.experimentEvent.count({ where: { experimentId: exp.id } })).toBe(3);

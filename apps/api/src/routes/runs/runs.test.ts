@@ -128,19 +128,15 @@ describe("POST /v1/runs/:id/predict", () => {
   });
 
   it("rejects NaN, Infinity, wrong shapes and too many inputs with 400 problems", async () => {
-    const nan = await t.app.inject({
-      method: "POST",
-      url: `/v1/runs/${runIds[0]}/predict`,
-      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    const nan = await request(t, "POST", `/v1/runs/${runIds[0]}/predict`, {
       payload: `{"inputs":[[${Array(783).fill(0).join(",")},NaN]]}`,
+      headers: { "content-type": "application/json" },
     });
     expect(nan.statusCode).toBe(400);
     expect(nan.json().type).toBe("/problems/malformed-json");
-    const inf = await t.app.inject({
-      method: "POST",
-      url: `/v1/runs/${runIds[0]}/predict`,
-      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    const inf = await request(t, "POST", `/v1/runs/${runIds[0]}/predict`, {
       payload: `{"inputs":[[${Array(783).fill(0).join(",")},1e999]]}`,
+      headers: { "content-type": "application/json" },
     });
     expect(inf.statusCode).toBe(400);
     expect(inf.json().type).toBe("/problems/validation");

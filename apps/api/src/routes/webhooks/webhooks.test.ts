@@ -75,11 +75,9 @@ describe("POST/GET/DELETE /v1/webhooks", () => {
       ).toContain(field);
       if (field === "(body)") expect(JSON.stringify(problem.errors)).toContain("secret");
     }
-    const notJson = await t.app.inject({
-      method: "POST",
-      url: "/v1/webhooks",
-      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    const notJson = await request(t, "POST", "/v1/webhooks", {
       payload: "{",
+      headers: { "content-type": "application/json" },
     });
     expect(notJson.statusCode).toBe(400);
     const list = await t.app.inject({ method: "GET", url: "/v1/webhooks", headers: bearer(t.keyA) });

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { resolveExperimentRequest, type TExperimentSpec } from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, request, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { request, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 import { buildReport, type ReportEpoch, type ReportInput, type ReportRun } from "./build.js";
 import { renderReportMarkdown } from "./markdown.js";
 
@@ -381,10 +381,8 @@ describe("GET /v1/experiments/:id/report", () => {
   });
 
   it("answers Markdown for Accept: text/markdown and ?format=markdown", async () => {
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${experimentId}/report`,
-      headers: { ...bearer(t.keyA), accept: "text/markdown" },
+    const res = await request(t, "GET", `/v1/experiments/${experimentId}/report`, {
+      headers: { accept: "text/markdown" },
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/markdown; charset=utf-8");
@@ -397,10 +395,9 @@ describe("GET /v1/experiments/:id/report", () => {
   });
 
   it("is 404 for another tenant, as for an experiment that does not exist, and 401 without a key", async () => {
-    const theirs = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${experimentId}/report`,
-      headers: { ...bearer(t.keyB), accept: "text/markdown" },
+    const theirs = await request(t, "GET", `/v1/experiments/${experimentId}/report`, {
+      key: t.keyB,
+      headers: { accept: "text/markdown" },
     });
     expect(theirs.statusCode).toBe(404);
     expect(theirs.headers["content-type"]).toMatch(/^application\/problem\+json/);
