@@ -136,6 +136,20 @@ async function reconcile(hooks: WebhookProducer, queuePrefix: string) {
 
 const deliveriesOf = (webhookId: string) => listWebhookDeliveries(database.db, { webhookId, limit: 100 });
 
+/** Waits until the webhook's newest delivery ends `status`, and returns it. */
+async function newestDeliveryEnds(webhookId: string, status: "delivered" | "failed", timeout: number) {
+  await expect
+    .poll(async () => (await deliveriesOf(webhookId))[0]?.status, { timeout, interval: 100 })
+    .toBe(status);
+  return (await deliveriesOf(webhookId))[0]!;
+}
+
+/** The run of a new one-run experiment fails: run.failed goes to the tenant's webhooks. */
+async function failARun() {
+  const { experimentId, runId, ctx } = await oneRunExperiment();
+  await finishFailed(ctx, { runId, experimentId, error: "x" });
+}
+
 describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => {
   it("a failed run sends run.failed and experiment.finished, retried with backoff until the receiver takes them, each signed and verifiable", async () => {
     const r = await receiver((n) => (n <= 2 ? 500 : 204));
@@ -184,13 +198,9 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
   it("fails a delivery after its last attempt when the receiver keeps failing", async () => {
     const r = await receiver(() => 500);
     const hook = await webhookAt(`http://127.0.0.1:${r.port}/down`, ["run.failed"]);
-    const { experimentId, runId, ctx } = await oneRunExperiment();
-    await finishFailed(ctx, { runId, experimentId, error: "x" });
-    await expect
-      .poll(async () => (await deliveriesOf(hook.id))[0]?.status, { timeout: 30_000, interval: 100 })
-      .toBe("failed");
-    const [d] = await deliveriesOf(hook.id);
-    expect(d!.attempts).toHaveLength(deliverWebhookJob.options.attempts);
+    await failARun();
+    const d = await newestDeliveryEnds(hook.id, "failed", 30_000);
+    expect(d.attempts).toHaveLength(deliverWebhookJob.options.attempts);
     expect(r.hits).toHaveLength(deliverWebhookJob.options.attempts);
   });
 
@@ -199,15 +209,11 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
     // 127.0.0.2 is loopback but not allowed (only 127.0.0.1 is); stored directly, as if DNS had
     // changed after the API checked the URL.
     const hook = await webhookAt(`http://127.0.0.2:${r.port}/x`, ["run.failed"]);
-    const { experimentId, runId, ctx } = await oneRunExperiment();
-    await finishFailed(ctx, { runId, experimentId, error: "x" });
-    await expect
-      .poll(async () => (await deliveriesOf(hook.id))[0]?.status, { timeout: 15_000, interval: 100 })
-      .toBe("failed");
-    const [d] = await deliveriesOf(hook.id);
-    expect(d!.attempts).toHaveLength(1);
-    expect(d!.attempts[0]).toMatchObject({ statusCode: null });
-    expect(d!.attempts[0]!.error).toMatch(/^refused: 127\.0\.0\.2 is not a public address/);
+    await failARun();
+    const d = await newestDeliveryEnds(hook.id, "failed", 15_000);
+    expect(d.attempts).toHaveLength(1);
+    expect(d.attempts[0]).toMatchObject({ statusCode: null });
+    expect(d.attempts[0]!.error).toMatch(/^refused: 127\.0\.0\.2 is not a public address/);
     expect(r.hits).toHaveLength(0);
   });
 
@@ -223,9 +229,7 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
     expect(await webhooks.queue.getJob(pending!.id)).toBeUndefined();
 
     await reconcile(webhooks, prefix);
-    await expect
-      .poll(async () => (await deliveriesOf(hook.id))[0]?.status, { timeout: 15_000, interval: 100 })
-      .toBe("delivered");
+    await newestDeliveryEnds(hook.id, "delivered", 15_000);
     expect(r.hits).toHaveLength(1);
   });
 
@@ -237,7 +241,10 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
     const tenant = (await database.db.tenant.create({ data: { name: `t-${stoppedPrefix}` } })).id;
     const r = await receiver(() => 500);
     const hook = await webhookAt(`http://127.0.0.1:${r.port}/stopped`, ["run.failed"], tenant);
-    const { experimentId, runId, ctx } = await oneRunExperiment((ids) => hooks.enqueueDeliveries(ids), tenant);
+    const { experimentId, runId, ctx } = await oneRunExperiment(
+      (ids) => hooks.enqueueDeliveries(ids),
+      tenant,
+    );
     // The worker sends the attempt, then stops before it records the outcome (it never returns,
     // its lock is never renewed again).
     const dying = new Worker(
