@@ -125,7 +125,10 @@ export function leaderStatement(leader: string | null): string {
 export const ZCellVerdicts = z.strictObject({
   cell: ZCell,
   label: z.string().describe('"layers=4, lr=0.1"; "" for an experiment without a sweep'),
-  leader: z.string().nullable().describe("the leader's label, only when significantly better than every other"),
+  leader: z
+    .string()
+    .nullable()
+    .describe("the leader's label, only when significantly better than every other"),
   leaderStatement: z.string(),
   comparisons: z.array(z.string()).describe("each pair of variants in words"),
   gradients: z.array(z.strictObject({ variant: z.string(), verdict: z.string() })),

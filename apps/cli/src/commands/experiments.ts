@@ -52,7 +52,8 @@ export async function listCommand(ctx: Context, opts: { status?: string; limit?:
 
 export async function showCommand(ctx: Context, id: string) {
   const e = await getExperiment(ctx, id);
-  if (ctx.output.json) printJson(ctx.output, { ...e, verdicts: experimentVerdicts(e.summary, e.comparisons) });
+  if (ctx.output.json)
+    printJson(ctx.output, { ...e, verdicts: experimentVerdicts(e.summary, e.comparisons) });
   else ctx.output.out(experimentDetail(e));
   return EXIT.ok;
 }
