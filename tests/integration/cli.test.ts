@@ -44,6 +44,15 @@ const TINY = [
   "training.batchSize=50",
 ];
 
+/** `actlab submit --preset chapter8-keras` with TINY and these `--set`s. */
+const submitTiny = (...sets: string[]) => [
+  "submit",
+  "--preset",
+  "chapter8-keras",
+  ...TINY,
+  ...sets.flatMap((s) => ["--set", s]),
+];
+
 beforeAll(async () => {
   stack = await startApiWithWorker("cli");
   api = stack.api;
@@ -121,20 +130,9 @@ describe("actlab submit", () => {
   });
 
   it("--preset … --watch draws one progress bar per run in a terminal, then the summary, and exits 0", async () => {
-    const r = await runCliInTerminal(
-      [
-        "submit",
-        "--preset",
-        "chapter8-keras",
-        ...TINY,
-        "--set",
-        "training.epochs=3",
-        "--name",
-        "cli watch",
-        "--watch",
-      ],
-      { env: user },
-    );
+    const r = await runCliInTerminal([...submitTiny("training.epochs=3"), "--name", "cli watch", "--watch"], {
+      env: user,
+    });
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).toContain("watching (Ctrl-C stops watching, not training)");
     // cli-progress's bars: both runs reach 3/3 epochs with an accuracy.
@@ -169,7 +167,9 @@ describe("actlab submit", () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain("from a file");
     expect(shown.stdout).toMatch(/sigmoid #0\s*│\s*succeeded\s*│\s*2\/2/);
-    const json = ZExperimentWithVerdicts.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
+    const json = ZExperimentWithVerdicts.parse(
+      JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout),
+    );
     expect(json.status).toBe("succeeded");
 
     const ls = await runCli(["ls", "--status", "succeeded"], { env: user });
@@ -202,16 +202,11 @@ describe("actlab submit", () => {
   it("show states the verdicts in the report's words, and --json carries them", async () => {
     const sub = await runCli(
       [
-        "submit",
-        "--preset",
-        "chapter8-keras",
-        ...TINY,
-        "--set",
-        'variants=[{"activation":"sigmoid"},{"activation":"relu"}]',
-        "--set",
-        "training.repeats=2",
-        "--set",
-        "training.epochs=2",
+        ...submitTiny(
+          'variants=[{"activation":"sigmoid"},{"activation":"relu"}]',
+          "training.repeats=2",
+          "training.epochs=2",
+        ),
         "--json",
       ],
       { env: user },
@@ -220,7 +215,9 @@ describe("actlab submit", () => {
     const { id } = ZExperiment.parse(JSON.parse(sub.stdout));
     expect((await runCli(["wait", id, "--interval", "0.3"], { env: user })).code).toBe(0);
 
-    const json = ZExperimentWithVerdicts.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
+    const json = ZExperimentWithVerdicts.parse(
+      JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout),
+    );
     expect(json.verdicts).toHaveLength(1);
     const [v] = json.verdicts;
     expect(v!.comparisons).toHaveLength(1);
@@ -252,19 +249,18 @@ describe("actlab submit", () => {
 
 describe("Ctrl-C, cancel and wait", () => {
   it("Ctrl-C stops watching, not training; cancel stops it and wait then exits 1", async () => {
-    const watch = startCli(
-      ["submit", "--preset", "chapter8-keras", ...TINY, "--set", "training.epochs=200", "--watch"],
-      {
-        env: user,
-      },
-    );
+    const watch = startCli([...submitTiny("training.epochs=200"), "--watch"], {
+      env: user,
+    });
     await watch.waitForOutput(({ stderr }) => /relu #0: running/.test(stderr));
     const id = /submitted (\S+):/.exec(watch.stderr())![1]!;
     watch.child.kill("SIGINT");
     const stopped = await watch.done;
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain(`stopped watching; ${id} keeps training`);
-    const still = ZExperimentWithVerdicts.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
+    const still = ZExperimentWithVerdicts.parse(
+      JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout),
+    );
     expect(still.status).toBe("running");
 
     const canceled = await runCli(["cancel", id], { env: user });
@@ -276,12 +272,9 @@ describe("Ctrl-C, cancel and wait", () => {
   });
 
   it("wait --timeout gives up with exit 3 while the experiment still trains", async () => {
-    const sub = await runCli(
-      ["submit", "--preset", "chapter8-keras", ...TINY, "--set", "training.epochs=200", "--json"],
-      {
-        env: user,
-      },
-    );
+    const sub = await runCli([...submitTiny("training.epochs=200"), "--json"], {
+      env: user,
+    });
     const { id } = ZExperiment.parse(JSON.parse(sub.stdout));
     const r = await runCli(["wait", id, "--interval", "0.2", "--timeout", "0.5"], { env: user });
     expect(r.code).toBe(3);
@@ -330,12 +323,9 @@ describe("the event stream across a dropped connection", () => {
   afterAll(() => new Promise<void>((r) => proxy.close(() => r())));
 
   it("reconnects with Last-Event-ID and sees every event exactly once", async () => {
-    const sub = await runCli(
-      ["submit", "--preset", "chapter8-keras", ...TINY, "--set", "training.epochs=2", "--json"],
-      {
-        env: user,
-      },
-    );
+    const sub = await runCli([...submitTiny("training.epochs=2"), "--json"], {
+      env: user,
+    });
     const { id } = ZExperiment.parse(JSON.parse(sub.stdout));
     expect((await runCli(["wait", id, "--interval", "0.3"], { env: user })).code).toBe(0);
 
