@@ -52,12 +52,17 @@ export function createWebhookProducer(options: ProducerOptions): WebhookProducer
       );
     },
     async abandonedDeliveries(deliveryIds) {
-      const failed = new Map<string, string>();
-      for (const id of deliveryIds) {
-        const job = await queue.getJob(id);
-        if (job && (await job.getState()) === "failed") failed.set(id, job.failedReason || "job failed");
-      }
-      return failed;
+      // All at once: the reconciler asks about every delivery pending for a while (those waiting
+      // out their backoff too), and one round trip each in turn would add up.
+      const jobs = await Promise.all(
+        deliveryIds.map(async (id) => {
+          const job = await queue.getJob(id);
+          return job && (await job.getState()) === "failed" ? job : null;
+        }),
+      );
+      return new Map(
+        jobs.flatMap((job) => (job?.id ? [[job.id, job.failedReason || "job failed"] as const] : [])),
+      );
     },
     close: () => queue.close(),
   };
