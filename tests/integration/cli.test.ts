@@ -6,7 +6,14 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZExperiment, ZExperimentList, ZMetricsResponse, ZProblem, ZReport } from "@actlab/contracts";
+import {
+  ZExperiment,
+  ZExperimentList,
+  ZExperimentWithVerdicts,
+  ZMetricsResponse,
+  ZProblem,
+  ZReport,
+} from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApi } from "../../apps/api/src/__tests__/helpers.js";
 import { runCli, runCliInTerminal, startCli } from "../../apps/cli/src/__tests__/run.js";
@@ -35,6 +42,15 @@ const TINY = [
   "training.repeats=1",
   "--set",
   "training.batchSize=50",
+];
+
+/** `actlab submit --preset chapter8-keras` with TINY and these `--set`s. */
+const submitTiny = (...sets: string[]) => [
+  "submit",
+  "--preset",
+  "chapter8-keras",
+  ...TINY,
+  ...sets.flatMap((s) => ["--set", s]),
 ];
 
 beforeAll(async () => {
@@ -114,20 +130,9 @@ describe("actlab submit", () => {
   });
 
   it("--preset … --watch draws one progress bar per run in a terminal, then the summary, and exits 0", async () => {
-    const r = await runCliInTerminal(
-      [
-        "submit",
-        "--preset",
-        "chapter8-keras",
-        ...TINY,
-        "--set",
-        "training.epochs=3",
-        "--name",
-        "cli watch",
-        "--watch",
-      ],
-      { env: user },
-    );
+    const r = await runCliInTerminal([...submitTiny("training.epochs=3"), "--name", "cli watch", "--watch"], {
+      env: user,
+    });
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).toContain("watching (Ctrl-C stops watching, not training)");
     // cli-progress's bars: both runs reach 3/3 epochs with an accuracy.
@@ -162,7 +167,9 @@ describe("actlab submit", () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain("from a file");
     expect(shown.stdout).toMatch(/sigmoid #0\s*│\s*succeeded\s*│\s*2\/2/);
-    const json = ZExperiment.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
+    const json = ZExperimentWithVerdicts.parse(
+      JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout),
+    );
     expect(json.status).toBe("succeeded");
 
     const ls = await runCli(["ls", "--status", "succeeded"], { env: user });
@@ -192,6 +199,47 @@ describe("actlab submit", () => {
     expect((await runCli(["export", id], { env: user })).code).toBe(2);
   });
 
+  it("show states the verdicts in the report's words, and --json carries them", async () => {
+    const sub = await runCli(
+      [
+        ...submitTiny(
+          'variants=[{"activation":"sigmoid"},{"activation":"relu"}]',
+          "training.repeats=2",
+          "training.epochs=2",
+        ),
+        "--json",
+      ],
+      { env: user },
+    );
+    expect(sub.code, sub.stderr).toBe(0);
+    const { id } = ZExperiment.parse(JSON.parse(sub.stdout));
+    expect((await runCli(["wait", id, "--interval", "0.3"], { env: user })).code).toBe(0);
+
+    const json = ZExperimentWithVerdicts.parse(
+      JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout),
+    );
+    expect(json.verdicts).toHaveLength(1);
+    const [v] = json.verdicts;
+    expect(v!.comparisons).toHaveLength(1);
+    expect(v!.comparisons[0]).toMatch(
+      /^(sigmoid and relu do not differ|relu beats sigmoid|sigmoid beats relu): [+−]\d+\.\d\d points, 95% CI /,
+    );
+    expect(v!.leaderStatement).toBe(
+      v!.leader
+        ? `${v!.leader} leads, significantly better than every other variant (Holm-adjusted p < 0.05).`
+        : "no variant is significantly better than every other.",
+    );
+    expect(v!.gradients.map((g) => g.variant)).toEqual(["sigmoid", "relu"]);
+    for (const g of v!.gradients) expect(g.verdict).toMatch(/^the gradient /);
+
+    const shown = await runCli(["show", id], { env: user });
+    expect(shown.code, shown.stderr).toBe(0);
+    const text = shown.stdout.slice(shown.stdout.indexOf("\nverdicts"));
+    expect(text).toContain(`\n  ${v!.leaderStatement}\n`);
+    expect(text).toContain(`\n  ${v!.comparisons[0]}\n`);
+    for (const g of v!.gradients) expect(text).toContain(`\n  ${g.variant}: ${g.verdict}`);
+  });
+
   it("an unknown id: the API's 404 problem and exit 1", async () => {
     const r = await runCli(["show", "00000000-0000-4000-8000-000000000000"], { env: user });
     expect(r.code).toBe(1);
@@ -201,19 +249,18 @@ describe("actlab submit", () => {
 
 describe("Ctrl-C, cancel and wait", () => {
   it("Ctrl-C stops watching, not training; cancel stops it and wait then exits 1", async () => {
-    const watch = startCli(
-      ["submit", "--preset", "chapter8-keras", ...TINY, "--set", "training.epochs=200", "--watch"],
-      {
-        env: user,
-      },
-    );
+    const watch = startCli([...submitTiny("training.epochs=200"), "--watch"], {
+      env: user,
+    });
     await watch.waitForOutput(({ stderr }) => /relu #0: running/.test(stderr));
     const id = /submitted (\S+):/.exec(watch.stderr())![1]!;
     watch.child.kill("SIGINT");
     const stopped = await watch.done;
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain(`stopped watching; ${id} keeps training`);
-    const still = ZExperiment.parse(JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout));
+    const still = ZExperimentWithVerdicts.parse(
+      JSON.parse((await runCli(["show", id, "--json"], { env: user })).stdout),
+    );
     expect(still.status).toBe("running");
 
     const canceled = await runCli(["cancel", id], { env: user });
@@ -225,12 +272,9 @@ describe("Ctrl-C, cancel and wait", () => {
   });
 
   it("wait --timeout gives up with exit 3 while the experiment still trains", async () => {
-    const sub = await runCli(
-      ["submit", "--preset", "chapter8-keras", ...TINY, "--set", "training.epochs=200", "--json"],
-      {
-        env: user,
-      },
-    );
+    const sub = await runCli([...submitTiny("training.epochs=200"), "--json"], {
+      env: user,
+    });
     const { id } = ZExperiment.parse(JSON.parse(sub.stdout));
     const r = await runCli(["wait", id, "--interval", "0.2", "--timeout", "0.5"], { env: user });
     expect(r.code).toBe(3);
@@ -279,12 +323,9 @@ describe("the event stream across a dropped connection", () => {
   afterAll(() => new Promise<void>((r) => proxy.close(() => r())));
 
   it("reconnects with Last-Event-ID and sees every event exactly once", async () => {
-    const sub = await runCli(
-      ["submit", "--preset", "chapter8-keras", ...TINY, "--set", "training.epochs=2", "--json"],
-      {
-        env: user,
-      },
-    );
+    const sub = await runCli([...submitTiny("training.epochs=2"), "--json"], {
+      env: user,
+    });
     const { id } = ZExperiment.parse(JSON.parse(sub.stdout));
     expect((await runCli(["wait", id, "--interval", "0.3"], { env: user })).code).toBe(0);
 

@@ -2,4 +2,5 @@ export * from "./database.js";
 export * from "./env.js";
 export * from "./logs.js";
 export * from "./redis.js";
+export * from "./wait-for.js";
 export * from "./webhook-receiver.js";

@@ -1,4 +1,11 @@
-import { type TExperiment, type TExperimentListItem, variantLabel } from "@actlab/contracts";
+import {
+  cellLabel,
+  experimentVerdicts,
+  type TCellVerdicts,
+  type TExperiment,
+  type TExperimentListItem,
+  variantLabel,
+} from "@actlab/contracts";
 import { num, pct, secs, table } from "./output.js";
 import { runLabel } from "./watch.js";
 
@@ -13,7 +20,7 @@ export function experimentList(items: TExperimentListItem[]): string {
   );
 }
 
-/** `actlab show`: what the experiment is, its runs, and the per-variant summary. */
+/** `actlab show`: what the experiment is, its runs, the per-variant summary and its verdicts. */
 export function experimentDetail(e: TExperiment): string {
   const { dataset, model, training } = e.spec;
   const lines = [
@@ -40,7 +47,7 @@ export function experimentDetail(e: TExperiment): string {
     table(
       ["variant", "runs", "test acc", "test loss", "time", "grad ratio first/last"],
       e.summary.map((s) => [
-        variantLabel(s.variant),
+        [cellLabel(s.cell), variantLabel(s.variant)].filter(Boolean).join(" · "),
         s.runs,
         s.testAccuracy.mean === null ? "–" : `${pct(s.testAccuracy.mean)} ± ${pct(s.testAccuracy.std)}`,
         s.testLoss.mean === null ? "–" : `${num(s.testLoss.mean)} ± ${num(s.testLoss.std)}`,
@@ -48,6 +55,23 @@ export function experimentDetail(e: TExperiment): string {
         num(s.gradNormRatio.mean),
       ]),
     ),
+    "",
+    verdictLines(experimentVerdicts(e.summary, e.comparisons)),
   ];
   return lines.join("\n");
+}
+
+/** The verdicts in the report's and the dashboard's words, one block per cell of the sweep. */
+function verdictLines(cells: TCellVerdicts[]): string {
+  if (!cells.length) return "verdicts: none yet (no run has finished)";
+  return cells
+    .map((v) =>
+      [
+        `verdicts${v.label ? ` (${v.label})` : ""}`,
+        `  ${v.leaderStatement}`,
+        ...v.comparisons.map((c) => `  ${c}`),
+        ...v.gradients.map((g) => `  ${g.variant}: ${g.verdict}`),
+      ].join("\n"),
+    )
+    .join("\n\n");
 }

@@ -7,6 +7,7 @@ import {
   findRunUpdatedAt,
   finishCanceled,
   finishFailed,
+  recordDeliveryAttempt,
   requeueStaleRun,
   settleExperiment,
 } from "@actlab/db";
@@ -45,7 +46,10 @@ export interface ReconcilerDeps {
  *   (its worker vanished) is queued again, or failed once it was started `maxAttempts` times;
  * - a `running` run with a cancel request and no live job is canceled at once;
  * - a pending webhook delivery is enqueued again (a no-op while its job exists: job id = delivery
- *   id), for deliveries whose enqueue after their event was stored did not happen.
+ *   id), for deliveries whose enqueue after their event was stored did not happen;
+ * - a pending delivery whose job BullMQ failed is marked failed: its worker stopped between an
+ *   attempt and recording it until the job stalled too often, or recording the last attempt
+ *   failed, and no job will try it again (adding one is a no-op while the failed one is kept).
  * Every worker runs it periodically; a Redis lock lets one pass run at a time.
  */
 export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: number; requeued: number }> {
@@ -119,7 +123,24 @@ export async function reconcileOnce(deps: ReconcilerDeps): Promise<{ enqueued: n
     before: new Date(now - (deps.graceMs ?? 10_000)),
     limit: 1_000,
   });
-  await deps.webhooks.enqueueDeliveries(pending);
+  const abandoned = await deps.webhooks.abandonedDeliveries(pending);
+  for (const [deliveryId, reason] of abandoned) {
+    await recordDeliveryAttempt(deps.db, {
+      deliveryId,
+      attempt: {
+        at: new Date(now).toISOString(),
+        statusCode: null,
+        error: `no outcome recorded: the delivery job failed (${reason}); not attempted again`,
+        durationMs: 0,
+      },
+      status: "failed",
+    });
+    deps.logger.warn(
+      { deliveryId, reason },
+      "reconciler: delivery job failed without recording its outcome; marked failed",
+    );
+  }
+  await deps.webhooks.enqueueDeliveries(pending.filter((id) => !abandoned.has(id)));
   return { enqueued, requeued };
 }
 

@@ -19,11 +19,11 @@ export const ZEpochMetrics = z.object({
 });
 export type TEpochMetrics = z.infer<typeof ZEpochMetrics>;
 
+/** The loss and accuracy of an epoch on both splits: one number each. */
+export const LOSS_ACCURACY_FIELDS = ["trainLoss", "trainAccuracy", "testLoss", "testAccuracy"] as const;
+
 export const METRIC_FIELDS = [
-  "trainLoss",
-  "trainAccuracy",
-  "testLoss",
-  "testAccuracy",
+  ...LOSS_ACCURACY_FIELDS,
   "gradNorms",
   "deadFraction",
   "saturatedFraction",

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ACTIVATIONS } from "./activations.js";
 import { experimentHead, ZExperiment, ZVariantSummary } from "./api.js";
 import { LIMITS } from "./limits.js";
+import { LOSS_ACCURACY_FIELDS } from "./metrics.js";
 
 /*
  * Working with results: continue an experiment, compare experiments, export metrics as CSV
@@ -72,13 +73,7 @@ export const ZCompareResponse = z.strictObject({
 export type TCompareResponse = z.infer<typeof ZCompareResponse>;
 
 /** Scalar metrics of `GET /v1/experiments/:id/metrics.csv`, in column order. */
-export const CSV_SCALAR_COLUMNS = [
-  "trainLoss",
-  "trainAccuracy",
-  "testLoss",
-  "testAccuracy",
-  "seconds",
-] as const;
+export const CSV_SCALAR_COLUMNS = [...LOSS_ACCURACY_FIELDS, "seconds"] as const;
 
 /** Per-layer series of the CSV, in column order: `gradNorm_1…` has one column per weight layer. */
 export const CSV_LAYER_SERIES = [

@@ -1,6 +1,7 @@
+import { z } from "zod";
 import { variantLabel } from "./activations.js";
-import type { TComparison, TVariantSummary } from "./api.js";
-import { cellKey } from "./sweep.js";
+import { type TComparison, type TVariantSummary, ZExperiment } from "./api.js";
+import { cellKey, cellLabel, type TCell, ZCell } from "./sweep.js";
 
 /*
  * The verdicts the report and the dashboard state in words, from the numbers the API sends: one
@@ -120,4 +121,64 @@ export function cellLeader(
       return variantLabel(c.a) === label ? c.meanDifference > 0 : c.meanDifference < 0;
     });
   return beatsAll ? best : null;
+}
+
+/**
+ * The leader sentence of a cell, given its leader's label (or null): "relu leads, significantly
+ * better than every other variant (Holm-adjusted p < 0.05)." / "no variant is significantly
+ * better than every other."
+ */
+export function leaderStatement(leader: string | null): string {
+  return leader
+    ? `${leader} leads, significantly better than every other variant (Holm-adjusted p < 0.05).`
+    : "no variant is significantly better than every other.";
+}
+
+/** Everything one cell's numbers say in words: what the report, the dashboard and the CLI state. */
+export const ZCellVerdicts = z.strictObject({
+  cell: ZCell,
+  label: z.string().describe('"layers=4, lr=0.1"; "" for an experiment without a sweep'),
+  leader: z
+    .string()
+    .nullable()
+    .describe("the leader's label, only when significantly better than every other"),
+  leaderStatement: z.string(),
+  comparisons: z.array(z.string()).describe("each pair of variants in words"),
+  gradients: z.array(z.strictObject({ variant: z.string(), verdict: z.string() })),
+});
+export type TCellVerdicts = z.infer<typeof ZCellVerdicts>;
+
+/** `actlab show --json`: the experiment as the API sends it, with its verdicts in words. */
+export const ZExperimentWithVerdicts = ZExperiment.extend({ verdicts: z.array(ZCellVerdicts) });
+export type TExperimentWithVerdicts = z.infer<typeof ZExperimentWithVerdicts>;
+
+/** The verdicts of one cell (given as any of its summary rows' `cell`). */
+export function cellVerdicts(
+  summary: readonly TVariantSummary[],
+  comparisons: readonly TComparison[],
+  cell: TCell,
+): TCellVerdicts {
+  const key = cellKey(cell);
+  const leader = cellLeader(summary, comparisons, cell);
+  const leaderLabel = leader ? variantLabel(leader.variant) : null;
+  return {
+    cell,
+    label: cellLabel(cell),
+    leader: leaderLabel,
+    leaderStatement: leaderStatement(leaderLabel),
+    comparisons: comparisons.filter((c) => cellKey(c.cell) === key).map(comparisonStatement),
+    gradients: summary.flatMap((s) => {
+      const verdict = cellKey(s.cell) === key ? gradientVerdict(s.gradNormRatio.mean) : null;
+      return verdict ? [{ variant: variantLabel(s.variant), verdict }] : [];
+    }),
+  };
+}
+
+/** The verdicts of every cell of an experiment, in the summary's order of cells. */
+export function experimentVerdicts(
+  summary: readonly TVariantSummary[],
+  comparisons: readonly TComparison[],
+): TCellVerdicts[] {
+  const cells = new Map(summary.map((s) => [cellKey(s.cell), s.cell]));
+  return [...cells.values()].map((cell) => cellVerdicts(summary, comparisons, cell));
 }

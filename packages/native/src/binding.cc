@@ -201,130 +201,118 @@ napi_value Sizes(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-// getState(engine, out Float32Array[stateFloats], scalars Float64Array[3])
-napi_value GetState(napi_env env, napi_callback_info info) {
+// getState(engine, out Float32Array[stateFloats], scalars Float64Array[3]) and
+// setState(engine, state Float32Array[stateFloats], scalars Float64Array[3]): the same arguments,
+// copied out of or into the engine.
+napi_value TransferState(napi_env env, napi_callback_info info, bool into_engine) {
   napi_value argv[3];
   if (!get_args(env, info, 3, argv)) return nullptr;
   actlab_engine* e = unwrap(env, argv[0]);
   if (!e) return nullptr;
-  float* out;
+  float* state;
   double* scalars;
-  if (!get_array(env, argv[1], napi_float32_array, "state", (long long)actlab_engine_state_floats(e), &out) ||
+  if (!get_array(env, argv[1], napi_float32_array, "state", (long long)actlab_engine_state_floats(e), &state) ||
       !get_array(env, argv[2], napi_float64_array, "scalars", 3, &scalars))
     return nullptr;
-  actlab_engine_get_state(e, out);
-  actlab_engine_get_scalars(e, scalars);
+  if (into_engine) {
+    actlab_engine_set_state(e, state);
+    actlab_engine_set_scalars(e, scalars);
+  } else {
+    actlab_engine_get_state(e, state);
+    actlab_engine_get_scalars(e, scalars);
+  }
   return nullptr;
 }
 
-// setState(engine, state Float32Array[stateFloats], scalars Float64Array[3])
-napi_value SetState(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!get_args(env, info, 3, argv)) return nullptr;
-  actlab_engine* e = unwrap(env, argv[0]);
-  if (!e) return nullptr;
-  float* in;
-  double* scalars;
-  if (!get_array(env, argv[1], napi_float32_array, "state", (long long)actlab_engine_state_floats(e), &in) ||
-      !get_array(env, argv[2], napi_float64_array, "scalars", 3, &scalars))
-    return nullptr;
-  actlab_engine_set_state(e, in);
-  actlab_engine_set_scalars(e, scalars);
-  return nullptr;
-}
+napi_value GetState(napi_env env, napi_callback_info info) { return TransferState(env, info, false); }
+napi_value SetState(napi_env env, napi_callback_info info) { return TransferState(env, info, true); }
 
-/* x (rows × inputSize floats) and y (rows labels) of a call, checked against the engine's shape. */
-bool get_batch(napi_env env, napi_value* argv, int* rows, const float** x, const int32_t** y,
-               int input_size) {
-  if (!get_int(env, argv[3], "rows", rows)) return false;
-  if (*rows < 1) {
+int hidden_layers_of(actlab_engine* e) { return actlab_engine_config(e)->hidden_layers; }
+int units_of(actlab_engine* e) { return actlab_engine_config(e)->units; }
+
+/* The head every batch call shares: (engine, x Float32Array[rows × inputSize], y Int32Array[rows], rows, …). */
+struct Batch {
+  napi_value argv[6];
+  actlab_engine* e;
+  int rows;
+  const float* x;
+  const int32_t* y;
+};
+
+/* Reads a batch call's `argc` arguments and checks its engine, x, y and rows; false once it threw. */
+bool get_batch(napi_env env, napi_callback_info info, size_t argc, Batch* b) {
+  if (!get_args(env, info, argc, b->argv)) return false;
+  b->e = unwrap(env, b->argv[0]);
+  if (!b->e) return false;
+  if (!get_int(env, b->argv[3], "rows", &b->rows)) return false;
+  if (b->rows < 1) {
     throw_error(env, "range", "rows must be at least 1");
     return false;
   }
   float* xp;
   int32_t* yp;
-  if (!get_array(env, argv[1], napi_float32_array, "x", (long long)*rows * input_size, &xp) ||
-      !get_array(env, argv[2], napi_int32_array, "y", *rows, &yp))
+  if (!get_array(env, b->argv[1], napi_float32_array, "x", (long long)b->rows * actlab_engine_config(b->e)->input_size, &xp) ||
+      !get_array(env, b->argv[2], napi_int32_array, "y", b->rows, &yp))
     return false;
-  *x = xp;
-  *y = yp;
+  b->x = xp;
+  b->y = yp;
   return true;
 }
 
-int input_size_of(actlab_engine* e) { return actlab_engine_config(e)->input_size; }
-int hidden_layers_of(actlab_engine* e) { return actlab_engine_config(e)->hidden_layers; }
-int units_of(actlab_engine* e) { return actlab_engine_config(e)->units; }
-
-// trainBatch(engine, x, y, rows, rreluSeeds Uint32Array[hiddenLayers] | null, out Float64Array[2])
-napi_value TrainBatch(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  if (!get_args(env, info, 6, argv)) return nullptr;
-  actlab_engine* e = unwrap(env, argv[0]);
-  if (!e) return nullptr;
-  int rows;
-  const float* x;
-  const int32_t* y;
-  if (!get_batch(env, argv, &rows, &x, &y, input_size_of(e))) return nullptr;
-  const uint32_t* seeds = nullptr;
-  napi_valuetype t;
-  napi_typeof(env, argv[4], &t);
-  if (t != napi_null && t != napi_undefined) {
-    uint32_t* s;
-    size_t n;
-    if (!get_array(env, argv[4], napi_uint32_array, "rreluSeeds", -1, &s, &n)) return nullptr;
-    seeds = s;
-    if ((long long)n != hidden_layers_of(e)) return throw_error(env, "range", "rreluSeeds must have one seed per hidden layer");
-  }
+/* Runs a batch call that yields (loss, correct) into `out` Float64Array[2], or throws its error. */
+template <typename Run>
+napi_value loss_and_correct(napi_env env, napi_value out_arg, Run run) {
   double* out;
-  if (!get_array(env, argv[5], napi_float64_array, "out", 2, &out)) return nullptr;
+  if (!get_array(env, out_arg, napi_float64_array, "out", 2, &out)) return nullptr;
   char err[ACTLAB_ERROR_LEN];
   double loss;
   int correct;
-  if (actlab_engine_train_batch(e, x, y, rows, seeds, &loss, &correct, err) != 0) return throw_error(env, "range", err);
+  if (run(&loss, &correct, err) != 0) return throw_error(env, "range", err);
   out[0] = loss;
   out[1] = correct;
   return nullptr;
+}
+
+// trainBatch(engine, x, y, rows, rreluSeeds Uint32Array[hiddenLayers] | null, out Float64Array[2])
+napi_value TrainBatch(napi_env env, napi_callback_info info) {
+  Batch b;
+  if (!get_batch(env, info, 6, &b)) return nullptr;
+  const uint32_t* seeds = nullptr;
+  napi_valuetype t;
+  napi_typeof(env, b.argv[4], &t);
+  if (t != napi_null && t != napi_undefined) {
+    uint32_t* s;
+    size_t n;
+    if (!get_array(env, b.argv[4], napi_uint32_array, "rreluSeeds", -1, &s, &n)) return nullptr;
+    seeds = s;
+    if ((long long)n != hidden_layers_of(b.e)) return throw_error(env, "range", "rreluSeeds must have one seed per hidden layer");
+  }
+  return loss_and_correct(env, b.argv[5], [&](double* loss, int* correct, char* err) {
+    return actlab_engine_train_batch(b.e, b.x, b.y, b.rows, seeds, loss, correct, err);
+  });
 }
 
 // evaluate(engine, x, y, rows, out Float64Array[2]) → out = [lossSum, correct]
 napi_value Evaluate(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!get_args(env, info, 5, argv)) return nullptr;
-  actlab_engine* e = unwrap(env, argv[0]);
-  if (!e) return nullptr;
-  int rows;
-  const float* x;
-  const int32_t* y;
-  if (!get_batch(env, argv, &rows, &x, &y, input_size_of(e))) return nullptr;
-  double* out;
-  if (!get_array(env, argv[4], napi_float64_array, "out", 2, &out)) return nullptr;
-  char err[ACTLAB_ERROR_LEN];
-  double loss;
-  int correct;
-  if (actlab_engine_evaluate(e, x, y, rows, &loss, &correct, err) != 0) return throw_error(env, "range", err);
-  out[0] = loss;
-  out[1] = correct;
-  return nullptr;
+  Batch b;
+  if (!get_batch(env, info, 5, &b)) return nullptr;
+  return loss_and_correct(env, b.argv[4], [&](double* loss, int* correct, char* err) {
+    return actlab_engine_evaluate(b.e, b.x, b.y, b.rows, loss, correct, err);
+  });
 }
 
 // probe(engine, x, y, rows, pre Float32Array[hiddenLayers × rows × units], norms Float64Array[hiddenLayers + 1])
 napi_value Probe(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  if (!get_args(env, info, 6, argv)) return nullptr;
-  actlab_engine* e = unwrap(env, argv[0]);
-  if (!e) return nullptr;
-  int rows;
-  const float* x;
-  const int32_t* y;
-  if (!get_batch(env, argv, &rows, &x, &y, input_size_of(e))) return nullptr;
-  const int L = hidden_layers_of(e);
+  Batch b;
+  if (!get_batch(env, info, 6, &b)) return nullptr;
+  const int L = hidden_layers_of(b.e);
   float* pre;
   double* norms;
-  if (!get_array(env, argv[4], napi_float32_array, "pre", (long long)L * rows * units_of(e), &pre) ||
-      !get_array(env, argv[5], napi_float64_array, "norms", L + 1, &norms))
+  if (!get_array(env, b.argv[4], napi_float32_array, "pre", (long long)L * b.rows * units_of(b.e), &pre) ||
+      !get_array(env, b.argv[5], napi_float64_array, "norms", L + 1, &norms))
     return nullptr;
   char err[ACTLAB_ERROR_LEN];
-  if (actlab_engine_probe(e, x, y, rows, pre, norms, err) != 0) return throw_error(env, "range", err);
+  if (actlab_engine_probe(b.e, b.x, b.y, b.rows, pre, norms, err) != 0) return throw_error(env, "range", err);
   return nullptr;
 }
 

@@ -1,8 +1,8 @@
 import type { TDevice } from "@actlab/contracts";
-import { Queue } from "bullmq";
-import type { RedisConnection } from "./connection.js";
+import type { Queue } from "bullmq";
 import { TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, type TTrainingJob } from "./job.js";
-import { DEFAULT_PREFIX, queueForDevice, TRAINING_GPU_QUEUE, TRAINING_QUEUE } from "./names.js";
+import { queueForDevice, TRAINING_GPU_QUEUE, TRAINING_QUEUE } from "./names.js";
+import { type ProducerOptions, producerQueue } from "./producer-queue.js";
 
 export interface RunToEnqueue {
   id: string;
@@ -24,18 +24,11 @@ export interface TrainingProducer {
   close(): Promise<void>;
 }
 
-export function createTrainingProducer({
-  connection,
-  prefix = DEFAULT_PREFIX,
-}: {
-  connection: RedisConnection;
-  prefix?: string;
-}): TrainingProducer {
+export function createTrainingProducer(options: ProducerOptions): TrainingProducer {
   const queues: Record<string, Queue> = {
-    [TRAINING_QUEUE]: new Queue(TRAINING_QUEUE, { connection, prefix }),
-    [TRAINING_GPU_QUEUE]: new Queue(TRAINING_GPU_QUEUE, { connection, prefix }),
+    [TRAINING_QUEUE]: producerQueue(TRAINING_QUEUE, options),
+    [TRAINING_GPU_QUEUE]: producerQueue(TRAINING_GPU_QUEUE, options),
   };
-  for (const q of Object.values(queues)) q.on("error", () => {});
 
   return {
     queues,

@@ -1,7 +1,6 @@
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import { z } from "zod";
-import type { RedisConnection } from "./connection.js";
-import { DEFAULT_PREFIX } from "./names.js";
+import { type ProducerOptions, producerQueue } from "./producer-queue.js";
 
 /** Webhook deliveries, consumed by every worker process beside its training. */
 export const WEBHOOK_QUEUE = "webhooks";
@@ -29,18 +28,17 @@ export interface WebhookProducer {
   queue: Queue;
   /** One job per delivery with jobId = delivery id, so enqueueing one twice is a no-op. */
   enqueueDeliveries(deliveryIds: readonly string[]): Promise<void>;
+  /**
+   * Of these deliveries, those whose job BullMQ has given up on (state failed), with its reason:
+   * a delivery still pending then had its last outcome lost (its worker stopped before recording
+   * it, or the record failed), and nothing will attempt it again.
+   */
+  abandonedDeliveries(deliveryIds: readonly string[]): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 
-export function createWebhookProducer({
-  connection,
-  prefix = DEFAULT_PREFIX,
-}: {
-  connection: RedisConnection;
-  prefix?: string;
-}): WebhookProducer {
-  const queue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
-  queue.on("error", () => {});
+export function createWebhookProducer(options: ProducerOptions): WebhookProducer {
+  const queue = producerQueue(WEBHOOK_QUEUE, options);
   return {
     queue,
     async enqueueDeliveries(deliveryIds) {
@@ -51,6 +49,19 @@ export function createWebhookProducer({
           data: { deliveryId } satisfies TWebhookJob,
           opts: { ...WEBHOOK_JOB_OPTIONS, jobId: deliveryId },
         })),
+      );
+    },
+    async abandonedDeliveries(deliveryIds) {
+      // All at once: the reconciler asks about every delivery pending for a while (those waiting
+      // out their backoff too), and one round trip each in turn would add up.
+      const jobs = await Promise.all(
+        deliveryIds.map(async (id) => {
+          const job = await queue.getJob(id);
+          return job && (await job.getState()) === "failed" ? job : null;
+        }),
+      );
+      return new Map(
+        jobs.flatMap((job) => (job?.id ? [[job.id, job.failedReason || "job failed"] as const] : [])),
       );
     },
     close: () => queue.close(),

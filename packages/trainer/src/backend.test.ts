@@ -14,7 +14,7 @@ async function firstEpochs(backend: BackendName, activation: "relu" | "sigmoid" 
   const spec = tinySpec({
     variant: { activation },
     model: { hiddenLayers: 3, units: 24 },
-    training: { optimizer: { name: "sgd", learningRate: 0.1 }, epochs, batchSize: 20, seed: 1, repeats: 1 },
+    training: { epochs, batchSize: 20 },
   });
   const out: TEpochMetrics[] = [];
   const result = await trainRun({
@@ -182,10 +182,6 @@ describe("backends", () => {
       variant: { activation: "tanh" },
       training: {
         optimizer: { name: "momentum", learningRate: 0.05 },
-        epochs: 3,
-        batchSize: 50,
-        seed: 1,
-        repeats: 1,
       },
     });
     const dataset = await loadDataset(spec.dataset);

@@ -76,10 +76,6 @@ describe("trainRun", () => {
         variant: { activation: "rrelu" },
         training: {
           optimizer: { name: "momentum", learningRate: 0.05 },
-          epochs: 3,
-          batchSize: 50,
-          seed: 1,
-          repeats: 1,
         },
       },
     ],
@@ -89,10 +85,6 @@ describe("trainRun", () => {
         variant: { activation: "prelu", alphaInit: 0.1 },
         training: {
           optimizer: { name: "adam", learningRate: 0.005 },
-          epochs: 3,
-          batchSize: 50,
-          seed: 1,
-          repeats: 1,
         },
       },
     ],
@@ -132,11 +124,7 @@ describe("trainRun", () => {
   it("honours cancellation between batches and returns the last completed epoch's checkpoint", async () => {
     const spec = tinySpec({
       training: {
-        optimizer: { name: "sgd", learningRate: 0.1 },
         epochs: 5,
-        batchSize: 50,
-        seed: 1,
-        repeats: 1,
       },
     });
     const seen: Array<{ epoch: number; batch: number }> = [];
@@ -199,10 +187,6 @@ describe("trainRun", () => {
       model: { hiddenLayers: 4, units: 64 },
       training: {
         optimizer: { name: "sgd", learningRate: 10 },
-        epochs: 3,
-        batchSize: 50,
-        seed: 1,
-        repeats: 1,
       },
     });
     const reported: number[] = [];
@@ -233,9 +217,6 @@ describe("trainRun", () => {
           training: {
             optimizer: { name: "adam", learningRate: 0.01 },
             epochs: 4,
-            batchSize: 50,
-            seed: 1,
-            repeats: 1,
           },
         }),
         {
@@ -311,9 +292,6 @@ describe("trainRun", () => {
         training: {
           optimizer: { name: "sgd", learningRate: 0.01 },
           epochs: 1,
-          batchSize: 50,
-          seed: 1,
-          repeats: 1,
         },
       });
     const ratio = (m: TEpochMetrics) => (m.gradNorms[0] as number) / (m.gradNorms.at(-1) as number);

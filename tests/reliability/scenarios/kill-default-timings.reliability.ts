@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   insertExperiment,
   killWorkers,
+  sgdTraining,
   spawnWorker,
   tinySpec,
   type WorkerProcess,
@@ -20,13 +21,7 @@ describe("default stalled-job settings", () => {
     const workers: WorkerProcess[] = [];
     try {
       const spec = tinySpec({
-        training: {
-          epochs: 40,
-          batchSize: 5,
-          seed: 9,
-          repeats: 1,
-          optimizer: { name: "sgd", learningRate: 0.05 },
-        },
+        training: sgdTraining({ epochs: 40, batchSize: 5, seed: 9 }),
       });
       const { experiment, runs } = await insertExperiment(tdb.db, spec);
       const runId = runs[0]!.id;

@@ -5,6 +5,7 @@ import {
   insertExperiment,
   killWorkers,
   quickRecoveryEnv,
+  sgdTraining,
   spawnWorker,
   tinySpec,
   type WorkerProcess,
@@ -37,13 +38,7 @@ describe("the machine's Redis (serialized: these tests change or restart it)", (
     try {
       const spec = tinySpec({
         variants: [{ activation: "relu" }, { activation: "tanh" }],
-        training: {
-          epochs: 6,
-          batchSize: 5,
-          seed: 4,
-          repeats: 2,
-          optimizer: { name: "sgd", learningRate: 0.05 },
-        },
+        training: sgdTraining({ epochs: 6, batchSize: 5, seed: 4, repeats: 2 }),
       });
       const { experiment, runs } = await insertExperiment(db, spec);
       const env = { ...quickRecoveryEnv({ databaseUrl: tdb.url, prefix }), RECONCILE_GRACE_MS: "2000" };

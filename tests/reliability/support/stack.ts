@@ -15,6 +15,7 @@ import {
   parseLogLine,
   TEST_REDIS_URL,
   testPrefix,
+  waitFor as waitForCondition,
 } from "../../support/index.js";
 import { validSpec } from "./fuzz.js";
 import { PROBE, ROOT } from "./paths.js";
@@ -134,18 +135,11 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(
+/** waitFor through restarts: a check that throws (its service is down) is polled again. */
+export const waitFor = <T>(
   fn: () => Promise<T | null | undefined | false>,
-  { timeoutMs = 60_000, intervalMs = 250, what = "condition" } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
+  options: Omit<Parameters<typeof waitForCondition>[1], "retryErrors"> = {},
+) => waitForCondition(fn, { intervalMs: 250, ...options, retryErrors: true });
 
 export interface HttpResult {
   status: number;

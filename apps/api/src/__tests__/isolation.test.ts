@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "./helpers.js";
+import { bearer, request, SMALL_SPEC, startTestApi, type TestApi } from "./helpers.js";
 
 let t: TestApi;
 let experimentId: string;
@@ -7,12 +7,7 @@ let runId: string;
 
 beforeAll(async () => {
   t = await startTestApi("iso");
-  const res = await t.app.inject({
-    method: "POST",
-    url: "/v1/experiments",
-    headers: bearer(t.keyA),
-    payload: SMALL_SPEC,
-  });
+  const res = await request(t, "POST", "/v1/experiments", { payload: SMALL_SPEC });
   experimentId = res.json().id;
   runId = res.json().runs[0].id;
   await t.database.db.modelArtifact.create({
@@ -71,11 +66,7 @@ describe("tenant isolation", () => {
     const list = await t.app.inject({ method: "GET", url: "/v1/experiments", headers: bearer(t.keyB) });
     expect(list.json().items).toEqual([]);
     // Nothing of A's was touched by B's attempts.
-    const still = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${experimentId}`,
-      headers: bearer(t.keyA),
-    });
+    const still = await request(t, "GET", `/v1/experiments/${experimentId}`);
     expect(still.statusCode).toBe(200);
     expect(still.json().runs.every((r: { status: string }) => r.status === "queued")).toBe(true);
   });

@@ -53,6 +53,23 @@ export const commaList = <T extends z.ZodType>(item: T) =>
   );
 
 export const BEARER = [{ bearerAuth: [] }];
+
+/**
+ * The schema of a tenant's route on one resource by id: bearer auth and `:id` (which `schema` may
+ * not override), and beside its own responses the common problems, 404 (no such id for this
+ * tenant) and the route's `moreProblems`.
+ */
+export function resourceRouteSchema<S extends { response: Record<number, z.ZodType> }>(
+  schema: S,
+  ...moreProblems: number[]
+) {
+  return {
+    ...schema,
+    security: BEARER,
+    params: ZIdParams,
+    response: { ...schema.response, ...problemResponses(...COMMON_ERRORS, 404, ...moreProblems) },
+  };
+}
 /** Routes anyone may call (health, readiness, Prometheus), declared so rather than left unsaid. */
 export const PUBLIC: [] = [];
 

@@ -4,6 +4,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { expectBody, expectOk } from "@actlab/client";
 import {
+  experimentVerdicts,
   type TExperiment,
   type TExperimentStatus,
   ZExperiment,
@@ -51,7 +52,8 @@ export async function listCommand(ctx: Context, opts: { status?: string; limit?:
 
 export async function showCommand(ctx: Context, id: string) {
   const e = await getExperiment(ctx, id);
-  if (ctx.output.json) printJson(ctx.output, e);
+  if (ctx.output.json)
+    printJson(ctx.output, { ...e, verdicts: experimentVerdicts(e.summary, e.comparisons) });
   else ctx.output.out(experimentDetail(e));
   return EXIT.ok;
 }

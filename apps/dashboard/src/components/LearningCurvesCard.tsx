@@ -1,7 +1,13 @@
 import { type ReactNode, useState } from "react";
 import { MeanSpreadChart } from "../charts/MeanSpreadChart.js";
 import type { VariantGroup } from "../lib/aggregate.js";
-import { Card } from "./ui.js";
+import { Card, Segmented } from "./ui.js";
+
+/** The splits the curves can show: [value, label]. */
+const SPLITS = [
+  ["test", "test"],
+  ["train", "train"],
+] as const;
 
 /**
  * Accuracy and loss per epoch side by side, with the controls they share: the test/train split
@@ -41,19 +47,7 @@ export function LearningCurvesCard({
               onChange={(e) => setSmoothing(Number(e.target.value))}
             />
           </label>
-          <fieldset className="segmented" aria-label="data split">
-            {(["test", "train"] as const).map((s) => (
-              <button
-                key={s}
-                type="button"
-                className={split === s ? "on" : ""}
-                aria-pressed={split === s}
-                onClick={() => setSplit(s)}
-              >
-                {s}
-              </button>
-            ))}
-          </fieldset>
+          <Segmented label="data split" options={SPLITS} value={split} onChange={setSplit} />
         </>
       }
     >

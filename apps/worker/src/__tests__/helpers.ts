@@ -6,6 +6,7 @@ import { LIMITS, type TExperimentSpecInput, ZExperimentSpec } from "@actlab/cont
 import { insertExperiment as createExperimentRows, type Db, planExperiment } from "@actlab/db";
 import { type LogLine, parseLogLine, TEST_REDIS_URL } from "../../../../tests/support/index.js";
 
+export { waitFor } from "../../../../tests/support/index.js";
 export type { LogLine };
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -33,6 +34,26 @@ export function tinySpec(overrides: Partial<TExperimentSpecInput> = {}) {
     ...overrides,
     training: { ...TINY_TRAINING, ...overrides.training },
   });
+}
+
+/**
+ * The training of a test run: `epochs` of SGD (at learning rate 0.05 unless told) in batches of
+ * `batchSize`, 1 repeat unless told, for tinySpec({ training: … }).
+ */
+export function sgdTraining({
+  epochs,
+  batchSize,
+  seed,
+  repeats = 1,
+  learningRate = 0.05,
+}: {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  repeats?: number;
+  learningRate?: number;
+}) {
+  return { epochs, batchSize, seed, repeats, optimizer: { name: "sgd", learningRate } } as const;
 }
 
 /** Inserts an experiment and its queued runs through the lifecycle's creation, as the API does. */
@@ -160,17 +181,4 @@ export function spawnWorker({
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
-}
-
-export async function waitFor<T>(
-  fn: () => Promise<T | null | undefined | false>,
-  { timeoutMs = 60_000, intervalMs = 200, what = "condition" } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }

@@ -24,6 +24,7 @@ import {
   insertExperiment,
   killWorkers,
   quickRecoveryEnv,
+  sgdTraining,
   spawnWorker,
   tinySpec,
   type WorkerProcess,
@@ -168,13 +169,7 @@ describe("worker processes", () => {
     // 240 batches) and are canceled once both are seen training, each in its own worker.
     const spec = tinySpec({
       variants: [{ activation: "relu" }, { activation: "elu", alpha: 1 }],
-      training: {
-        epochs: 1000,
-        batchSize: 1,
-        seed: 8,
-        repeats: 1,
-        optimizer: { name: "sgd", learningRate: 0.05 },
-      },
+      training: sgdTraining({ epochs: 1000, batchSize: 1, seed: 8 }),
     });
     const { runs } = await insertExperiment(db, spec);
     const a = startWorker();
@@ -209,13 +204,7 @@ describe("worker processes", () => {
     // blocked event loop would lose it.
     // (2 s rather than 1 s: on 2 busy cores a healthy process's timers can slip by ~0.5 s.)
     const spec = tinySpec({
-      training: {
-        epochs: 800,
-        batchSize: 1,
-        seed: 3,
-        repeats: 1,
-        optimizer: { name: "sgd", learningRate: 0.05 },
-      },
+      training: sgdTraining({ epochs: 800, batchSize: 1, seed: 3 }),
     });
     const { experiment, runs } = await insertExperiment(db, spec);
     const env = { WORKER_LOCK_DURATION_MS: "2000", WORKER_STALLED_INTERVAL_MS: "500" };
@@ -370,13 +359,7 @@ describe("worker processes", () => {
 
   it("SIGTERM: stops after the current batch, hands the job back, exits; another worker finishes it", async () => {
     const spec = tinySpec({
-      training: {
-        epochs: 300,
-        batchSize: 5,
-        seed: 5,
-        repeats: 1,
-        optimizer: { name: "sgd", learningRate: 0.05 },
-      },
+      training: sgdTraining({ epochs: 300, batchSize: 5, seed: 5 }),
     });
     const { experiment, runs } = await insertExperiment(db, spec);
     const runId = runs[0]!.id;
@@ -419,13 +402,7 @@ describe("worker processes", () => {
     // Batch size 1 and many epochs: on the native engine an epoch of this tiny net takes
     // milliseconds, so the run must be long enough to be canceled at all.
     const spec = tinySpec({
-      training: {
-        epochs: 1000,
-        batchSize: 1,
-        seed: 5,
-        repeats: 1,
-        optimizer: { name: "sgd", learningRate: 0.01 },
-      },
+      training: sgdTraining({ epochs: 1000, batchSize: 1, seed: 5, learningRate: 0.01 }),
     });
     const { experiment, runs } = await insertExperiment(db, spec);
     const runId = runs[0]!.id;
@@ -469,13 +446,8 @@ describe("worker processes", () => {
 
   it("cancel is also noticed by polling when the pub/sub message is missed", async () => {
     const spec = tinySpec({
-      training: {
-        epochs: 20, // stops early: the margin is for a slow poll on a loaded machine
-        batchSize: 1,
-        seed: 5,
-        repeats: 1,
-        optimizer: { name: "sgd", learningRate: 0.01 },
-      },
+      // Canceled long before its 20 epochs end: the margin is for a slow poll on a loaded machine.
+      training: sgdTraining({ epochs: 20, batchSize: 1, seed: 5, learningRate: 0.01 }),
     });
     const { runs } = await insertExperiment(db, spec);
     const runId = runs[0]!.id;
@@ -495,13 +467,7 @@ describe("worker processes", () => {
 
   it("rides out an 8 s Postgres outage mid-run and resumes from the checkpoint", async () => {
     const spec = tinySpec({
-      training: {
-        epochs: 600,
-        batchSize: 5,
-        seed: 6,
-        repeats: 1,
-        optimizer: { name: "sgd", learningRate: 0.05 },
-      },
+      training: sgdTraining({ epochs: 600, batchSize: 5, seed: 6 }),
     });
     const { runs } = await insertExperiment(db, spec);
     const runId = runs[0]!.id;
@@ -607,13 +573,7 @@ describe("worker processes", () => {
 
   it("reconciler: enqueues a queued run with no job and requeues an abandoned running one", async () => {
     const spec = tinySpec({
-      training: {
-        epochs: 3,
-        batchSize: 20,
-        seed: 2,
-        repeats: 3,
-        optimizer: { name: "sgd", learningRate: 0.1 },
-      },
+      training: sgdTraining({ epochs: 3, batchSize: 20, seed: 2, repeats: 3, learningRate: 0.1 }),
     });
     const { experiment, runs } = await insertExperiment(db, spec);
     const [lostJob, abandoned, canceled] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];

@@ -1,5 +1,6 @@
 import { resolveExperimentRequest, type TWebhookEventType } from "@actlab/contracts";
 import {
+  findDeliveryToSend,
   finishFailed,
   insertExperiment,
   insertWebhook,
@@ -7,8 +8,13 @@ import {
   listWebhookDeliveries,
   planExperiment,
 } from "@actlab/db";
-import { createRedis, createTrainingProducer, createWebhookProducer } from "@actlab/queue";
-import { createSecret } from "@actlab/webhooks";
+import {
+  createRedis,
+  createTrainingProducer,
+  createWebhookProducer,
+  type WebhookProducer,
+} from "@actlab/queue";
+import { createSecret, sendWebhook } from "@actlab/webhooks";
 import { Worker } from "bullmq";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -76,9 +82,13 @@ async function receiver(status: (attempt: number) => number) {
   return { port: r.port, hits: r.received };
 }
 
-async function webhookAt(url: string, events: TWebhookEventType[] = ["experiment.finished", "run.failed"]) {
+async function webhookAt(
+  url: string,
+  events: TWebhookEventType[] = ["experiment.finished", "run.failed"],
+  tenant = tenantId,
+) {
   const secret = createSecret();
-  const out = await insertWebhook(database.db, { tenantId, url, events, secret, maxPerTenant: 100 });
+  const out = await insertWebhook(database.db, { tenantId: tenant, url, events, secret, maxPerTenant: 100 });
   if (out.kind !== "inserted") throw new Error("webhook not inserted");
   return { id: out.webhook.id, secret };
 }
@@ -86,6 +96,7 @@ async function webhookAt(url: string, events: TWebhookEventType[] = ["experiment
 /** An experiment of one run, and the lifecycle as a worker takes part in it (deliveries enqueued). */
 async function oneRunExperiment(
   deliver: LifecycleContext["deliver"] = (ids) => webhooks.enqueueDeliveries(ids),
+  tenant = tenantId,
 ) {
   const resolved = resolveExperimentRequest({
     name: "hooks",
@@ -94,13 +105,50 @@ async function oneRunExperiment(
     training: { epochs: 1, repeats: 1, batchSize: 20 },
   });
   if (!resolved.ok) throw new Error("bad spec");
-  const plan = planExperiment({ tenantId, spec: resolved.spec });
+  const plan = planExperiment({ tenantId: tenant, spec: resolved.spec });
   await insertExperiment(database.db, plan, { maxActiveRuns: 1_000 });
   const ctx: LifecycleContext = { db: database.db, log: logger, publish: async () => {}, deliver };
   return { experimentId: plan.id, runId: plan.runs[0]!.id, ctx };
 }
 
+/** One reconciler pass over the deployment of `queuePrefix` (no grace: every pending delivery counts). */
+async function reconcile(hooks: WebhookProducer, queuePrefix: string) {
+  const producer = createTrainingProducer({ connection, prefix: queuePrefix });
+  try {
+    await reconcileOnce({
+      db: database.db,
+      redis: connection,
+      producer,
+      webhooks: hooks,
+      prefix: queuePrefix,
+      workerId: "test",
+      logger,
+      metrics: createWorkerMetrics({ workerId: "test", device: "cpu" }),
+      staleMs: 60_000,
+      graceMs: 0,
+      maxAttempts: 3,
+      lockMs: 1_000,
+    });
+  } finally {
+    await producer.close();
+  }
+}
+
 const deliveriesOf = (webhookId: string) => listWebhookDeliveries(database.db, { webhookId, limit: 100 });
+
+/** Waits until the webhook's newest delivery ends `status`, and returns it. */
+async function newestDeliveryEnds(webhookId: string, status: "delivered" | "failed", timeout: number) {
+  await expect
+    .poll(async () => (await deliveriesOf(webhookId))[0]?.status, { timeout, interval: 100 })
+    .toBe(status);
+  return (await deliveriesOf(webhookId))[0]!;
+}
+
+/** The run of a new one-run experiment fails: run.failed goes to the tenant's webhooks. */
+async function failARun() {
+  const { experimentId, runId, ctx } = await oneRunExperiment();
+  await finishFailed(ctx, { runId, experimentId, error: "x" });
+}
 
 describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => {
   it("a failed run sends run.failed and experiment.finished, retried with backoff until the receiver takes them, each signed and verifiable", async () => {
@@ -150,13 +198,9 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
   it("fails a delivery after its last attempt when the receiver keeps failing", async () => {
     const r = await receiver(() => 500);
     const hook = await webhookAt(`http://127.0.0.1:${r.port}/down`, ["run.failed"]);
-    const { experimentId, runId, ctx } = await oneRunExperiment();
-    await finishFailed(ctx, { runId, experimentId, error: "x" });
-    await expect
-      .poll(async () => (await deliveriesOf(hook.id))[0]?.status, { timeout: 30_000, interval: 100 })
-      .toBe("failed");
-    const [d] = await deliveriesOf(hook.id);
-    expect(d!.attempts).toHaveLength(deliverWebhookJob.options.attempts);
+    await failARun();
+    const d = await newestDeliveryEnds(hook.id, "failed", 30_000);
+    expect(d.attempts).toHaveLength(deliverWebhookJob.options.attempts);
     expect(r.hits).toHaveLength(deliverWebhookJob.options.attempts);
   });
 
@@ -165,15 +209,11 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
     // 127.0.0.2 is loopback but not allowed (only 127.0.0.1 is); stored directly, as if DNS had
     // changed after the API checked the URL.
     const hook = await webhookAt(`http://127.0.0.2:${r.port}/x`, ["run.failed"]);
-    const { experimentId, runId, ctx } = await oneRunExperiment();
-    await finishFailed(ctx, { runId, experimentId, error: "x" });
-    await expect
-      .poll(async () => (await deliveriesOf(hook.id))[0]?.status, { timeout: 15_000, interval: 100 })
-      .toBe("failed");
-    const [d] = await deliveriesOf(hook.id);
-    expect(d!.attempts).toHaveLength(1);
-    expect(d!.attempts[0]).toMatchObject({ statusCode: null });
-    expect(d!.attempts[0]!.error).toMatch(/^refused: 127\.0\.0\.2 is not a public address/);
+    await failARun();
+    const d = await newestDeliveryEnds(hook.id, "failed", 15_000);
+    expect(d.attempts).toHaveLength(1);
+    expect(d.attempts[0]).toMatchObject({ statusCode: null });
+    expect(d.attempts[0]!.error).toMatch(/^refused: 127\.0\.0\.2 is not a public address/);
     expect(r.hits).toHaveLength(0);
   });
 
@@ -188,28 +228,72 @@ describe("webhook deliveries (BullMQ worker, real receiver on loopback)", () => 
     expect(pending?.status).toBe("pending");
     expect(await webhooks.queue.getJob(pending!.id)).toBeUndefined();
 
-    const producer = createTrainingProducer({ connection, prefix });
-    try {
-      await reconcileOnce({
-        db: database.db,
-        redis: connection,
-        producer,
-        webhooks,
-        prefix,
-        workerId: "test",
-        logger,
-        metrics: createWorkerMetrics({ workerId: "test", device: "cpu" }),
-        staleMs: 60_000,
-        graceMs: 0,
-        maxAttempts: 3,
-        lockMs: 1_000,
-      });
-    } finally {
-      await producer.close();
-    }
-    await expect
-      .poll(async () => (await deliveriesOf(hook.id))[0]?.status, { timeout: 15_000, interval: 100 })
-      .toBe("delivered");
+    await reconcile(webhooks, prefix);
+    await newestDeliveryEnds(hook.id, "delivered", 15_000);
     expect(r.hits).toHaveLength(1);
+  });
+
+  it("a delivery whose worker stopped between its attempt and recording it ends failed, not pending forever", async () => {
+    // A deployment of its own, so the suite's worker does not take the job, and a tenant of its
+    // own, so the other tests' webhooks get no delivery.
+    const stoppedPrefix = `${prefix}-stopped`;
+    const hooks = createWebhookProducer({ connection, prefix: stoppedPrefix });
+    const tenant = (await database.db.tenant.create({ data: { name: `t-${stoppedPrefix}` } })).id;
+    const r = await receiver(() => 500);
+    const hook = await webhookAt(`http://127.0.0.1:${r.port}/stopped`, ["run.failed"], tenant);
+    const { experimentId, runId, ctx } = await oneRunExperiment(
+      (ids) => hooks.enqueueDeliveries(ids),
+      tenant,
+    );
+    // The worker sends the attempt, then stops before it records the outcome (it never returns,
+    // its lock is never renewed again).
+    const dying = new Worker(
+      deliverWebhookJob.queue,
+      async (job) => {
+        const d = (await findDeliveryToSend(database.db, job.data.deliveryId))!;
+        await sendWebhook({ ...d, policy: env.WEBHOOK_ALLOWED_HOSTS, timeoutMs: 2_000 });
+        await new Promise(() => {});
+      },
+      // Its own stall check would hold off the survivor's for the default 30 s.
+      { connection, prefix: stoppedPrefix, lockDuration: 300, skipStalledCheck: true },
+    );
+    // Another worker's stall check: with no stall allowed BullMQ fails the job at once (by
+    // default it would retry once, and fail it on the second stall).
+    const survivor = new Worker(deliverWebhookJob.queue, async () => {}, {
+      connection,
+      prefix: stoppedPrefix,
+      autorun: false,
+      stalledInterval: 200,
+      maxStalledCount: 0,
+    });
+    try {
+      await finishFailed(ctx, { runId, experimentId, error: "x" });
+      await expect.poll(() => r.hits.length, { timeout: 10_000, interval: 100 }).toBe(1);
+      await dying.close(true);
+      void survivor.run();
+      const [pending] = await deliveriesOf(hook.id);
+      await expect
+        .poll(() => hooks.queue.getJob(pending!.id).then((j) => j?.getState()), {
+          timeout: 10_000,
+          interval: 100,
+        })
+        .toBe("failed");
+      expect((await deliveriesOf(hook.id))[0]).toMatchObject({ status: "pending", attempts: [] });
+
+      await reconcile(hooks, stoppedPrefix);
+      const [d] = await deliveriesOf(hook.id);
+      expect(d!.status).toBe("failed");
+      expect(d!.finishedAt).not.toBeNull();
+      expect(d!.attempts).toHaveLength(1);
+      expect(d!.attempts[0]!.error).toMatch(/^no outcome recorded: .*job stalled more than allowable limit/);
+      // …and the pass after it leaves the delivery as it is, with no new attempt.
+      await reconcile(hooks, stoppedPrefix);
+      expect((await deliveriesOf(hook.id))[0]!.attempts).toHaveLength(1);
+      expect(r.hits).toHaveLength(1);
+    } finally {
+      await survivor.close();
+      await hooks.close();
+      await deletePrefix(connection, stoppedPrefix);
+    }
   });
 });

@@ -26,14 +26,18 @@ export interface InitMessage {
   datasets: { mnistFullDir?: string; fashionMnistDir?: string };
 }
 
-export interface TrainMessage {
-  type: "train";
+/** What one training attempt of a run is: the main thread's request, and the message carrying it. */
+export interface TrainAttempt {
   runId: string;
   spec: TExperimentSpec;
   variant: TVariant;
   seed: number;
   resumeFrom: TrainCheckpoint | null;
   checkpointIntervalMs: number;
+}
+
+export interface TrainMessage extends TrainAttempt {
+  type: "train";
   /** SHARED's slots. */
   shared: SharedArrayBuffer;
 }

@@ -1,7 +1,7 @@
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { TEpochMetrics, TExperimentSpec, TVariant } from "@actlab/contracts";
+import type { TEpochMetrics } from "@actlab/contracts";
 import type { BackendName, TrainCheckpoint } from "@actlab/trainer";
 import {
   type FromThread,
@@ -10,6 +10,7 @@ import {
   STOP,
   type ThreadTrainResult,
   type ToThread,
+  type TrainAttempt,
 } from "./messages.js";
 
 /** An error raised in the training thread, rebuilt in the main thread with its name and code. */
@@ -37,13 +38,7 @@ export interface TrainHandle {
   batchesTrained(): number;
 }
 
-export interface TrainRequest {
-  runId: string;
-  spec: TExperimentSpec;
-  variant: TVariant;
-  seed: number;
-  resumeFrom: TrainCheckpoint | null;
-  checkpointIntervalMs: number;
+export interface TrainRequest extends TrainAttempt {
   /** Stores one epoch (with a checkpoint when one is due), called in epoch order. A throw aborts the run. */
   onEpoch: (metrics: TEpochMetrics, checkpoint: TrainCheckpoint | null) => Promise<void>;
   /** Stores the checkpoint of a run stopped after an epoch that was not checkpointed. */

@@ -1,7 +1,7 @@
 import { type LifecycleContext, retrying } from "./context.js";
 import { emitEvent } from "./events.js";
 import { settleExperiment } from "./experiment-status.js";
-import { cancelRun, failRun, type RunArtifact, succeedRun } from "./runs.js";
+import { cancelRun, failRun, type RunSuccess, succeedRun } from "./runs.js";
 
 /*
  * The ways a run ends (docs/lifecycle.md): each changes the run, stores and publishes its event
@@ -17,25 +17,10 @@ interface RunRef {
 /** running (as `attempt`) → succeeded, with its model; `run.finished`. Throws RunNotHeldError if not held. */
 export async function finishSucceeded(
   ctx: LifecycleContext,
-  {
-    runId,
-    experimentId,
-    attempt,
-    artifact,
-    testAccuracy,
-    testLoss,
-    stoppedEarly = false,
-  }: RunRef & {
-    attempt: number;
-    artifact: RunArtifact;
-    testAccuracy: number;
-    testLoss: number;
-    stoppedEarly?: boolean;
-  },
+  { experimentId, ...success }: RunRef & RunSuccess,
 ): Promise<{ seconds: number }> {
-  const { seconds } = await retrying(ctx, () =>
-    succeedRun(ctx.db, { runId, attempt, artifact, testAccuracy, testLoss, stoppedEarly }),
-  );
+  const { runId, testAccuracy, testLoss } = success;
+  const { seconds } = await retrying(ctx, () => succeedRun(ctx.db, success));
   await emitEvent(ctx, experimentId, {
     type: "run.finished",
     data: { experimentId, runId, testAccuracy, testLoss, seconds },

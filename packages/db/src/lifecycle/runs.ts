@@ -175,24 +175,20 @@ export async function storeCheckpoint(
  * `continueExperiment` resumes a finished run from. Throws RunNotHeldError unless the run is
  * running as `attempt`.
  */
+/** How a run succeeded: its attempt, its model and its final numbers. */
+export interface RunSuccess {
+  runId: string;
+  attempt: number;
+  artifact: RunArtifact;
+  testAccuracy: number;
+  testLoss: number;
+  /** Early stopping ended it before its planned epochs. */
+  stoppedEarly?: boolean;
+}
+
 export async function succeedRun(
   db: Db,
-  {
-    runId,
-    attempt,
-    artifact,
-    testAccuracy,
-    testLoss,
-    stoppedEarly = false,
-  }: {
-    runId: string;
-    attempt: number;
-    artifact: RunArtifact;
-    testAccuracy: number;
-    testLoss: number;
-    /** Early stopping ended it before its planned epochs. */
-    stoppedEarly?: boolean;
-  },
+  { runId, attempt, artifact, testAccuracy, testLoss, stoppedEarly = false }: RunSuccess,
 ): Promise<{ seconds: number }> {
   const model = {
     topology: JSON.stringify(artifact.topology),

@@ -6,7 +6,8 @@ import { preparedQuery } from "../prepared.js";
 import { utcTimestamp } from "../timestamps.js";
 import { RUN_VIEW_COLUMNS, type RunView } from "./runs.js";
 
-export interface ExperimentView {
+/** An experiment's own columns, as the read and the list select them. */
+interface ExperimentColumns {
   id: string;
   name: string;
   status: TExperimentStatus;
@@ -14,6 +15,19 @@ export interface ExperimentView {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+}
+
+const EXPERIMENT_COLUMNS = [
+  "e.id",
+  "e.name",
+  "e.status",
+  "e.spec",
+  "e.createdAt",
+  "e.startedAt",
+  "e.finishedAt",
+] as const satisfies readonly `e.${keyof ExperimentColumns}`[];
+
+export interface ExperimentView extends ExperimentColumns {
   /** By cell, then variant, then repeat. */
   runs: RunView[];
 }
@@ -21,7 +35,7 @@ export interface ExperimentView {
 const selectExperimentWithRuns = preparedQuery((kysely, args: { id: string; tenantId: string }) =>
   kysely
     .selectFrom("experiments as e")
-    .select(["e.id", "e.name", "e.status", "e.spec", "e.createdAt", "e.startedAt", "e.finishedAt"])
+    .select(EXPERIMENT_COLUMNS)
     .select((eb) =>
       jsonArrayFrom(
         eb
@@ -61,22 +75,11 @@ export function findExperimentOfTenant(
 
 /** The experiment's status, or undefined once it is deleted. */
 export async function findExperimentStatus(db: Db, id: string): Promise<TExperimentStatus | undefined> {
-  const row = await db.kysely
-    .selectFrom("experiments")
-    .select("status")
-    .where("id", "=", id)
-    .executeTakeFirst();
+  const row = await db.experiment.findUnique({ where: { id }, select: { status: true } });
   return row?.status;
 }
 
-export interface ExperimentListRow {
-  id: string;
-  name: string;
-  status: TExperimentStatus;
-  spec: unknown;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
+export interface ExperimentListRow extends ExperimentColumns {
   /** The key of the `name` order (Postgres' lower(name), which the keyset compares). */
   nameKey: string;
   /** The key of the `accuracy` order (BEST_ACCURACY), read only when the list is in that order. */
@@ -146,7 +149,7 @@ export async function listExperimentsPage(
 ): Promise<{ rows: ExperimentListRow[]; more: boolean }> {
   let q = db.kysely
     .selectFrom("experiments as e")
-    .select(["e.id", "e.name", "e.status", "e.spec", "e.createdAt", "e.startedAt", "e.finishedAt"])
+    .select(EXPERIMENT_COLUMNS)
     .select(sql<string>`lower(e.name)`.as("nameKey"))
     .$if(sort === "accuracy", (qb) => qb.select(BEST_ACCURACY.as("accuracyKey")))
     .where("e.tenantId", "=", tenantId);

@@ -129,10 +129,6 @@ export function findRunningRunsToCheck(db: Db, { before, limit }: { before: Date
 
 /** When the run was last written (a running run's worker touches it as a heartbeat), or null if it is gone. */
 export async function findRunUpdatedAt(db: Db, runId: string): Promise<Date | null> {
-  const row = await db.kysely
-    .selectFrom("runs")
-    .select("updatedAt")
-    .where("id", "=", runId)
-    .executeTakeFirst();
+  const row = await db.run.findUnique({ where: { id: runId }, select: { updatedAt: true } });
   return row?.updatedAt ?? null;
 }

@@ -2,7 +2,7 @@ import type { TWebhookAttempt, TWebhookEventType } from "@actlab/contracts";
 import { type Kysely, sql } from "kysely";
 import type { Db } from "../client.js";
 import type { DB } from "../generated/kysely/types.js";
-import { utcNow, utcTimestamp } from "../timestamps.js";
+import { utcNow } from "../timestamps.js";
 
 /** A webhook as its tenant sees it (no secret). */
 export interface WebhookRow {
@@ -226,13 +226,11 @@ export async function findPendingDeliveries(
   db: Db,
   { before, limit }: { before: Date; limit: number },
 ): Promise<string[]> {
-  const rows = await db.kysely
-    .selectFrom("webhook_deliveries")
-    .select("id")
-    .where("status", "=", "pending")
-    .where("updatedAt", "<", utcTimestamp(before))
-    .orderBy("updatedAt")
-    .limit(limit)
-    .execute();
+  const rows = await db.webhookDelivery.findMany({
+    where: { status: "pending", updatedAt: { lt: before } },
+    orderBy: { updatedAt: "asc" },
+    take: limit,
+    select: { id: true },
+  });
   return rows.map((r) => r.id);
 }

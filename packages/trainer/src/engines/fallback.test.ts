@@ -36,7 +36,8 @@ describe("native backend fallback", () => {
       expect(chosen).not.toBe("native");
       expect(fallbacks[0]?.backend).toBe("native");
     }
-    const spec = tinySpec({ training: { epochs: 1, batchSize: 50, seed: 1, repeats: 1 } });
+    // The schema's default optimizer (SGD at 0.01), for one epoch.
+    const spec = tinySpec({ training: { epochs: 1, optimizer: {} } });
     const r = await trainRun({
       spec,
       variant: variantOf({ activation: "relu" }),

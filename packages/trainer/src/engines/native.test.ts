@@ -48,7 +48,7 @@ beforeAll(async () => {
 function specFor(variant: TVariantInput, optimizer: (typeof OPTIMIZERS)[number], epochs = 3) {
   return tinySpec({
     variant,
-    training: { optimizer, epochs, batchSize: 12, seed: 1, repeats: 1 },
+    training: { optimizer, epochs, batchSize: 12 },
   });
 }
 

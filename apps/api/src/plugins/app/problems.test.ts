@@ -1,6 +1,6 @@
 import { LIMITS, ZProblem } from "@actlab/contracts";
 import { describe, expect, it } from "vitest";
-import { bearer, SMALL_SPEC, startTestApi, testApiForFile } from "../../__tests__/helpers.js";
+import { bearer, request, SMALL_SPEC, startTestApi, testApiForFile } from "../../__tests__/helpers.js";
 import { isUnavailable } from "./problems.js";
 
 const t = testApiForFile("problems", { RATE_LIMIT_MAX: "1000" });
@@ -67,11 +67,9 @@ describe("problem+json for every error", () => {
   it("a body over the limit is a 413 problem", async () => {
     const big = JSON.stringify({ ...SMALL_SPEC, name: "x".repeat(LIMITS.maxBodyBytes) });
     expectProblem(
-      await t.app.inject({
-        method: "POST",
-        url: "/v1/experiments",
-        headers: { ...bearer(t.keyA), "content-type": "application/json" },
+      await request(t, "POST", "/v1/experiments", {
         payload: big,
+        headers: { "content-type": "application/json" },
       }),
       413,
       "/problems/payload-too-large",
@@ -100,11 +98,7 @@ describe("problem+json for every error", () => {
 
   it("validation errors in params and query use their own field names", async () => {
     const res = expectProblem(
-      await t.app.inject({
-        method: "GET",
-        url: "/v1/activations?points=1&activation=nope",
-        headers: bearer(t.keyA),
-      }),
+      await request(t, "GET", "/v1/activations?points=1&activation=nope"),
       400,
       "/problems/validation",
     );
@@ -124,19 +118,11 @@ describe("rate limit per key", () => {
         );
       }
       expect(statuses).toEqual([200, 200, 200, 429]);
-      const res = await limited.app.inject({
-        method: "GET",
-        url: "/v1/presets",
-        headers: bearer(limited.keyA),
-      });
+      const res = await request(limited, "GET", "/v1/presets");
       const p = expectProblem(res, 429, "/problems/rate-limited");
       expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
       expect(p.detail).toMatch(/retry/i);
-      const other = await limited.app.inject({
-        method: "GET",
-        url: "/v1/presets",
-        headers: bearer(limited.keyB),
-      });
+      const other = await request(limited, "GET", "/v1/presets", { key: limited.keyB });
       expect(other.statusCode).toBe(200);
       expect(other.headers["x-ratelimit-remaining"]).toBe("2");
       // Stored in Redis under the app's prefix, so every API process shares the count.

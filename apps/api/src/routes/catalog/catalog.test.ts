@@ -1,6 +1,6 @@
 import { ACTIVATION_NAMES, PRESETS, ZActivationCatalog, ZDatasetList, ZPresetList } from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { bearer, request, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 
 let t: TestApi;
 beforeAll(async () => {
@@ -26,27 +26,15 @@ describe("catalog", () => {
   });
 
   it("resamples one activation with given parameters and range", async () => {
-    const res = await t.app.inject({
-      method: "GET",
-      url: "/v1/activations?activation=elu&alpha=0.5&from=-2&to=2&points=5",
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "GET", "/v1/activations?activation=elu&alpha=0.5&from=-2&to=2&points=5");
     expect(res.statusCode).toBe(200);
     const [elu] = ZActivationCatalog.parse(res.json()).activations;
     expect(elu!.samples.x).toEqual([-2, -1, 0, 1, 2]);
     expect(elu!.samples.f[0]).toBeCloseTo(0.5 * (Math.exp(-2) - 1), 10);
-    const bad = await t.app.inject({
-      method: "GET",
-      url: "/v1/activations?activation=elu&alpha=99",
-      headers: bearer(t.keyA),
-    });
+    const bad = await request(t, "GET", "/v1/activations?activation=elu&alpha=99");
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe("alpha");
-    const inverted = await t.app.inject({
-      method: "GET",
-      url: "/v1/activations?from=3&to=1",
-      headers: bearer(t.keyA),
-    });
+    const inverted = await request(t, "GET", "/v1/activations?from=3&to=1");
     expect(inverted.statusCode).toBe(400);
   });
 

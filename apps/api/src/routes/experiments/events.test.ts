@@ -4,7 +4,7 @@ import type { TExperimentEvent } from "@actlab/contracts";
 import { recordEvent } from "@actlab/db";
 import { publishEvent, pubsubChannels } from "@actlab/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { bearer, request, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 
 let t: TestApi;
 beforeAll(async () => {
@@ -13,12 +13,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 async function newExperiment(): Promise<{ id: string; runId: string }> {
-  const res = await t.app.inject({
-    method: "POST",
-    url: "/v1/experiments",
-    headers: bearer(t.keyA),
-    payload: SMALL_SPEC,
-  });
+  const res = await request(t, "POST", "/v1/experiments", { payload: SMALL_SPEC });
   return { id: res.json().id, runId: res.json().runs[0].id };
 }
 
@@ -93,11 +88,7 @@ describe("GET /v1/experiments/:id/events", () => {
       data: { experimentId: id, status: "succeeded" },
     });
 
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${id}/events`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "GET", `/v1/experiments/${id}/events`);
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/event-stream/);
     expect(res.headers["cache-control"]).toMatch(/no-cache/);
@@ -109,10 +100,8 @@ describe("GET /v1/experiments/:id/events", () => {
     ]);
     expect(all[1]!.data).toEqual(epochEvent(id, runId, 1).data);
 
-    const resumed = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${id}/events`,
-      headers: { ...bearer(t.keyA), "last-event-id": started.id },
+    const resumed = await request(t, "GET", `/v1/experiments/${id}/events`, {
+      headers: { "last-event-id": started.id },
     });
     expect(parseSse(resumed.body).map((e) => e.id)).toEqual([e1.id, fin.id]);
   });
@@ -143,11 +132,7 @@ describe("GET /v1/experiments/:id/events", () => {
   it("hears only its own QUEUE_PREFIX's channel, not another deployment's on the same Redis", async () => {
     const { id, runId } = await newExperiment();
     expect(t.app.channels.events(id)).toBe(`${t.prefix}:events:${id}`);
-    const pending = t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${id}/events`,
-      headers: bearer(t.keyA),
-    });
+    const pending = request(t, "GET", `/v1/experiments/${id}/events`);
     // Subscribed in Redis (not just asked to), so a message on the wrong channel could arrive.
     await expect
       .poll(async () => ((await t.app.redis.pubsub("NUMSUB", t.app.channels.events(id))) as unknown[])[1], {
@@ -184,11 +169,7 @@ describe("GET /v1/experiments/:id/events", () => {
       where: { id },
       data: { status: "failed", finishedAt: new Date() },
     });
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${id}/events`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "GET", `/v1/experiments/${id}/events`);
     expect(parseSse(res.body).map((e) => e.id)).toEqual([stored.id]);
   });
 
@@ -217,11 +198,7 @@ describe("GET /v1/experiments/:id/events", () => {
       data: { status: "succeeded", finishedAt: new Date() },
     });
     const fin2 = await recordEvent(t.database.db, id, finished);
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${id}/events`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "GET", `/v1/experiments/${id}/events`);
     expect(parseSse(res.body).map((e) => [e.id, e.event])).toEqual([
       [e1.id, "run.epoch"],
       [e2.id, "run.epoch"],

@@ -4,7 +4,7 @@ import { createRedis, subscribeWhenReady, TRAINING_QUEUE } from "@actlab/queue";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL } from "../../../../../tests/support/index.js";
-import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { bearer, request, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 
 let t: TestApi;
 beforeAll(async () => {
@@ -189,20 +189,10 @@ describe("POST /v1/experiments", () => {
     // The metrics of one cell: its swept values as JSON, in any key order.
     const cell = encodeURIComponent('{"training.optimizer.learningRate":0.1,"model.hiddenLayers":3}');
     const one = ZMetricsResponse.parse(
-      (
-        await t.app.inject({
-          method: "GET",
-          url: `/v1/experiments/${exp.id}/metrics?cell=${cell}&fields=testAccuracy`,
-          headers: bearer(t.keyA),
-        })
-      ).json(),
+      (await request(t, "GET", `/v1/experiments/${exp.id}/metrics?cell=${cell}&fields=testAccuracy`)).json(),
     );
     expect(one.runs.map((r) => r.id)).toEqual(exp.runs.slice(12).map((r) => r.id));
-    const bad = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${exp.id}/metrics?cell=nope`,
-      headers: bearer(t.keyA),
-    });
+    const bad = await request(t, "GET", `/v1/experiments/${exp.id}/metrics?cell=nope`);
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe("cell");
   });
@@ -258,11 +248,7 @@ describe("POST /v1/experiments", () => {
 
 describe("GET /v1/experiments", () => {
   it("lists newest first with cursor pagination and a status filter, only the caller's", async () => {
-    const own = await t.app.inject({
-      method: "GET",
-      url: "/v1/experiments?limit=100",
-      headers: bearer(t.keyA),
-    });
+    const own = await request(t, "GET", "/v1/experiments?limit=100");
     const all = ZExperimentList.parse(own.json()).items;
     expect(all.length).toBeGreaterThanOrEqual(3);
     const sorted = [...all].sort((a, b) =>
@@ -283,30 +269,18 @@ describe("GET /v1/experiments", () => {
     } while (cursor);
     expect(seen).toEqual(all.map((e) => e.id));
 
-    const b = await t.app.inject({
-      method: "GET",
-      url: "/v1/experiments?limit=100",
-      headers: bearer(t.keyB),
-    });
+    const b = await request(t, "GET", "/v1/experiments?limit=100", { key: t.keyB });
     const bIds = ZExperimentList.parse(b.json()).items.map((e) => e.id);
     expect(bIds.some((id) => seen.includes(id))).toBe(false);
 
-    const canceled = await t.app.inject({
-      method: "GET",
-      url: "/v1/experiments?status=canceled,failed",
-      headers: bearer(t.keyA),
-    });
+    const canceled = await request(t, "GET", "/v1/experiments?status=canceled,failed");
     expect(
       ZExperimentList.parse(canceled.json()).items.every((e) => ["canceled", "failed"].includes(e.status)),
     ).toBe(true);
     const item = all[0]!;
     expect(Object.values(item.runCounts).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
-    const bad = await t.app.inject({
-      method: "GET",
-      url: "/v1/experiments?status=bogus&limit=0",
-      headers: bearer(t.keyA),
-    });
+    const bad = await request(t, "GET", "/v1/experiments?status=bogus&limit=0");
     expect(bad.statusCode).toBe(400);
     expect(
       bad
@@ -314,11 +288,7 @@ describe("GET /v1/experiments", () => {
         .errors.map((e: { path: string }) => e.path)
         .sort(),
     ).toEqual(["limit", "status.0"]);
-    const badCursor = await t.app.inject({
-      method: "GET",
-      url: "/v1/experiments?cursor=zzz",
-      headers: bearer(t.keyA),
-    });
+    const badCursor = await request(t, "GET", "/v1/experiments?cursor=zzz");
     expect(badCursor.statusCode).toBe(400);
     expect(badCursor.json().errors[0].path).toBe("cursor");
   });
@@ -333,11 +303,7 @@ describe("GET /v1/experiments: search, filters, orders, best variant", () => {
     const beta = await make("Beta_%", [{ activation: "tanh" }]);
     const gamma = await make("gamma", [{ activation: "relu" }]);
     const list = async (query: string) => {
-      const res = await t.app.inject({
-        method: "GET",
-        url: `/v1/experiments?${query}`,
-        headers: bearer(t.keyA),
-      });
+      const res = await request(t, "GET", `/v1/experiments?${query}`);
       expect(res.statusCode, res.body).toBe(200);
       return ZExperimentList.parse(res.json());
     };
@@ -355,11 +321,7 @@ describe("GET /v1/experiments: search, filters, orders, best variant", () => {
     const second = await list(`q=${tag}&sort=name&limit=2&cursor=${first.nextCursor}`);
     expect(second.items.map((e) => e.id)).toEqual([gamma.id]);
     expect(second.nextCursor).toBeNull();
-    const mixed = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments?sort=newest&cursor=${first.nextCursor}`,
-      headers: bearer(t.keyA),
-    });
+    const mixed = await request(t, "GET", `/v1/experiments?sort=newest&cursor=${first.nextCursor}`);
     expect(mixed.statusCode).toBe(400);
     expect(mixed.json().errors[0]).toMatchObject({
       path: "cursor",
@@ -371,18 +333,10 @@ describe("GET /v1/experiments: search, filters, orders, best variant", () => {
     expect(await names(`q=${tag}&createdFrom=${day(0)}&createdTo=${day(0)}`)).toHaveLength(3);
     expect(await names(`q=${tag}&createdFrom=${day(1)}`)).toEqual([]);
     expect(await names(`q=${tag}&createdTo=${day(-1)}`)).toEqual([]);
-    const backwards = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments?createdFrom=${day(0)}&createdTo=${day(-1)}`,
-      headers: bearer(t.keyA),
-    });
+    const backwards = await request(t, "GET", `/v1/experiments?createdFrom=${day(0)}&createdTo=${day(-1)}`);
     expect(backwards.statusCode).toBe(400);
     expect(backwards.json().errors[0].path).toBe("createdTo");
-    const badDay = await t.app.inject({
-      method: "GET",
-      url: "/v1/experiments?createdFrom=yesterday",
-      headers: bearer(t.keyA),
-    });
+    const badDay = await request(t, "GET", "/v1/experiments?createdFrom=yesterday");
     expect(badDay.statusCode).toBe(400);
 
     // Best variant: the highest mean test accuracy over succeeded runs.
@@ -469,11 +423,7 @@ describe("GET /v1/experiments/:id", () => {
     await metrics(r1!.id, 2, [3, 1, 4]); // 0.75
     await metrics(s0!.id, 1, [0.001, 0.1, 1]); // 0.001
 
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${exp.id}`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "GET", `/v1/experiments/${exp.id}`);
     expect(res.statusCode).toBe(200);
     const got = ZExperiment.parse(res.json());
     expect(res.json()).toStrictEqual(got);
@@ -527,11 +477,7 @@ describe("a run whose worker stopped reporting", () => {
     await startRun(db, { runId, workerId: "w2", backend: "cpu" });
 
     const get = async () => {
-      const res = await t.app.inject({
-        method: "GET",
-        url: `/v1/experiments/${exp.id}`,
-        headers: bearer(t.keyA),
-      });
+      const res = await request(t, "GET", `/v1/experiments/${exp.id}`);
       return ZExperiment.parse(res.json()).runs.find((r) => r.id === runId)!;
     };
     const fresh = await get();
@@ -547,11 +493,7 @@ describe("a run whose worker stopped reporting", () => {
     expect(one.json()).toMatchObject({ stale: true, resumedFromEpoch: 2 });
     // Queued runs are never stale, however old.
     await db.run.update({ where: { id: exp.runs[1]!.id }, data: { updatedAt: silentSince } });
-    const queued = await t.app.inject({
-      method: "GET",
-      url: `/v1/runs/${exp.runs[1]!.id}`,
-      headers: bearer(t.keyA),
-    });
+    const queued = await request(t, "GET", `/v1/runs/${exp.runs[1]!.id}`);
     expect(queued.json()).toMatchObject({ status: "queued", stale: false });
   });
 });
@@ -583,11 +525,7 @@ describe("GET /v1/experiments/:id/metrics", () => {
         });
       }
     }
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${exp.id}/metrics`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "GET", `/v1/experiments/${exp.id}/metrics`);
     expect(res.statusCode).toBe(200);
     const body = ZMetricsResponse.parse(res.json());
     type Run = (typeof body.runs)[number];
@@ -620,11 +558,11 @@ describe("GET /v1/experiments/:id/metrics", () => {
     expect(t0.series.preluAlphaMean).toBeNull();
     expect(t1.series.epoch).toEqual([]);
 
-    const filtered = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${exp.id}/metrics?runs=${t0.id}&fields=testAccuracy,gradNorms&afterEpoch=1`,
-      headers: bearer(t.keyA),
-    });
+    const filtered = await request(
+      t,
+      "GET",
+      `/v1/experiments/${exp.id}/metrics?runs=${t0.id}&fields=testAccuracy,gradNorms&afterEpoch=1`,
+    );
     expect(filtered.json()).toEqual({
       runs: [
         {
@@ -637,18 +575,10 @@ describe("GET /v1/experiments/:id/metrics", () => {
         },
       ],
     });
-    const badField = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${exp.id}/metrics?fields=nope`,
-      headers: bearer(t.keyA),
-    });
+    const badField = await request(t, "GET", `/v1/experiments/${exp.id}/metrics?fields=nope`);
     expect(badField.statusCode).toBe(400);
     expect(badField.json().errors[0].path).toBe("fields.0");
-    const other = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${exp.id}/metrics`,
-      headers: bearer(t.keyB),
-    });
+    const other = await request(t, "GET", `/v1/experiments/${exp.id}/metrics`, { key: t.keyB });
     expect(other.statusCode).toBe(404);
   });
 });
@@ -668,18 +598,10 @@ describe("cancel and delete", () => {
     await subscribeWhenReady(sub, t.app.channels.cancel);
     expect(t.app.channels.cancel).toBe(`${t.prefix}:cancel`);
 
-    const other = await t.app.inject({
-      method: "POST",
-      url: `/v1/experiments/${exp.id}/cancel`,
-      headers: bearer(t.keyB),
-    });
+    const other = await request(t, "POST", `/v1/experiments/${exp.id}/cancel`, { key: t.keyB });
     expect(other.statusCode).toBe(404);
 
-    const res = await t.app.inject({
-      method: "POST",
-      url: `/v1/experiments/${exp.id}/cancel`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "POST", `/v1/experiments/${exp.id}/cancel`);
     expect(res.statusCode).toBe(202);
     const after = ZExperiment.parse(res.json());
     expect(after.runs.map((r) => r.status)).toEqual(["running", "canceled", "canceled", "canceled"]);
@@ -697,10 +619,8 @@ describe("cancel and delete", () => {
 
     // The worker stops the running one; a second cancel changes nothing more.
     await db.run.update({ where: { id: running.id }, data: { status: "canceled" } });
-    const again = await t.app.inject({
-      method: "POST",
-      url: `/v1/experiments/${exp.id}/cancel`,
-      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    const again = await request(t, "POST", `/v1/experiments/${exp.id}/cancel`, {
+      headers: { "content-type": "application/json" },
     });
     expect(again.statusCode).toBe(202);
     expect(await db.experimentEvent.count({ where: { experimentId: exp.id } })).toBe(3);
@@ -709,11 +629,7 @@ describe("cancel and delete", () => {
 
   it("cancel of a fully queued experiment finishes it and records experiment.finished", async () => {
     const exp = ZExperiment.parse((await create(t.keyA)).json());
-    const res = await t.app.inject({
-      method: "POST",
-      url: `/v1/experiments/${exp.id}/cancel`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "POST", `/v1/experiments/${exp.id}/cancel`);
     expect(res.json().status).toBe("canceled");
     const events = await t.database.db.experimentEvent.findMany({
       where: { experimentId: exp.id },
@@ -725,27 +641,15 @@ describe("cancel and delete", () => {
 
   it("delete removes the rows and the queued jobs; other tenants get 404", async () => {
     const exp = ZExperiment.parse((await create(t.keyA)).json());
-    const other = await t.app.inject({
-      method: "DELETE",
-      url: `/v1/experiments/${exp.id}`,
-      headers: bearer(t.keyB),
-    });
+    const other = await request(t, "DELETE", `/v1/experiments/${exp.id}`, { key: t.keyB });
     expect(other.statusCode).toBe(404);
-    const res = await t.app.inject({
-      method: "DELETE",
-      url: `/v1/experiments/${exp.id}`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "DELETE", `/v1/experiments/${exp.id}`);
     expect(res.statusCode).toBe(204);
     expect(res.body).toBe("");
     expect(await t.database.db.run.count({ where: { experimentId: exp.id } })).toBe(0);
     const queue = t.app.producer.queues[TRAINING_QUEUE]!;
     for (const r of exp.runs) expect(await queue.getJob(r.id)).toBeUndefined();
-    const gone = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${exp.id}`,
-      headers: bearer(t.keyA),
-    });
+    const gone = await request(t, "GET", `/v1/experiments/${exp.id}`);
     expect(gone.statusCode).toBe(404);
   });
 });

@@ -33,6 +33,7 @@ import {
   commaList,
   dtoSerializer,
   problemResponses,
+  resourceRouteSchema,
   withMediaType,
   ZIdParams,
 } from "../schemas.js";
@@ -236,17 +237,14 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
     "/experiments/:id",
     {
       serializerCompiler: dtoSerializer,
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "getExperiment",
         summary: "One experiment with its runs and a per-variant summary",
         tags: ["experiments"],
-        security: BEARER,
-        params: ZIdParams,
         response: {
           200: ZExperiment.describe("the experiment, its runs with progress and the per-variant summary"),
-          ...problemResponses(...COMMON_ERRORS, 404),
         },
-      },
+      }),
     },
     async (request) =>
       getExperiment({
@@ -260,18 +258,15 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/experiments/:id/metrics",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "getExperimentMetrics",
         summary: "Per-epoch metrics of each run as columnar series",
         tags: ["experiments"],
-        security: BEARER,
-        params: ZIdParams,
         querystring: ZMetricsQuery,
         response: {
           200: ZMetricsResponse.describe("one entry per run, one array element per epoch"),
-          ...problemResponses(...COMMON_ERRORS, 404),
         },
-      },
+      }),
     },
     async (request, reply) => {
       const { id } = request.params;
@@ -339,17 +334,14 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
   app.post(
     "/experiments/:id/cancel",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "cancelExperiment",
         summary: "Cancel: queued runs leave the queue, running ones stop at the next batch (idempotent)",
         tags: ["experiments"],
-        security: BEARER,
-        params: ZIdParams,
         response: {
           202: ZExperiment.describe("the experiment as it is once the cancel is recorded"),
-          ...problemResponses(...COMMON_ERRORS, 404),
         },
-      },
+      }),
     },
     async (request, reply) => {
       const tenantId = request.auth!.tenantId;
@@ -364,14 +356,12 @@ const experiments: FastifyPluginAsyncZod = async (app) => {
   app.delete(
     "/experiments/:id",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "deleteExperiment",
         summary: "Delete an experiment with its runs, metrics, models and events (stops what is running)",
         tags: ["experiments"],
-        security: BEARER,
-        params: ZIdParams,
-        response: { 204: z.null().describe("deleted"), ...problemResponses(...COMMON_ERRORS, 404) },
-      },
+        response: { 204: z.null().describe("deleted") },
+      }),
     },
     async (request, reply) => {
       const { id } = request.params;

@@ -1,7 +1,7 @@
 import { ZExperimentSpec, ZHealth, ZReady } from "@actlab/contracts";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { bearer, request, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 
 let t: TestApi;
 beforeAll(async () => {
@@ -23,12 +23,7 @@ describe("operations endpoints", () => {
   });
 
   it("/metrics exposes HTTP latency, queue depth and runs by status", async () => {
-    await t.app.inject({
-      method: "POST",
-      url: "/v1/experiments",
-      headers: bearer(t.keyA),
-      payload: SMALL_SPEC,
-    });
+    await request(t, "POST", "/v1/experiments", { payload: SMALL_SPEC });
     await t.app.inject({ method: "GET", url: "/v1/experiments", headers: bearer(t.keyA) });
     const res = await t.app.inject({ method: "GET", url: "/metrics" });
     expect(res.statusCode).toBe(200);

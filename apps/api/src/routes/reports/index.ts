@@ -6,7 +6,7 @@ import { assertExperimentVisible } from "../../services/experiment-read.js";
 import { buildReport } from "../../services/reports/build.js";
 import { loadReportInput } from "../../services/reports/load.js";
 import { renderReportMarkdown } from "../../services/reports/markdown.js";
-import { BEARER, COMMON_ERRORS, problemResponses, withMediaType, ZIdParams } from "../schemas.js";
+import { resourceRouteSchema, withMediaType } from "../schemas.js";
 
 /** Markdown when the client asks for it (Accept: text/markdown, or ?format=markdown from a browser). */
 function wantsMarkdown(accept: string | undefined, format: string | undefined): boolean {
@@ -18,7 +18,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/experiments/:id/report",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "getExperimentReport",
         summary: "The chapter-style comparison of an experiment's variants (JSON, or Markdown)",
         description:
@@ -27,8 +27,6 @@ const reports: FastifyPluginAsyncZod = async (app) => {
           "whether the two best variants differ by more than their spread. Send `Accept: text/markdown` " +
           "(or `?format=markdown`) for Markdown. Works while the experiment runs (finished runs only).",
         tags: ["experiments"],
-        security: BEARER,
-        params: ZIdParams,
         querystring: z.object({ format: z.enum(["json", "markdown"]).optional() }),
         response: {
           200: z
@@ -37,9 +35,8 @@ const reports: FastifyPluginAsyncZod = async (app) => {
               withMediaType(z.string(), "text/markdown", "the report as Markdown"),
             ])
             .describe("the report, as JSON or (when asked for) Markdown"),
-          ...problemResponses(...COMMON_ERRORS, 404),
         },
-      },
+      }),
     },
     async (request, reply) => {
       const { id } = request.params;

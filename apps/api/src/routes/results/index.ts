@@ -17,8 +17,8 @@ import {
   commaList,
   dtoSerializer,
   problemResponses,
+  resourceRouteSchema,
   withMediaType,
-  ZIdParams,
 } from "../schemas.js";
 
 /** Working with finished results (docs/results.md): compare experiments, export metrics, continue training. */
@@ -58,7 +58,7 @@ const results: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/experiments/:id/metrics.csv",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "exportExperimentMetrics",
         summary: "Every stored epoch of every run as CSV (long format, streamed)",
         description:
@@ -67,14 +67,11 @@ const results: FastifyPluginAsyncZod = async (app) => {
           "trainLoss, trainAccuracy, testLoss, testAccuracy, seconds, gradNorm_1…, deadFraction_1…, " +
           "saturatedFraction_1…, preluAlphaMean_1… (layers numbered from the input side).",
         tags: ["experiments"],
-        security: BEARER,
-        params: ZIdParams,
         // z.unknown(): the body is a stream, which Fastify pipes without serializing.
         response: {
           200: withMediaType(z.unknown(), "text/csv", "one row per run × epoch, with a header row"),
-          ...problemResponses(...COMMON_ERRORS, 404),
         },
-      },
+      }),
     },
     async (request, reply) => {
       const { id } = request.params;
@@ -93,21 +90,23 @@ const results: FastifyPluginAsyncZod = async (app) => {
     "/experiments/:id/continue",
     {
       serializerCompiler: dtoSerializer,
-      schema: {
-        operationId: "continueExperiment",
-        summary: "Continue a finished experiment to more epochs, each run from its last checkpoint",
-        description:
-          "The runs that succeeded (all of them, or in a partial or canceled experiment those that finished) " +
-          "are queued again to `epochs`, resuming where they stopped (each epoch is stored once), and the " +
-          "spec's `training.epochs` becomes `epochs`; `notContinued` lists each other run and why (failed, " +
-          "canceled, no checkpoint). The same `epochs` again changes nothing. 409 when no run can continue, " +
-          "listing each and why.",
-        tags: ["experiments"],
-        security: BEARER,
-        params: ZIdParams,
-        body: ZContinueBody,
-        response: { 202: ZContinueResponse, ...problemResponses(...COMMON_ERRORS, 404, 409, 415) },
-      },
+      schema: resourceRouteSchema(
+        {
+          operationId: "continueExperiment",
+          summary: "Continue a finished experiment to more epochs, each run from its last checkpoint",
+          description:
+            "The runs that succeeded (all of them, or in a partial or canceled experiment those that finished) " +
+            "are queued again to `epochs`, resuming where they stopped (each epoch is stored once), and the " +
+            "spec's `training.epochs` becomes `epochs`; `notContinued` lists each other run and why (failed, " +
+            "canceled, no checkpoint). The same `epochs` again changes nothing. 409 when no run can continue, " +
+            "listing each and why.",
+          tags: ["experiments"],
+          body: ZContinueBody,
+          response: { 202: ZContinueResponse },
+        },
+        409,
+        415,
+      ),
     },
     async (request, reply) => {
       const tenantId = request.auth!.tenantId;

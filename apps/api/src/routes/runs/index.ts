@@ -6,7 +6,7 @@ import { notFound } from "../../errors.js";
 import { toRunDto } from "../../services/experiment-view.js";
 import { flattenInput, modelJson, predictWithRun, WEIGHTS_FILE } from "../../services/models.js";
 import { isUuid } from "../../services/uuid.js";
-import { BEARER, COMMON_ERRORS, problemResponses, withMediaType, ZIdParams } from "../schemas.js";
+import { resourceRouteSchema, withMediaType } from "../schemas.js";
 
 async function findRun(db: Db, tenantId: string, id: string) {
   if (!isUuid(id)) throw notFound("run", id);
@@ -32,17 +32,14 @@ const runs: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/runs/:id",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "getRun",
         summary: "One run: status, progress, attempts, final metrics",
         tags: ["runs"],
-        security: BEARER,
-        params: ZIdParams,
         response: {
           200: ZRun.describe("the run"),
-          ...problemResponses(...COMMON_ERRORS, 404),
         },
-      },
+      }),
     },
     async (request) =>
       toRunDto(await findRun(app.db, request.auth!.tenantId, request.params.id), {
@@ -54,17 +51,14 @@ const runs: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/runs/:id/model/model.json",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "getRunModel",
         summary: "The trained model (TensorFlow.js layers format) for tf.loadLayersModel",
         tags: ["runs"],
-        security: BEARER,
-        params: ZIdParams,
         response: {
           200: ZModelJson.describe("model topology and the weights manifest"),
-          ...problemResponses(...COMMON_ERRORS, 404),
         },
-      },
+      }),
     },
     async (request, reply) => {
       const a = await findArtifact(app.db, request.auth!.tenantId, request.params.id);
@@ -76,17 +70,14 @@ const runs: FastifyPluginAsyncZod = async (app) => {
   app.get(
     `/runs/:id/model/${WEIGHTS_FILE}`,
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "getRunWeights",
         summary: "The weights file model.json names (binary, little-endian float32)",
         tags: ["runs"],
-        security: BEARER,
-        params: ZIdParams,
         response: {
           200: withMediaType(z.any(), "application/octet-stream", "the weights bytes"),
-          ...problemResponses(...COMMON_ERRORS, 404),
         },
-      },
+      }),
     },
     async (request, reply) => {
       const a = await findArtifact(app.db, request.auth!.tenantId, request.params.id);
@@ -102,18 +93,20 @@ const runs: FastifyPluginAsyncZod = async (app) => {
     "/runs/:id/predict",
     {
       bodyLimit: PREDICT_BODY_LIMIT,
-      schema: {
-        operationId: "predictRun",
-        summary: "Class probabilities and argmax for one or many images",
-        tags: ["runs"],
-        security: BEARER,
-        params: ZIdParams,
-        body: ZPredictBody,
-        response: {
-          200: ZPrediction.describe("class probabilities and the predicted class of each input"),
-          ...problemResponses(...COMMON_ERRORS, 404, 409, 413, 415),
+      schema: resourceRouteSchema(
+        {
+          operationId: "predictRun",
+          summary: "Class probabilities and argmax for one or many images",
+          tags: ["runs"],
+          body: ZPredictBody,
+          response: {
+            200: ZPrediction.describe("class probabilities and the predicted class of each input"),
+          },
         },
-      },
+        409,
+        413,
+        415,
+      ),
     },
     async (request) => {
       const tenantId = request.auth!.tenantId;

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { ZModelJson, ZPrediction, ZRun } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { bearer, request, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 import { storeTrainedModel } from "../../__tests__/trained-model.js";
 
 let t: TestApi;
@@ -20,12 +20,7 @@ const SPEC = {
 
 beforeAll(async () => {
   t = await startTestApi("runs", { MODEL_CACHE_SIZE: "1" });
-  const res = await t.app.inject({
-    method: "POST",
-    url: "/v1/experiments",
-    headers: bearer(t.keyA),
-    payload: SPEC,
-  });
+  const res = await request(t, "POST", "/v1/experiments", { payload: SPEC });
   experimentId = res.json().id;
   runIds = res.json().runs.map((r: { id: string }) => r.id);
   await storeTrainedModel(t.database.db, { runId: runIds[0]!, spec: SPEC, variantIndex: 0, seed: 7 });
@@ -92,48 +87,27 @@ describe("model.json and weights", () => {
   });
 
   it("names its weights file, serves it with the model's hash, and hides both from other tenants", async () => {
-    const json = await t.app.inject({
-      method: "GET",
-      url: `/v1/runs/${runIds[0]}/model/model.json`,
-      headers: bearer(t.keyA),
-    });
+    const json = await request(t, "GET", `/v1/runs/${runIds[0]}/model/model.json`);
     expect(json.statusCode).toBe(200);
     const modelJson = ZModelJson.parse(json.json());
     expect(modelJson.format).toBe("layers-model");
     expect(modelJson.weightsManifest[0]?.paths).toEqual(["weights.bin"]);
     const stored = await t.database.db.modelArtifact.findUnique({ where: { runId: runIds[0]! } });
-    const bin = await t.app.inject({
-      method: "GET",
-      url: `/v1/runs/${runIds[0]}/model/weights.bin`,
-      headers: bearer(t.keyA),
-    });
+    const bin = await request(t, "GET", `/v1/runs/${runIds[0]}/model/weights.bin`);
     expect(bin.statusCode).toBe(200);
     expect(bin.headers["content-type"]).toBe("application/octet-stream");
     expect(bin.headers.etag).toBe(`"${stored!.sha256}"`);
     expect(Buffer.compare(bin.rawPayload, Buffer.from(stored!.weights))).toBe(0);
     for (const path of ["model.json", "weights.bin"]) {
-      const other = await t.app.inject({
-        method: "GET",
-        url: `/v1/runs/${runIds[0]}/model/${path}`,
-        headers: bearer(t.keyB),
-      });
+      const other = await request(t, "GET", `/v1/runs/${runIds[0]}/model/${path}`, { key: t.keyB });
       expect(other.statusCode).toBe(404);
     }
   });
 
   it("answers 404 for a run without a model", async () => {
-    const exp = await t.app.inject({
-      method: "POST",
-      url: "/v1/experiments",
-      headers: bearer(t.keyA),
-      payload: SPEC,
-    });
+    const exp = await request(t, "POST", "/v1/experiments", { payload: SPEC });
     const runId = exp.json().runs[0].id;
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/runs/${runId}/model/model.json`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "GET", `/v1/runs/${runId}/model/model.json`);
     expect(res.statusCode).toBe(404);
     const p = await predict(runId, { inputs: [images[0]] });
     expect(p.statusCode).toBe(409);
@@ -154,19 +128,15 @@ describe("POST /v1/runs/:id/predict", () => {
   });
 
   it("rejects NaN, Infinity, wrong shapes and too many inputs with 400 problems", async () => {
-    const nan = await t.app.inject({
-      method: "POST",
-      url: `/v1/runs/${runIds[0]}/predict`,
-      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    const nan = await request(t, "POST", `/v1/runs/${runIds[0]}/predict`, {
       payload: `{"inputs":[[${Array(783).fill(0).join(",")},NaN]]}`,
+      headers: { "content-type": "application/json" },
     });
     expect(nan.statusCode).toBe(400);
     expect(nan.json().type).toBe("/problems/malformed-json");
-    const inf = await t.app.inject({
-      method: "POST",
-      url: `/v1/runs/${runIds[0]}/predict`,
-      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    const inf = await request(t, "POST", `/v1/runs/${runIds[0]}/predict`, {
       payload: `{"inputs":[[${Array(783).fill(0).join(",")},1e999]]}`,
+      headers: { "content-type": "application/json" },
     });
     expect(inf.statusCode).toBe(400);
     expect(inf.json().type).toBe("/problems/validation");

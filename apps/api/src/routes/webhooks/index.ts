@@ -5,7 +5,7 @@ import { z } from "zod";
 import { notFound } from "../../errors.js";
 import { isUuid } from "../../services/uuid.js";
 import { createWebhook, webhookDeliveries, webhookList } from "../../services/webhooks.js";
-import { BEARER, COMMON_ERRORS, problemResponses, ZIdParams } from "../schemas.js";
+import { BEARER, COMMON_ERRORS, problemResponses, resourceRouteSchema } from "../schemas.js";
 
 const ZDeliveriesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50).describe("newest deliveries to return"),
@@ -54,14 +54,12 @@ const webhooks: FastifyPluginAsyncZod = async (app) => {
   app.delete(
     "/webhooks/:id",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "deleteWebhook",
         summary: "Remove a webhook with its delivery log (pending deliveries are dropped)",
         tags: ["webhooks"],
-        security: BEARER,
-        params: ZIdParams,
-        response: { 204: z.null().describe("deleted"), ...problemResponses(...COMMON_ERRORS, 404) },
-      },
+        response: { 204: z.null().describe("deleted") },
+      }),
     },
     async (request, reply) => {
       const { id } = request.params;
@@ -75,15 +73,13 @@ const webhooks: FastifyPluginAsyncZod = async (app) => {
   app.get(
     "/webhooks/:id/deliveries",
     {
-      schema: {
+      schema: resourceRouteSchema({
         operationId: "listWebhookDeliveries",
         summary: "The delivery log: each message, its status and every attempt, newest first",
         tags: ["webhooks"],
-        security: BEARER,
-        params: ZIdParams,
         querystring: ZDeliveriesQuery,
-        response: { 200: ZWebhookDeliveryList, ...problemResponses(...COMMON_ERRORS, 404) },
-      },
+        response: { 200: ZWebhookDeliveryList },
+      }),
     },
     async (request) =>
       webhookDeliveries({

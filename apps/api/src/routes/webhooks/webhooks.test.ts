@@ -8,7 +8,7 @@ import {
 import { WEBHOOK_QUEUE } from "@actlab/queue";
 import { Queue } from "bullmq";
 import { describe, expect, it } from "vitest";
-import { bearer, SMALL_SPEC, testApiForFile } from "../../__tests__/helpers.js";
+import { bearer, request, SMALL_SPEC, testApiForFile } from "../../__tests__/helpers.js";
 
 const t = testApiForFile("webhooks");
 
@@ -34,17 +34,9 @@ describe("POST/GET/DELETE /v1/webhooks", () => {
     ]);
     expect(list.body).not.toContain(created.secret);
 
-    const del = await t.app.inject({
-      method: "DELETE",
-      url: `/v1/webhooks/${created.id}`,
-      headers: bearer(t.keyA),
-    });
+    const del = await request(t, "DELETE", `/v1/webhooks/${created.id}`);
     expect(del.statusCode).toBe(204);
-    const again = await t.app.inject({
-      method: "DELETE",
-      url: `/v1/webhooks/${created.id}`,
-      headers: bearer(t.keyA),
-    });
+    const again = await request(t, "DELETE", `/v1/webhooks/${created.id}`);
     expect(again.statusCode).toBe(404);
     expect(
       ZWebhookList.parse(
@@ -83,11 +75,9 @@ describe("POST/GET/DELETE /v1/webhooks", () => {
       ).toContain(field);
       if (field === "(body)") expect(JSON.stringify(problem.errors)).toContain("secret");
     }
-    const notJson = await t.app.inject({
-      method: "POST",
-      url: "/v1/webhooks",
-      headers: { ...bearer(t.keyA), "content-type": "application/json" },
+    const notJson = await request(t, "POST", "/v1/webhooks", {
       payload: "{",
+      headers: { "content-type": "application/json" },
     });
     expect(notJson.statusCode).toBe(400);
     const list = await t.app.inject({ method: "GET", url: "/v1/webhooks", headers: bearer(t.keyA) });
@@ -111,15 +101,7 @@ describe("POST/GET/DELETE /v1/webhooks", () => {
       expect(res.statusCode, `${method} ${url}`).toBe(404);
       expect(res.body).not.toContain(mine.url);
     }
-    expect(
-      (
-        await t.app.inject({
-          method: "GET",
-          url: "/v1/webhooks/not-a-uuid/deliveries",
-          headers: bearer(t.keyA),
-        })
-      ).statusCode,
-    ).toBe(404);
+    expect((await request(t, "GET", "/v1/webhooks/not-a-uuid/deliveries")).statusCode).toBe(404);
     // Still there for its owner.
     const list = await t.app.inject({ method: "GET", url: "/v1/webhooks", headers: bearer(t.keyA) });
     expect(ZWebhookList.parse(list.json()).items.map((w) => w.id)).toContain(mine.id);
@@ -172,18 +154,9 @@ describe("deliveries", () => {
     const otherTenant = ZCreatedWebhook.parse(
       (await create(t.keyB, { url: "https://b.example.com/f", events: ["experiment.finished"] })).json(),
     );
-    const exp = await t.app.inject({
-      method: "POST",
-      url: "/v1/experiments",
-      headers: bearer(t.keyA),
-      payload: SMALL_SPEC,
-    });
+    const exp = await request(t, "POST", "/v1/experiments", { payload: SMALL_SPEC });
     const experimentId = exp.json().id as string;
-    const cancel = await t.app.inject({
-      method: "POST",
-      url: `/v1/experiments/${experimentId}/cancel`,
-      headers: bearer(t.keyA),
-    });
+    const cancel = await request(t, "POST", `/v1/experiments/${experimentId}/cancel`);
     expect(cancel.json().status).toBe("canceled");
 
     const log = async (id: string, key: string) =>

@@ -6,6 +6,7 @@ import {
   cellLeader,
   comparisonStatement,
   gradientVerdict,
+  leaderStatement,
   PRESETS,
   resolveExperimentRequest,
   SWEEP_PATH_LABELS,
@@ -354,11 +355,8 @@ export function buildReport({ experiment, runs, metrics }: ReportInput): TReport
     cells: cells.map((cell) => {
       const leader = cellLeader(summary, comparisons, cell);
       const label = cellLabel(cell);
-      const where = label ? `${label}: ` : "";
-      const statement = leader
-        ? `${where}${variantLabel(leader.variant)} leads, significantly better than every other variant (Holm-adjusted p < 0.05).`
-        : `${where}no variant is significantly better than every other.`;
-      return { cell, label, leader: leader ? variantLabel(leader.variant) : null, statement };
+      const name = leader ? variantLabel(leader.variant) : null;
+      return { cell, label, leader: name, statement: `${label ? `${label}: ` : ""}${leaderStatement(name)}` };
     }),
     provenance: provenanceGroups(runs),
     notes,

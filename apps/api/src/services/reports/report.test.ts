@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { resolveExperimentRequest, type TExperimentSpec } from "@actlab/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, startTestApi, type TestApi } from "../../__tests__/helpers.js";
+import { request, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 import { buildReport, type ReportEpoch, type ReportInput, type ReportRun } from "./build.js";
 import { renderReportMarkdown } from "./markdown.js";
 
@@ -374,21 +374,15 @@ describe("GET /v1/experiments/:id/report", () => {
   afterAll(async () => t?.close());
 
   it("answers JSON built from the stored rows", async () => {
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${experimentId}/report`,
-      headers: bearer(t.keyA),
-    });
+    const res = await request(t, "GET", `/v1/experiments/${experimentId}/report`);
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
     expect(res.json()).toEqual(JSON.parse(JSON.stringify(expected)));
   });
 
   it("answers Markdown for Accept: text/markdown and ?format=markdown", async () => {
-    const res = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${experimentId}/report`,
-      headers: { ...bearer(t.keyA), accept: "text/markdown" },
+    const res = await request(t, "GET", `/v1/experiments/${experimentId}/report`, {
+      headers: { accept: "text/markdown" },
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/markdown; charset=utf-8");
@@ -396,28 +390,19 @@ describe("GET /v1/experiments/:id/report", () => {
     expect(res.body).toContain(
       "the gradient vanishes before it reaches the first layer (first layer 10⁻³ of last)",
     );
-    const q = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${experimentId}/report?format=markdown`,
-      headers: bearer(t.keyA),
-    });
+    const q = await request(t, "GET", `/v1/experiments/${experimentId}/report?format=markdown`);
     expect(q.body).toBe(res.body);
   });
 
   it("is 404 for another tenant, as for an experiment that does not exist, and 401 without a key", async () => {
-    const theirs = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${experimentId}/report`,
-      headers: { ...bearer(t.keyB), accept: "text/markdown" },
+    const theirs = await request(t, "GET", `/v1/experiments/${experimentId}/report`, {
+      key: t.keyB,
+      headers: { accept: "text/markdown" },
     });
     expect(theirs.statusCode).toBe(404);
     expect(theirs.headers["content-type"]).toMatch(/^application\/problem\+json/);
     expect(theirs.body).not.toContain("relu");
-    const missing = await t.app.inject({
-      method: "GET",
-      url: `/v1/experiments/${randomUUID()}/report`,
-      headers: bearer(t.keyA),
-    });
+    const missing = await request(t, "GET", `/v1/experiments/${randomUUID()}/report`);
     expect(missing.statusCode).toBe(404);
     const anonymous = await t.app.inject({ method: "GET", url: `/v1/experiments/${experimentId}/report` });
     expect(anonymous.statusCode).toBe(401);

@@ -3,7 +3,13 @@ import { useState } from "react";
 import { AxisCurveChart } from "../../charts/AxisCurveChart.js";
 import { CellHeatmap, type HeatmapMetric } from "../../charts/CellHeatmap.js";
 import { otherCombinations, sweptPaths } from "../../lib/sweep.js";
-import { Card } from "../ui.js";
+import { Card, Segmented } from "../ui.js";
+
+/** The metrics the heatmap can show: [value, label]. */
+const METRICS = [
+  ["accuracy", "accuracy"],
+  ["gradRatio", "gradient ratio"],
+] as const;
 
 /** The axis curves and small multiples are drawn against: depth if swept, else the first numeric axis. */
 function curveAxis(exp: TExperiment): TSweepPath | null {
@@ -35,26 +41,7 @@ export function SweepCard({
   return (
     <Card
       title="Sweep"
-      actions={
-        <fieldset className="segmented" aria-label="heatmap metric">
-          {(
-            [
-              ["accuracy", "accuracy"],
-              ["gradRatio", "gradient ratio"],
-            ] as const
-          ).map(([m, label]) => (
-            <button
-              key={m}
-              type="button"
-              className={metric === m ? "on" : ""}
-              aria-pressed={metric === m}
-              onClick={() => setMetric(m)}
-            >
-              {label}
-            </button>
-          ))}
-        </fieldset>
-      }
+      actions={<Segmented label="heatmap metric" options={METRICS} value={metric} onChange={setMetric} />}
     >
       <p className="muted small">
         Final test accuracy (chance 10% → 100%) or the first/last layer gradient-norm ratio (log scale, 10⁻⁶ →
