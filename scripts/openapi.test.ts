@@ -28,7 +28,7 @@ describe("the served OpenAPI document", () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const op of ops) {
       expect(op.operationId, op.where).toMatch(
-        /^(get|list|create|delete|cancel|stream|predict|export|continue|compare|update)[A-Z]\w*$/,
+        /^(get|list|create|delete|cancel|stream|predict|export|continue|compare|update|estimate)[A-Z]\w*$/,
       );
       expect(Array.isArray(op.security), op.where).toBe(true);
       expect(

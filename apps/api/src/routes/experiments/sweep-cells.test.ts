@@ -1,4 +1,4 @@
-import { type TExperiment, ZExperiment, ZReport } from "@actlab/contracts";
+import { type TExperiment, ZContinueResponse, ZExperiment, ZReport } from "@actlab/contracts";
 import { startRun, storeEpoch } from "@actlab/db";
 import { TRAINING_QUEUE } from "@actlab/queue";
 import { describe, expect, it } from "vitest";
@@ -117,7 +117,8 @@ describe("a swept experiment, per cell", () => {
 
     const res = await request("POST", `/v1/experiments/${exp.id}/continue`, { epochs: 5 });
     expect(res.statusCode).toBe(202);
-    const body = ZExperiment.parse(res.json());
+    const body = ZContinueResponse.parse(res.json());
+    expect(body.notContinued).toEqual([]);
     expect(body.status).toBe("queued");
     expect(body.runs.map((r) => [r.cell["model.hiddenLayers"], r.status, r.progress])).toEqual(
       exp.runs.map((r) => [r.cell["model.hiddenLayers"], "queued", { epoch: 2, epochs: 5 }]),
