@@ -254,11 +254,22 @@ describe("dashboard in a real browser", () => {
     });
     docs.on("pageerror", (e) => problems.push(String(e)));
     await docs.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => {
-        console.error(
-          `CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`,
-        );
-      });
+      // Runs in the page, where the DOM exists; this file is typed without the DOM library.
+      (globalThis as unknown as { document: EventTarget }).document.addEventListener(
+        "securitypolicyviolation",
+        (
+          e: Event & {
+            violatedDirective?: string;
+            blockedURI?: string;
+            sourceFile?: string;
+            lineNumber?: number;
+          },
+        ) => {
+          console.error(
+            `CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`,
+          );
+        },
+      );
     });
     const res = await docs.goto(`${stack.baseUrl}/docs`);
     expect(res?.headers()["content-security-policy"]).toMatch(/style-src 'self' https: ;/); // no 'unsafe-inline'

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { smallRequest } from "../support/fixtures.js";
 import { launchBrowser } from "./browser.js";
 import { buildDashboard, ROOT, type Stack, startStack } from "./stack.js";
 
@@ -313,15 +314,9 @@ describe("results in a real browser", () => {
   });
 
   it("shows a running experiment's time left at its own pace", async () => {
-    const spec = {
-      // Big enough to still be training when the page has loaded on an idle machine (2×64 units on
-      // 2,000 samples, 40 epochs, was done in 0.9 s).
-      name: "e2e eta",
-      dataset: { samples: 4_000 },
-      model: { hiddenLayers: 2, units: 128 },
-      variants: [{ activation: "relu" }, { activation: "tanh" }],
-      training: { epochs: 60, repeats: 1, batchSize: 50 },
-    };
+    // Big enough to still be training when the page has loaded on an idle machine (2×64 units on
+    // 2,000 samples, 40 epochs, was done in 0.9 s).
+    const spec = smallRequest("e2e eta", { samples: 4_000, net: [2, 128], epochs: 60 });
     const before = await api("/v1/experiments/estimate", { method: "POST", body: spec });
     const created = await api("/v1/experiments", { method: "POST", body: spec });
     const id = created.body.id as string;

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, type TestApi } from "../../apps/api/src/__tests__/helpers.js";
 import { waitFor } from "../../apps/worker/src/__tests__/helpers.js";
+import { smallRequest } from "../support/fixtures.js";
 import { type ApiWithWorker, startApiWithWorker } from "./stack.js";
 
 let stack: ApiWithWorker;
@@ -18,13 +19,14 @@ afterAll(async () => stack?.close());
 
 describe("walking skeleton", () => {
   it("trains a submitted experiment to succeeded, with per-epoch metrics and final accuracy", async () => {
-    const body = {
-      name: "skeleton",
-      dataset: { samples: 300 },
-      model: { hiddenLayers: 2, units: 16 },
-      variants: [{ activation: "sigmoid" }, { activation: "relu" }],
-      training: { epochs: 3, repeats: 1, batchSize: 30, optimizer: { learningRate: 0.1 } },
-    };
+    const body = smallRequest("skeleton", {
+      samples: 300,
+      net: [2, 16],
+      activations: ["sigmoid", "relu"],
+      epochs: 3,
+      batchSize: 30,
+      learningRate: 0.1,
+    });
     const created = await api.app.inject({
       method: "POST",
       url: "/v1/experiments",

@@ -26,6 +26,7 @@ import { createRedis, TRAINING_JOB_NAME, TRAINING_JOB_OPTIONS, TRAINING_QUEUE } 
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import pg from "pg";
+import { smallRequest } from "../../../tests/support/fixtures.js";
 import { deletePrefix } from "../../../tests/support/redis.js";
 import { runScaleBench } from "./scale.js";
 
@@ -35,13 +36,7 @@ const POOL_SIZE = 10;
 /** Tenants the POST load rotates through, so the 256-active-runs-per-tenant limit is never what is measured. */
 const TENANTS = 100;
 
-const SPEC = {
-  name: "bench",
-  dataset: { samples: 200 },
-  model: { hiddenLayers: 2, units: 8 },
-  variants: [{ activation: "relu" }, { activation: "tanh" }],
-  training: { epochs: 1, repeats: 1, batchSize: 50 },
-};
+const SPEC = smallRequest("bench");
 
 // ---------------------------------------------------------------- servers (child processes)
 

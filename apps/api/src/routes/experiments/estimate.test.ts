@@ -3,7 +3,7 @@ import { refreshExperimentStatus, startRun, storeEpoch, succeedRun } from "@actl
 import { createRedis, TRAINING_QUEUE } from "@actlab/queue";
 import { Worker } from "bullmq";
 import { describe, expect, it } from "vitest";
-import { TEST_REDIS_URL } from "../../../../../tests/support/index.js";
+import { plainEpoch, TEST_REDIS_URL } from "../../../../../tests/support/index.js";
 import { bearer, SMALL_SPEC, testApiForFile } from "../../__tests__/helpers.js";
 
 const t = testApiForFile("estimate");
@@ -35,18 +35,7 @@ async function trainRun(
     await storeEpoch(db, {
       runId,
       attempt,
-      metrics: {
-        epoch: e,
-        trainLoss: 1,
-        trainAccuracy: 0.5,
-        testLoss: 1,
-        testAccuracy: 0.5,
-        gradNorms: [1, 1, 1],
-        deadFraction: [0, 0],
-        saturatedFraction: [0, 0],
-        preluAlphaMean: null,
-        seconds,
-      },
+      metrics: plainEpoch(e, { seconds }),
       checkpoint: { epoch: e, weights: new Uint8Array([e]), state: {} },
     });
     const at = Date.UTC(2026, 0, 1) + 1000 * (e * seconds + (e > 2 ? pauseAfter2 : 0));

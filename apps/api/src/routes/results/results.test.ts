@@ -178,7 +178,7 @@ describe("GET /v1/experiments/:id/metrics.csv", () => {
     await finishRuns(exp, 1);
     const res = await get(`/v1/experiments/${exp.id}/metrics.csv`);
     expect(res.statusCode).toBe(200);
-    const header: string[] = parse(res.body)[0];
+    const header: string[] = parse(res.body)[0] ?? [];
     expect(header.slice(4, 8)).toEqual([
       "alpha",
       "cell.model.hiddenLayers",

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { ZModelJson, ZPrediction, ZRun } from "@actlab/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { smallRequest } from "../../../../../tests/support/index.js";
 import { bearer, request, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 import { storeTrainedModel } from "../../__tests__/trained-model.js";
 
@@ -10,13 +11,12 @@ let experimentId: string;
 let runIds: string[];
 const images: number[][] = [];
 
-const SPEC = {
-  name: "tiny",
-  dataset: { samples: 100 },
-  model: { hiddenLayers: 1, units: 8 },
-  variants: [{ activation: "rrelu" }, { activation: "prelu" }],
-  training: { epochs: 1, repeats: 1, batchSize: 40 },
-};
+const SPEC = smallRequest("tiny", {
+  samples: 100,
+  net: [1, 8],
+  activations: ["rrelu", "prelu"],
+  batchSize: 40,
+});
 
 beforeAll(async () => {
   t = await startTestApi("runs", { MODEL_CACHE_SIZE: "1" });
