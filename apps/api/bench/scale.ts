@@ -3,7 +3,7 @@
  * straight into a throwaway database (100 cells = 10 depths × 10 learning rates, × 5 variants ×
  * 4 repeats), then, against the real API in this process:
  *   GET /v1/experiments/:id               target ≤ 200 ms (runs, summary per cell × variant, comparisons)
- *     twice: as read again unchanged, and after a run changed (its statistics computed afresh)
+ *     twice: as read again unchanged, and after a run changed (its cell's statistics computed afresh)
  *   GET …/metrics?cell=…                  target ≤ 300 ms (one cell: 20 runs × 50 epochs, every field)
  *   GET …/metrics?fields=testAccuracy     all 2,000 runs, streamed: first byte long before the last
  *   the dashboard's first render          target ≤ 2 s in Chromium (heatmap and summary drawn)
@@ -149,7 +149,7 @@ export async function runScaleBench(): Promise<string> {
         200,
       ],
       [
-        "GET /v1/experiments/:id, a run changed since the last read (statistics computed afresh)",
+        "GET /v1/experiments/:id, a run changed since the last read (its cell's statistics computed afresh)",
         base,
         200,
         touchRun,

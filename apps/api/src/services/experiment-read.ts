@@ -14,7 +14,7 @@ interface TenantExperiment {
 
 /**
  * One experiment of the tenant with its runs and statistics: one query, plus one for the runs'
- * latest epochs when the statistics must be computed again (experiment-statistics.ts).
+ * latest epochs when statistics of some cells must be computed again (experiment-statistics.ts).
  */
 export async function getExperiment({
   db,
@@ -26,10 +26,9 @@ export async function getExperiment({
   const exp = await findExperimentWithRuns(db, { id, tenantId });
   if (!exp) throw notFound("experiment", id);
   // The query orders the runs by cell, variant and repeat, as the statistics group them.
-  const statistics = await experimentStatistics(exp.id, exp.spec as TExperimentSpec, exp.runs, () =>
-    exp.runs.some((r) => r.epochsCompleted > 0)
-      ? findLatestGradNorms(db, exp.id)
-      : Promise.resolve(new Map()),
+  const statistics = await experimentStatistics(exp.id, exp.spec as TExperimentSpec, exp.runs, (runIds) =>
+    // Every run's latest epoch in one statement when all are asked for (an empty list means all).
+    findLatestGradNorms(db, exp.id, runIds.length === exp.runs.length ? [] : runIds),
   );
   return toExperimentDto(exp, exp.runs, statistics, { staleAfterMs, now: Date.now() });
 }

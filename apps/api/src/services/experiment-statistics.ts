@@ -1,8 +1,20 @@
 import { createHash } from "node:crypto";
-import type { TComparison, TExperimentSpec, TVariantSummary } from "@actlab/contracts";
+import {
+  sweepCells,
+  type TCell,
+  type TComparison,
+  type TExperimentSpec,
+  type TVariantSummary,
+} from "@actlab/contracts";
 import type { RunView } from "@actlab/db";
 import { LRUCache } from "lru-cache";
-import { compareVariants, summarizeCells } from "./reports/summary.js";
+import {
+  adjustComparisons,
+  pairVariantsInCell,
+  runsByCell,
+  summarizeCell,
+  type UnadjustedComparison,
+} from "./reports/summary.js";
 
 /** An experiment's summary (cell × variant) and comparisons (pairs of variants within each cell). */
 export interface ExperimentStatistics {
@@ -16,21 +28,51 @@ export function computeStatistics(
   runs: readonly RunView[],
   latestGradNorms: ReadonlyMap<string, readonly number[]>,
 ): ExperimentStatistics {
-  return { summary: summarizeCells(spec, runs, latestGradNorms), comparisons: compareVariants(spec, runs) };
+  const cells = sweepCells(spec);
+  const byCell = runsByCell(spec, runs);
+  return assemble(byCell.map((mine, i) => computeCell(spec, cells[i] as TCell, mine, latestGradNorms)));
+}
+
+/** One cell's share of the statistics: its summary entries and its pairs before Holm's adjustment. */
+interface CellStatistics {
+  fingerprint: string;
+  summary: TVariantSummary[];
+  pairs: UnadjustedComparison[];
+}
+
+function computeCell(
+  spec: TExperimentSpec,
+  cell: TCell,
+  runsOfCell: readonly RunView[],
+  latestGradNorms: ReadonlyMap<string, readonly number[]>,
+): CellStatistics {
+  return {
+    fingerprint: "",
+    summary: summarizeCell(spec, cell, runsOfCell, latestGradNorms),
+    pairs: pairVariantsInCell(spec, cell, runsOfCell),
+  };
+}
+
+/** The experiment's statistics from its cells': Holm's adjustment spans every pair of every cell. */
+function assemble(cells: readonly CellStatistics[]): ExperimentStatistics {
+  return {
+    summary: cells.flatMap((c) => c.summary),
+    comparisons: adjustComparisons(cells.flatMap((c) => c.pairs)),
+  };
 }
 
 /**
- * What the statistics are a function of: the spec, and per run its place, status and final
- * figures, plus where its latest epoch came from — its epochs done and attempt (within an attempt
- * every stored epoch moves epochsCompleted; a resumed run is a new attempt), since the latest
- * epoch's gradient norms are the only other input. Not updatedAt: a running run's heartbeat
- * moves it every few seconds and changes nothing here. Equal fingerprints, equal statistics.
+ * What one cell's statistics are a function of: per run its place, status and final figures,
+ * plus where its latest epoch came from — its epochs done and attempt (within an attempt every
+ * stored epoch moves epochsCompleted; a resumed run is a new attempt), since the latest epoch's
+ * gradient norms are the only other input. Not updatedAt: a running run's heartbeat moves it
+ * every few seconds and changes nothing here. Equal fingerprints, equal statistics.
  */
-function fingerprint(spec: unknown, runs: readonly RunView[]): string {
-  const hash = createHash("sha1").update(JSON.stringify(spec));
-  for (const r of runs) {
+function cellFingerprint(runsOfCell: readonly RunView[]): string {
+  const hash = createHash("sha1");
+  for (const r of runsOfCell) {
     hash.update(
-      `|${r.id},${r.cellIndex},${r.variantIndex},${r.repeat},${r.status},${r.testAccuracy},${r.testLoss},` +
+      `|${r.id},${r.variantIndex},${r.repeat},${r.status},${r.testAccuracy},${r.testLoss},` +
         `${r.seconds},${r.epochsCompleted},${r.attempts}`,
     );
   }
@@ -38,15 +80,18 @@ function fingerprint(spec: unknown, runs: readonly RunView[]): string {
 }
 
 /**
- * Experiments' statistics as last computed, by experiment id. A 2,000-run sweep's 500 summaries
- * and 1,000 comparisons (t-tests, exact bootstraps, Holm) plus the read of every run's latest
- * epoch cost more than the rest of GET /v1/experiments/:id together, and a finished experiment's
- * never change; a dashboard reads them again on every refetch. Keyed by a fingerprint of exactly
- * their inputs, so an entry is used only while nothing it depends on has changed — a run that
- * finishes, continues, resumes or stores an epoch recomputes them — and every API process keeps
- * its own.
+ * Experiments' statistics as last computed, by experiment id, kept cell by cell. A 2,000-run
+ * sweep's 500 summaries and 1,000 comparisons (t-tests, exact bootstraps) plus the read of every
+ * run's latest epoch cost more than the rest of GET /v1/experiments/:id together, and a finished
+ * experiment's never change; a dashboard reads them again on every refetch. While a sweep runs,
+ * a run finishing changes one cell: only that cell's figures and its runs' latest epochs are
+ * computed and read again, and Holm's adjustment (a sort of the p-values) is redone over all.
+ * An entry is used only for the spec it was computed under; every API process keeps its own.
  */
-const cache = new LRUCache<string, { fingerprint: string; statistics: ExperimentStatistics }>({
+const cache = new LRUCache<
+  string,
+  { spec: string; cells: CellStatistics[]; statistics: ExperimentStatistics }
+>({
   max: 256,
   // Bounded by entries held (under 1 kB each as JSON), so a few big sweeps cannot crowd the heap: 20,000 is
   // about 13 sweeps of 2,000 runs, or every one of 256 small experiments.
@@ -55,19 +100,34 @@ const cache = new LRUCache<string, { fingerprint: string; statistics: Experiment
 });
 
 /**
- * The experiment's statistics, computed once per change of its runs. `loadGradNorms` is called
- * only when they must be computed (it reads every run's latest epoch).
+ * The experiment's statistics, computed again only for the cells whose runs changed.
+ * `loadGradNorms` receives the ids of the runs whose latest epoch is needed (those of changed
+ * cells that trained at least one epoch) and is not called when there are none.
  */
 export async function experimentStatistics(
   experimentId: string,
   spec: TExperimentSpec,
   runs: readonly RunView[],
-  loadGradNorms: () => Promise<ReadonlyMap<string, readonly number[]>>,
+  loadGradNorms: (runIds: string[]) => Promise<ReadonlyMap<string, readonly number[]>>,
 ): Promise<ExperimentStatistics> {
-  const key = fingerprint(spec, runs);
+  const specKey = JSON.stringify(spec);
+  const byCell = runsByCell(spec, runs);
+  const fingerprints = byCell.map(cellFingerprint);
   const hit = cache.get(experimentId);
-  if (hit?.fingerprint === key) return hit.statistics;
-  const statistics = computeStatistics(spec, runs, await loadGradNorms());
-  cache.set(experimentId, { fingerprint: key, statistics });
+  const kept = hit?.spec === specKey ? hit.cells : [];
+  const stale = fingerprints.flatMap((f, i) => (kept[i]?.fingerprint === f ? [] : [i]));
+  if (hit && kept === hit.cells && stale.length === 0 && kept.length === byCell.length) return hit.statistics;
+
+  const needEpochs = stale.flatMap((i) => byCell[i]!.filter((r) => r.epochsCompleted > 0).map((r) => r.id));
+  const gradNorms = needEpochs.length > 0 ? await loadGradNorms(needEpochs) : new Map<string, number[]>();
+  const cells = sweepCells(spec);
+  const fresh = new Set(stale);
+  const next = byCell.map((mine, i) =>
+    fresh.has(i)
+      ? { ...computeCell(spec, cells[i] as TCell, mine, gradNorms), fingerprint: fingerprints[i]! }
+      : kept[i]!,
+  );
+  const statistics = assemble(next);
+  cache.set(experimentId, { spec: specKey, cells: next, statistics });
   return statistics;
 }

@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { Db } from "../client.js";
 import type { Run } from "../generated/kysely/types.js";
 import { preparedQuery } from "../prepared.js";
@@ -59,7 +59,7 @@ export async function findRunOfTenant(
  * over the runs' epochs read and sorted every epoch instead: 130 ms for a 2,000-run × 50-epoch
  * sweep (100,000 rows, spilled to disk) against ~15 ms this way.
  */
-const selectLatestGradNorms = preparedQuery((kysely, args: { experimentId: string }) =>
+const selectLatestGradNorms = preparedQuery((kysely, args: { experimentId: string; runIds: string[] }) =>
   kysely
     .selectFrom("runs as r")
     .innerJoinLateral(
@@ -74,12 +74,22 @@ const selectLatestGradNorms = preparedQuery((kysely, args: { experimentId: strin
       (join) => join.onTrue(),
     )
     .select(["r.id as runId", "latest.gradNorms"])
-    .where("r.experimentId", "=", args.experimentId),
+    .where("r.experimentId", "=", args.experimentId)
+    // One statement for both uses (a prepared query must not branch): an empty list means every run.
+    .where(sql<boolean>`(cardinality(${args.runIds}::uuid[]) = 0 or r.id = any(${args.runIds}::uuid[]))`),
 );
 
-/** Latest epoch's gradient norms of each of the experiment's runs that has trained at least one epoch. */
-export async function findLatestGradNorms(db: Db, experimentId: string): Promise<Map<string, number[]>> {
-  const rows = await selectLatestGradNorms(db.kysely, { experimentId });
+/**
+ * Latest epoch's gradient norms of the experiment's runs that have trained at least one epoch:
+ * every run's, or only those of `runIds` (the statistics of a sweep recompute only the cells
+ * that changed).
+ */
+export async function findLatestGradNorms(
+  db: Db,
+  experimentId: string,
+  runIds: readonly string[] = [],
+): Promise<Map<string, number[]>> {
+  const rows = await selectLatestGradNorms(db.kysely, { experimentId, runIds: [...runIds] });
   return new Map(rows.map((r) => [r.runId, r.gradNorms]));
 }
 

@@ -1,10 +1,11 @@
 import { type TExperiment, ZContinueResponse, ZExperiment, ZReport } from "@actlab/contracts";
-import { startRun, storeEpoch } from "@actlab/db";
+import { findExperimentWithRuns, findLatestGradNorms, startRun, storeEpoch } from "@actlab/db";
 import { TRAINING_QUEUE } from "@actlab/queue";
 import { describe, expect, it } from "vitest";
 import { plainEpoch } from "../../../../../tests/support/index.js";
 import { bearer, SMALL_SPEC, testApiForFile } from "../../__tests__/helpers.js";
 import { finishRuns } from "../../__tests__/lifecycle.js";
+import { computeStatistics } from "../../services/experiment-statistics.js";
 
 /*
  * Issue 14: idempotency, cancel, delete, continue and reports work per cell. Each test makes a
@@ -203,5 +204,47 @@ describe("a swept experiment, per cell", () => {
     expect(await ratio()).toBeCloseTo(0.25, 12);
     await epoch(2, 0.001);
     expect(await ratio()).toBeCloseTo(0.001, 12);
+  });
+
+  it("a change in one cell recomputes that cell: the read equals the statistics computed from scratch", async () => {
+    const exp = await submit();
+    const db = t.database.db;
+    // Cell 1 finished with distinct accuracies; then one run of cell 2 starts and stores epochs.
+    await finishRuns(db, { id: exp.id, runs: exp.runs.slice(0, 4) }, { accuracy: (k) => 0.6 + k / 20 });
+    const run = exp.runs[5]!; // cell 2, relu, repeat 1
+    const started = await startRun(db, { runId: run.id, workerId: "test", backend: "test" });
+    const epoch = (e: number, first: number) =>
+      storeEpoch(db, {
+        runId: run.id,
+        attempt: started!.attempts,
+        metrics: plainEpoch(e, { gradNorms: [first, 0.5, 1] }),
+        checkpoint: null,
+      });
+    const fromScratch = async () => {
+      const rows = (await findExperimentWithRuns(db, { id: exp.id, tenantId: t.tenantA }))!;
+      const stats = computeStatistics(exp.spec, rows.runs, await findLatestGradNorms(db, exp.id));
+      return { summary: stats.summary, comparisons: stats.comparisons };
+    };
+    const statistics = async () => {
+      const got = await read(exp.id);
+      return { summary: got.summary, comparisons: got.comparisons };
+    };
+    const before = await statistics();
+    expect(before).toEqual(await fromScratch());
+    await epoch(1, 0.02);
+    const after = await statistics();
+    expect(after).toEqual(await fromScratch());
+    // Only cell 2's relu entry moved; cell 1's figures are what they were.
+    expect(after.summary.filter((s) => s.cell["model.hiddenLayers"] === 1)).toEqual(
+      before.summary.filter((s) => s.cell["model.hiddenLayers"] === 1),
+    );
+    expect(
+      after.summary.find((s) => s.cell["model.hiddenLayers"] === 3 && s.variant.activation === "relu"),
+    ).toMatchObject({ gradNormRatio: { mean: expect.closeTo(0.02, 12) } });
+    await epoch(2, 0.5);
+    expect(await statistics()).toEqual(await fromScratch());
+    // The latest epochs of chosen runs only, or of every run.
+    expect([...(await findLatestGradNorms(db, exp.id, [run.id])).keys()]).toEqual([run.id]);
+    expect((await findLatestGradNorms(db, exp.id)).size).toBe(5);
   });
 });
