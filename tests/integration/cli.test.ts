@@ -44,6 +44,13 @@ const TINY = [
   "training.batchSize=50",
 ];
 
+/**
+ * Sets for runs that must still be training when the test acts on them: on the native engine a
+ * tiny run's epoch takes ~4 ms, so 200 epochs ended before a cancel (CI: relu succeeded, the
+ * experiment was partial, not canceled); 1000 epochs of 2,000 samples take about a minute.
+ */
+const LONG = ["training.epochs=1000", "dataset.samples=2000"];
+
 /** `actlab submit --preset chapter8-keras` with TINY and these `--set`s. */
 const submitTiny = (...sets: string[]) => [
   "submit",
@@ -249,7 +256,7 @@ describe("actlab submit", () => {
 
 describe("Ctrl-C, cancel and wait", () => {
   it("Ctrl-C stops watching, not training; cancel stops it and wait then exits 1", async () => {
-    const watch = startCli([...submitTiny("training.epochs=200"), "--watch"], {
+    const watch = startCli([...submitTiny(...LONG), "--watch"], {
       env: user,
     });
     await watch.waitForOutput(({ stderr }) => /relu #0: running/.test(stderr));
@@ -272,7 +279,7 @@ describe("Ctrl-C, cancel and wait", () => {
   });
 
   it("wait --timeout gives up with exit 3 while the experiment still trains", async () => {
-    const sub = await runCli([...submitTiny("training.epochs=200"), "--json"], {
+    const sub = await runCli([...submitTiny(...LONG), "--json"], {
       env: user,
     });
     const { id } = ZExperiment.parse(JSON.parse(sub.stdout));
