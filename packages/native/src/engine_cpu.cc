@@ -42,6 +42,16 @@ void exp_inplace(float* v, size_t n) {
   for (; i < n; i++) v[i] = expf(v[i]);
 }
 
+// e^min(z, 0) − 1 into out, 4 at a time (exp_inplace). Why not expm1f: it is a scalar call per
+// element, and an elu or selu epoch spent ~40% more than a relu one on it and its branch. Near 0,
+// e^z − 1 loses relative accuracy to cancellation but keeps its absolute error at float32's
+// rounding of 1 (~6e-8), inside the engine's promise (1e-6 absolute); only z ≤ 0 is used.
+void expm1_nonpositive(const float* z, float* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = z[i] > 0.0f ? 0.0f : z[i];  // NaN stays NaN
+  exp_inplace(out, n);
+  for (size_t i = 0; i < n; i++) out[i] -= 1.0f;
+}
+
 // tanh through expf, as sigmoidf: glibc's tanhf made a tanh epoch twice a relu or sigmoid one
 // (bench:train, 0.31 against 0.15 s). (1 − e)/(1 + e) with e = exp(−2|x|) loses relative accuracy
 // near 0 to cancellation but keeps its absolute error near float32's rounding (~1e-7), well inside
@@ -88,10 +98,18 @@ struct ActParams {
   float rrelu_mean;  // (lower + upper) / 2 computed in double, then float, as TF.js does
 };
 
-/* f on n values; `slopes` are rrelu's training slopes (null: its mean), `alpha` prelu's per unit. */
-void act_forward(const ActParams& a, const float* z, float* h, size_t rows, size_t units, const float* slopes,
-                 const float* alpha) {
+/*
+ * f on n values; `slopes` are rrelu's training slopes (null: its mean), `alpha` prelu's per unit.
+ * The negative sides are written so they compile to vector selects: parameters in locals (read
+ * through `a` they could alias h), every load unconditional, and -fno-trapping-math (binding.gyp)
+ * so the compiler may multiply both sides. Otherwise each loop stayed scalar with a branch on z's
+ * sign — a coin flip in a trained layer — and a leaky_relu, prelu or rrelu step cost 50–60% more
+ * than a relu one (perf on the chapter's network).
+ */
+void act_forward(const ActParams& a, const float* __restrict z, float* __restrict h, size_t rows, size_t units,
+                 const float* __restrict slopes, const float* __restrict alpha) {
   const size_t n = rows * units;
+  const float p0 = a.p0, rrelu_mean = a.rrelu_mean;
   switch (a.id) {
     case ACTLAB_SIGMOID:  // sigmoidf, with the exps done together
       for (size_t i = 0; i < n; i++) h[i] = -z[i];
@@ -107,27 +125,32 @@ void act_forward(const ActParams& a, const float* z, float* h, size_t rows, size
       for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : 0.0f;
       break;
     case ACTLAB_LEAKY_RELU:
-      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : a.p0 * z[i];
+      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : p0 * z[i];
       break;
     case ACTLAB_PRELU:
       for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < units; j++) {
-          const float v = z[r * units + j];
-          h[r * units + j] = v > 0.0f ? v : alpha[j] * v;
+          const float v = z[r * units + j], s = alpha[j];  // both loads unconditional: a select
+          h[r * units + j] = v > 0.0f ? v : s * v;
         }
       break;
     case ACTLAB_RRELU:
       if (slopes)
-        for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : slopes[i] * z[i];
+        for (size_t i = 0; i < n; i++) {
+          const float v = z[i], s = slopes[i];  // both loads unconditional: a select
+          h[i] = v > 0.0f ? v : s * v;
+        }
       else
-        for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : a.rrelu_mean * z[i];
+        for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : rrelu_mean * z[i];
       break;
-    case ACTLAB_ELU:
-      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : a.p0 * expm1f(z[i]);
+    case ACTLAB_ELU:  // α(e^z − 1) with the exps done together (expm1_nonpositive)
+      expm1_nonpositive(z, h, n);
+      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? z[i] : p0 * h[i];
       break;
     case ACTLAB_SELU: {
       const float l = (float)SELU_LAMBDA, la = (float)(SELU_LAMBDA * SELU_ALPHA);
-      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? l * z[i] : la * expm1f(z[i]);
+      expm1_nonpositive(z, h, n);
+      for (size_t i = 0; i < n; i++) h[i] = z[i] > 0.0f ? l * z[i] : la * h[i];
       break;
     }
     case ACTLAB_GELU:
@@ -363,6 +386,34 @@ void softmax_ce(actlab_engine* e, const int32_t* y, int rows, double* loss_sum, 
   *correct = right;
 }
 
+/*
+ * One row of prelu's backward (eq. 8.9–8.10): ∂f/∂x = α for x ≤ 0, and ∂loss/∂α_j gains ∂h·x
+ * there. Why SSE by hand: as a branch on x's sign (a coin flip in a trained layer) it
+ * mispredicted and made a prelu step cost 50% more than a relu one, and GCC 12 keeps the
+ * ∂α accumulation scalar however the select is written. Same results as the branch on x > 0,
+ * except that a NaN x adds nothing to ∂α; the tail and other CPUs in plain C.
+ */
+void prelu_backward_row(const float* __restrict z, float* __restrict d, const float* __restrict alpha,
+                        float* __restrict ga, int units) {
+  int j = 0;
+#if defined(__x86_64__)
+  const __m128 zero = _mm_setzero_ps();
+  for (; j + 4 <= units; j += 4) {
+    const __m128 v = _mm_loadu_ps(z + j), g = _mm_loadu_ps(d + j), a = _mm_loadu_ps(alpha + j);
+    const __m128 pos = _mm_cmpgt_ps(v, zero);  // x > 0; false for NaN
+    // min(x, 0): x where x ≤ 0, else 0 (minps gives its second operand for NaN).
+    _mm_storeu_ps(ga + j, _mm_add_ps(_mm_loadu_ps(ga + j), _mm_mul_ps(g, _mm_min_ps(v, zero))));
+    _mm_storeu_ps(d + j, _mm_or_ps(_mm_and_ps(pos, g), _mm_andnot_ps(pos, _mm_mul_ps(g, a))));
+  }
+#endif
+  for (; j < units; j++) {
+    const float v = z[j], g = d[j];
+    if (v > 0.0f) continue;
+    if (v <= 0.0f) ga[j] += g * v;
+    d[j] = g * alpha[j];
+  }
+}
+
 /* Gradients of every parameter (into e->grads) from ∂loss/∂logits in e->d0. */
 void backward(actlab_engine* e, const float* x, int rows, bool training) {
   const int U = e->cfg.units;
@@ -409,18 +460,33 @@ void backward(actlab_engine* e, const float* x, int rows, bool training) {
       // eq. 8.9–8.10: ∂f/∂x = α for x ≤ 0; ∂loss/∂α_j = Σ over rows of ∂h·x where x ≤ 0.
       float* ga = e->gA(k);
       std::fill(ga, ga + U, 0.0f);
-      for (int r = 0; r < rows; r++)
-        for (int j = 0; j < U; j++) {
-          const size_t i = (size_t)r * U + j;
-          if (z[i] > 0.0f) continue;
-          ga[j] += dnext[i] * z[i];
-          dnext[i] *= alpha[j];
-        }
+      for (int r = 0; r < rows; r++) prelu_backward_row(z + (size_t)r * U, dnext + (size_t)r * U, alpha, ga, U);
     } else if (e->act.id == ACTLAB_RELU) {
       const size_t n = (size_t)rows * U;
       // A select, not a branch: z > 0 is a coin flip per element, and the branch mispredicted
       // (perf: this loop was a tenth of a relu step); the select vectorises.
       for (size_t i = 0; i < n; i++) dnext[i] = z[i] > 0.0f ? dnext[i] : 0.0f;
+    } else if (e->act.id == ACTLAB_LEAKY_RELU || e->act.id == ACTLAB_RRELU) {
+      // The same select with the negative side's slope: leaky's α, rrelu's drawn slopes while
+      // training or their mean (through act_df each was a switch and a branch per element).
+      const size_t n = (size_t)rows * U;
+      if (slopes)
+        for (size_t i = 0; i < n; i++) {
+          const float d = dnext[i], s = slopes[i];  // both loads unconditional: a select
+          dnext[i] = z[i] > 0.0f ? d : s * d;
+        }
+      else {
+        const float s = e->act.id == ACTLAB_LEAKY_RELU ? e->act.p0 : e->act.rrelu_mean;
+        for (size_t i = 0; i < n; i++) dnext[i] = z[i] > 0.0f ? dnext[i] : s * dnext[i];
+      }
+    } else if (e->act.id == ACTLAB_ELU || e->act.id == ACTLAB_SELU) {
+      // f′ from the stored output instead of a scalar expf per element: for z ≤ 0, h = c(e^z − 1),
+      // so c·e^z = h + c (c = α for elu, λα for selu; TF.js's EluGrad uses the same identity).
+      const size_t n = (size_t)rows * U;
+      const bool elu = e->act.id == ACTLAB_ELU;
+      const float pos = elu ? 1.0f : (float)SELU_LAMBDA;
+      const float c = elu ? e->act.p0 : (float)(SELU_LAMBDA * SELU_ALPHA);
+      for (size_t i = 0; i < n; i++) dnext[i] *= z[i] > 0.0f ? pos : h[i] + c;
     } else if (e->act.id != ACTLAB_LINEAR) {
       const float mean = e->act.rrelu_mean;
       const size_t n = (size_t)rows * U;
