@@ -46,6 +46,19 @@ const read = async (id: string) => ZExperiment.parse((await request("GET", `/v1/
 const shape = (exp: TExperiment) =>
   exp.runs.map((r) => [r.cell["model.hiddenLayers"], r.variant.activation, r.repeat, r.status]);
 
+/** Starts the run as a worker would; the returned function stores epoch `e` with this first-layer gradient norm (last 1). */
+async function startStoringEpochs(runId: string) {
+  const db = t.database.db;
+  const started = await startRun(db, { runId, workerId: "test", backend: "test" });
+  return (e: number, first: number) =>
+    storeEpoch(db, {
+      runId,
+      attempt: started!.attempts,
+      metrics: plainEpoch(e, { gradNorms: [first, 0.5, 1] }),
+      checkpoint: null,
+    });
+}
+
 describe("a swept experiment, per cell", () => {
   it("an idempotent retry returns the same experiment with every cell's runs; another sweep is a 409", async () => {
     const key = { "idempotency-key": "sweep-retry" };
@@ -185,16 +198,8 @@ describe("a swept experiment, per cell", () => {
 
   it("a running run's gradient ratio in the summary follows each epoch it stores", async () => {
     const exp = await submit();
-    const db = t.database.db;
     const run = exp.runs[4]!; // cell 2, relu, repeat 0
-    const started = await startRun(db, { runId: run.id, workerId: "test", backend: "test" });
-    const epoch = (e: number, first: number) =>
-      storeEpoch(db, {
-        runId: run.id,
-        attempt: started!.attempts,
-        metrics: plainEpoch(e, { gradNorms: [first, 0.5, 1] }),
-        checkpoint: null,
-      });
+    const epoch = await startStoringEpochs(run.id);
     const ratio = async () =>
       (await read(exp.id)).summary.find(
         (s) => s.cell["model.hiddenLayers"] === 3 && s.variant.activation === "relu",
@@ -212,14 +217,7 @@ describe("a swept experiment, per cell", () => {
     // Cell 1 finished with distinct accuracies; then one run of cell 2 starts and stores epochs.
     await finishRuns(db, { id: exp.id, runs: exp.runs.slice(0, 4) }, { accuracy: (k) => 0.6 + k / 20 });
     const run = exp.runs[5]!; // cell 2, relu, repeat 1
-    const started = await startRun(db, { runId: run.id, workerId: "test", backend: "test" });
-    const epoch = (e: number, first: number) =>
-      storeEpoch(db, {
-        runId: run.id,
-        attempt: started!.attempts,
-        metrics: plainEpoch(e, { gradNorms: [first, 0.5, 1] }),
-        checkpoint: null,
-      });
+    const epoch = await startStoringEpochs(run.id);
     const fromScratch = async () => {
       const rows = (await findExperimentWithRuns(db, { id: exp.id, tenantId: t.tenantA }))!;
       const stats = computeStatistics(exp.spec, rows.runs, await findLatestGradNorms(db, exp.id));
