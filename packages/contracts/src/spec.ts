@@ -140,7 +140,14 @@ export function countCells(sweep: TSweep): number {
 /** The experiment spec exactly as stored: every default filled in. */
 export const ZExperimentSpec = z
   .object({
-    name: z.string().trim().min(1).max(LIMITS.maxNameLength).default("untitled experiment"),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(LIMITS.maxNameLength)
+      // Postgres text and jsonb cannot hold U+0000: stored as it was, the name made a 500 (fuzz).
+      .refine((s) => !s.includes("\u0000"), "must not contain the NUL character (U+0000)")
+      .default("untitled experiment"),
     dataset: ZDatasetSpec.prefault({}),
     model: ZModelSpec.prefault({}),
     variants: z.array(ZVariant).min(1).max(LIMITS.maxVariants),

@@ -20,8 +20,11 @@ describe("default stalled-job settings", () => {
     const redis = createRedis(TEST_REDIS_URL, { role: "worker" });
     const workers: WorkerProcess[] = [];
     try {
+      // ~20 s of training on the native engine, so the run is still in progress when its worker
+      // dies (40 epochs of batch 5 finished before the second worker had started).
       const spec = tinySpec({
-        training: sgdTraining({ epochs: 40, batchSize: 5, seed: 9 }),
+        dataset: { name: "mnist", samples: 1000, testFraction: 0.2, seed: 1 },
+        training: sgdTraining({ epochs: 1000, batchSize: 1, seed: 9 }),
       });
       const { experiment, runs } = await insertExperiment(tdb.db, spec);
       const runId = runs[0]!.id;

@@ -14,6 +14,8 @@ import {
 import { createTestDatabase, deletePrefix, TEST_REDIS_URL, testPrefix } from "../../support/index.js";
 import { startRedis, stopRedis } from "../support/services.js";
 
+const EPOCHS = 100;
+
 // Restarts the machine's Redis (without persistence, so every queued job is lost) while an
 // experiment trains, so it runs in `npm run test:reliability` (one file at a time), not in `npm test`.
 
@@ -38,7 +40,9 @@ describe("the machine's Redis (serialized: these tests change or restart it)", (
     try {
       const spec = tinySpec({
         variants: [{ activation: "relu" }, { activation: "tanh" }],
-        training: sgdTraining({ epochs: 6, batchSize: 5, seed: 4, repeats: 2 }),
+        // ~1 s a run on the native engine: long enough that two runs still wait in Redis while
+        // the first two train (6 epochs of batch 5 finished every run before the check).
+        training: sgdTraining({ epochs: EPOCHS, batchSize: 1, seed: 4, repeats: 2 }),
       });
       const { experiment, runs } = await insertExperiment(db, spec);
       const env = { ...quickRecoveryEnv({ databaseUrl: tdb.url, prefix }), RECONCILE_GRACE_MS: "2000" };
@@ -69,7 +73,7 @@ describe("the machine's Redis (serialized: these tests change or restart it)", (
       expect(done.status).toBe("succeeded");
       for (const r of runs) {
         const metrics = await db.epochMetric.findMany({ where: { runId: r.id }, orderBy: { epoch: "asc" } });
-        expect(metrics.map((m) => m.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(metrics.map((m) => m.epoch)).toEqual(Array.from({ length: EPOCHS }, (_, k) => k + 1));
       }
       const logs = workers.flatMap((w) => w.logs);
       expect(logs.some((l) => /queued run had no job; enqueued/.test(l.msg))).toBe(true);

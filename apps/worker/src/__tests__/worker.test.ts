@@ -200,10 +200,12 @@ describe("worker processes", () => {
   }, 180_000);
 
   it("trains a long run exactly once with two workers and a 2 s lock", async () => {
-    // 800 epochs of 240 batches (~8 s on the native engine on a quiet machine; 400 took 3.97 s): longer than the lock; a
-    // blocked event loop would lose it.
+    // 800 epochs of 480 batches (~8 s on the native engine on a quiet machine; 800 of 240 took 3.87 s
+    // on 2026-12-04, under the 4 s asserted below): longer than the lock; a blocked event loop
+    // would lose it.
     // (2 s rather than 1 s: on 2 busy cores a healthy process's timers can slip by ~0.5 s.)
     const spec = tinySpec({
+      dataset: { name: "mnist", samples: 600, testFraction: 0.2, seed: 1 },
       training: sgdTraining({ epochs: 800, batchSize: 1, seed: 3 }),
     });
     const { experiment, runs } = await insertExperiment(db, spec);

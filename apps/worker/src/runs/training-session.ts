@@ -56,6 +56,11 @@ export async function runTrainingSession({
   let lost = false;
   let position = { epoch: (run.checkpoint?.epoch ?? 0) + 1, batch: 0, batches: 0 };
   let counted = 0;
+  // Epochs up to here were stored, and announced, by an earlier attempt. A run killed after its
+  // last checkpoint resumes from that checkpoint and trains those epochs again to identical
+  // numbers (the epoch upsert keeps one row each); announcing them again would store their
+  // run.epoch events twice (tests/reliability: crash).
+  const storedBefore = run.epochsCompleted;
   const live = new LiveEpochs<TEpochMetrics>(ctx.liveEventMs, async (metrics) => {
     await emitEvent(deps, experimentId, {
       type: "run.epoch",
@@ -96,7 +101,7 @@ export async function runTrainingSession({
         metrics,
         checkpoint,
       });
-      live.push(metrics);
+      if (metrics.epoch > storedBefore) live.push(metrics);
       if (cancelRequested) requestStop("cancel", "epoch check");
       ctx.metrics.epochs.inc();
       ctx.metrics.epochSeconds.observe(metrics.seconds);

@@ -75,6 +75,23 @@ describe("start", () => {
     const second = await startRun(t.db, { runId, workerId: "w2", backend: "cpu" });
     expect(second).toMatchObject({ attempts: 2, resumedFromEpoch: 2 });
   });
+
+  it("an attempt resumed from an earlier checkpoint trains stored epochs again without setting the count back", async () => {
+    const exp = await experimentWithRuns(1);
+    const runId = exp.runs[0]!.id;
+    await startRun(t.db, { runId, workerId: "w1", backend: "cpu" });
+    await storeEpoch(t.db, { runId, attempt: 1, metrics: metrics(1), checkpoint: checkpoint(1) });
+    for (const e of [2, 3])
+      await storeEpoch(t.db, { runId, attempt: 1, metrics: metrics(e), checkpoint: null });
+    // w1 died after epoch 3, its checkpoint at 1: w2 trains epoch 2 again.
+    expect(await startRun(t.db, { runId, workerId: "w2", backend: "cpu" })).toMatchObject({
+      resumedFromEpoch: 1,
+    });
+    await storeEpoch(t.db, { runId, attempt: 2, metrics: metrics(2), checkpoint: null });
+    const run = await t.db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(run.epochsCompleted).toBe(3);
+    expect(await t.db.epochMetric.count({ where: { runId } })).toBe(3);
+  });
 });
 
 describe("fencing by attempt", () => {

@@ -148,9 +148,16 @@ export async function storeEpoch(
       .values({ runId, epoch, ...row, createdAt: now() })
       .onConflict((oc) => oc.columns(["runId", "epoch"]).doUpdateSet(row))
       .execute();
+    // Never backwards: a run resumed from an earlier checkpoint trains stored epochs again (the
+    // upsert keeps one row each), and the count must still say what is stored — the worker
+    // announces only epochs past it, so a count set back by a retrained epoch made the next
+    // attempt announce an epoch twice (tests/reliability: crash).
     await trx
       .updateTable("runs")
-      .set({ epochsCompleted: epoch, updatedAt: now() })
+      .set((eb) => ({
+        epochsCompleted: eb.fn<number>("greatest", [eb.ref("epochsCompleted"), eb.val(epoch)]),
+        updatedAt: now(),
+      }))
       .where("id", "=", runId)
       .execute();
     if (checkpoint) await upsertCheckpoint(trx, runId, checkpoint);

@@ -118,6 +118,17 @@ describe("POST /v1/experiments", () => {
     expect(JSON.stringify(p)).not.toMatch(/at \w+ \(|node_modules/);
   });
 
+  it("refuses a name with a NUL character (Postgres cannot store it) as a 400 naming the field, storing nothing", async () => {
+    const before = await t.database.db.experiment.count();
+    const res = await create(t.keyA, { preset: "chapter8-keras", name: "a\u0000b" });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(ZProblem.parse(res.json()).errors).toEqual([
+      expect.objectContaining({ path: "name", message: expect.stringContaining("U+0000") }),
+    ]);
+    expect(await t.database.db.experiment.count()).toBe(before);
+  });
+
   it("enforces cells × variants × repeats per experiment before storing anything, saying how many runs", async () => {
     const before = await t.database.db.run.count();
     const variants = Array.from({ length: 16 }, () => ({ activation: "relu" }));
