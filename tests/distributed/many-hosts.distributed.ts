@@ -34,6 +34,9 @@ const CLUSTER = ["rc1", "rc2", "rc3", "rc4", "rc5", "rc6"] as const;
 const TERMINAL = ["succeeded", "failed", "canceled", "partial"];
 
 /** A tiny run: 2 hidden layers of 16 on 400 digits; `epochs` sets how long it lasts (~0.1–0.3 s an epoch here). */
+/** The Redis Cluster failover's runs: long enough to be training when the master dies. */
+const FAILOVER_EPOCHS = 200;
+
 function spec(
   name: string,
   { epochs = 4, variants = ["relu"] }: { epochs?: number; variants?: string[] } = {},
@@ -451,7 +454,10 @@ describe("actlab on many hosts", () => {
       Array.from(
         { length: 4 },
         async (_, i) =>
-          (await client.submit(spec(`failover-${i}`, { epochs: 25 }), randomUUID())).reply.body.id as string,
+          // 200 epochs (a second or two each): 25 finished in a few hundred ms at native speed, and the
+          // 200 ms poll below could miss two runs training at once (CI timed out waiting).
+          (await client.submit(spec(`failover-${i}`, { epochs: FAILOVER_EPOCHS }), randomUUID())).reply.body
+            .id as string,
       ),
     );
     await waitFor(
@@ -487,7 +493,7 @@ describe("actlab on many hosts", () => {
     expect(rows.map((r) => r.status)).toEqual(ids.map(() => "succeeded"));
     for (const id of ids) {
       const run = await db.run.findFirstOrThrow({ where: { experimentId: id } });
-      await expectStoredOnce(run.id, 25);
+      await expectStoredOnce(run.id, FAILOVER_EPOCHS);
     }
     record({
       scenario: "Redis Cluster with a master killed",

@@ -203,11 +203,19 @@ describe("results in a real browser", () => {
   it("continues the finished experiment to more epochs from the page, each epoch stored once", async () => {
     await page.getByLabel("continue to this many epochs in total").fill("5");
     await page.getByRole("button", { name: "Continue", exact: true }).click();
-    await page
-      .locator('[data-experiment-status="succeeded"]')
-      .waitFor({ state: "detached", timeout: 30_000 });
-    // It trains again, live, then finishes with 5 epochs per run.
-    await page.locator('[data-experiment-status="succeeded"]').waitFor({ timeout: 240_000 });
+    // It trains again, then finishes with 5 epochs per run. Two more tiny epochs take milliseconds
+    // on the native engine, so the page may never show it running (CI: waiting for "succeeded" to
+    // go away timed out): wait for the outcome in the API, then on the page.
+    await expect
+      .poll(
+        async () => {
+          const { body } = await api(`/v1/experiments/${ids.a}`);
+          return [(body.spec as { training: { epochs: number } }).training.epochs, body.status];
+        },
+        { timeout: 240_000 },
+      )
+      .toEqual([5, "succeeded"]);
+    await page.locator('[data-experiment-status="succeeded"]').waitFor({ timeout: 30_000 });
     await expect
       .poll(() => page.getByTestId("chart-loss").getAttribute("data-points"), { timeout: 30_000 })
       .toBe("10");
