@@ -222,10 +222,12 @@ describe("dashboard in a real browser", () => {
       body: JSON.stringify({
         preset: "chapter8-keras",
         name: "e2e: cancel me",
-        dataset: { samples: 1000 },
+        // ~40 s of training on the native engine, so it is still running when the page cancels it
+        // (500 epochs of batch 100 took ~3 s: too close to the page load and the click).
+        dataset: { samples: 2000 },
         model: { hiddenLayers: 2, units: 16 },
         variants: [{ activation: "relu" }],
-        training: { epochs: 500, repeats: 1 },
+        training: { epochs: 1000, repeats: 1, batchSize: 1 },
       }),
     });
     expect(res.status).toBe(202);
