@@ -407,10 +407,9 @@ void prelu_backward_row(const float* __restrict z, float* __restrict d, const fl
   }
 #endif
   for (; j < units; j++) {
-    const float v = z[j], g = d[j];
-    if (v > 0.0f) continue;
-    if (v <= 0.0f) ga[j] += g * v;
-    d[j] = g * alpha[j];
+    if (z[j] > 0.0f) continue;
+    ga[j] += d[j] * fminf(z[j], 0.0f);  // as minps: a NaN x adds 0
+    d[j] *= alpha[j];
   }
 }
 

@@ -114,9 +114,10 @@ export async function experimentStatistics(
   const byCell = runsByCell(spec, runs);
   const fingerprints = byCell.map(cellFingerprint);
   const hit = cache.get(experimentId);
+  // Cells are positional under one spec; another spec (a continue changes epochs) starts afresh.
   const kept = hit?.spec === specKey ? hit.cells : [];
   const stale = fingerprints.flatMap((f, i) => (kept[i]?.fingerprint === f ? [] : [i]));
-  if (hit && kept === hit.cells && stale.length === 0 && kept.length === byCell.length) return hit.statistics;
+  if (hit && stale.length === 0) return hit.statistics;
 
   const needEpochs = stale.flatMap((i) => byCell[i]!.filter((r) => r.epochsCompleted > 0).map((r) => r.id));
   const gradNorms = needEpochs.length > 0 ? await loadGradNorms(needEpochs) : new Map<string, number[]>();
