@@ -86,5 +86,27 @@ export function createDb({
   }
   // Attached to the client rather than wrapping it, so a Db is still a Prisma client wherever
   // one is expected (tests read rows through it).
-  return Object.assign(prisma, { kysely, close });
+  const db = Object.assign(prisma, { kysely, close });
+  pools.set(db, pool);
+  return db;
+}
+
+/** Each Db's pool, for withPoolClient (kept out of the Db type, so apps never see pg). */
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * Runs `fn` on one connection of the db's pool and releases it after. For the creation
+ * transaction only (lifecycle/create.ts): it is the API's hottest write, and running its three
+ * statements through Kysely's executor (a connection provider, a compiled node tree and a query
+ * id per statement) cost measurable CPU per request over node-postgres itself.
+ */
+export async function withPoolClient<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("withPoolClient needs a Db made by createDb");
+  const client = await pool.connect();
+  try {
+    return await fn(client);
+  } finally {
+    client.release();
+  }
 }

@@ -64,21 +64,52 @@ class Placeholder {
 export function preparedQuery<A extends Record<string, unknown>, R>(
   build: (kysely: Kysely<DB>, args: A) => Compilable<R>,
 ): (kysely: Kysely<DB>, args: A) => Promise<R[]> {
-  let compiled: { sql: string; slots: Array<{ key: string } | { value: unknown }> } | undefined;
+  const statement = preparedStatement(build);
   return async (kysely, args) => {
+    const { text, values } = statement(kysely, args);
+    return (await kysely.executeQuery<R>(CompiledQuery.raw(text, values))).rows;
+  };
+}
+
+/** A named statement as node-postgres takes it; `R` is the type of its rows. */
+export interface NamedStatement<R> {
+  name: string;
+  text: string;
+  values: unknown[];
+  /** Never set: carries the row type to runStatement. */
+  readonly rowType?: R;
+}
+
+/**
+ * preparedQuery's compiled statement, for a caller that runs it on a node-postgres client itself
+ * (runStatement) instead of through Kysely's executor. The SQL still comes from the builder.
+ */
+export function preparedStatement<A extends Record<string, unknown>, R>(
+  build: (kysely: Kysely<DB>, args: A) => Compilable<R>,
+): (kysely: Kysely<DB>, args: A) => NamedStatement<R> {
+  let compiled: { sql: string; name: string; slots: Array<{ key: string } | { value: unknown }> } | undefined;
+  return (kysely, args) => {
     if (!compiled) {
       const standIns = new Proxy({} as A, { get: (_, key) => new Placeholder(String(key)) });
       const query = build(kysely, standIns).compile();
+      const name = `actlab_${createHash("sha1").update(query.sql).digest("hex").slice(0, 16)}`;
       compiled = {
         sql: query.sql,
+        name,
         slots: query.parameters.map((p) => (p instanceof Placeholder ? { key: p.key } : { value: p })),
       };
-      statementNames.set(
-        query.sql,
-        `actlab_${createHash("sha1").update(query.sql).digest("hex").slice(0, 16)}`,
-      );
+      statementNames.set(query.sql, name);
     }
-    const parameters = compiled.slots.map((s) => ("key" in s ? args[s.key] : s.value));
-    return (await kysely.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters))).rows;
+    return {
+      name: compiled.name,
+      text: compiled.sql,
+      values: compiled.slots.map((s) => ("key" in s ? args[s.key] : s.value)),
+    };
   };
+}
+
+/** Runs a prepared statement on a client taken from the pool (see withPoolClient). */
+export async function runStatement<R>(client: pg.ClientBase, statement: NamedStatement<R>): Promise<R[]> {
+  const { name, text, values } = statement;
+  return (await client.query<R & pg.QueryResultRow>({ name, text, values })).rows;
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { deriveRunSeed, sweepCells, type TCell, type TExperimentSpec } from "@actlab/contracts";
 import { type ExpressionBuilder, type Kysely, sql } from "kysely";
-import type { Db } from "../client.js";
+import { type Db, withPoolClient } from "../client.js";
 import type { DB } from "../generated/kysely/types.js";
-import { preparedQuery } from "../prepared.js";
+import { preparedStatement, runStatement } from "../prepared.js";
 import { RUN_IDENTITY_COLUMNS } from "../queries/runs.js";
 
 /** One run of a new experiment: a cell × variant × repeat, queued. */
@@ -104,50 +104,56 @@ export async function insertExperiment(
 ): Promise<InsertOutcome> {
   const { tenantId, idempotencyKey } = experiment;
   try {
-    return await db.kysely.connection().execute(async (conn) => {
+    return await withPoolClient(db, async (client) => {
       // BEGIN, jit off and the lock as one simple query (both numbers are ours), saving a round
       // trip. jit off for this transaction: the insert's generic plan is estimated above
       // jit_above_cost once the tables grow, and Postgres then spent ~25 ms compiling for a ~1 ms
       // statement (seen in EXPLAIN ANALYZE during the bench: POST fell from ~700 to ~100 req/s).
-      await sql`BEGIN; SET LOCAL jit = off; SELECT pg_advisory_xact_lock(${sql.lit(TENANT_LOCK_NAMESPACE)}, ${sql.lit(tenantLockKey(tenantId))})`.execute(
-        conn,
+      await client.query(
+        `BEGIN; SET LOCAL jit = off; SELECT pg_advisory_xact_lock(${TENANT_LOCK_NAMESPACE}, ${tenantLockKey(tenantId)})`,
       );
       try {
-        const prior = idempotencyKey ? await findByIdempotencyKey(conn, tenantId, idempotencyKey) : undefined;
+        const prior = idempotencyKey
+          ? (await runStatement(client, findByIdempotencyKey(db.kysely, { tenantId, idempotencyKey })))[0]
+          : undefined;
         let outcome: InsertOutcome;
         if (prior) {
           outcome = { kind: "existing", ...prior };
         } else {
-          const [row] = await insertUnlessOverLimit(conn, rowsOf(experiment, maxActiveRuns));
+          const [row] = await runStatement(
+            client,
+            insertUnlessOverLimit(db.kysely, rowsOf(experiment, maxActiveRuns)),
+          );
           outcome =
             row!.inserted === experiment.runs.length
               ? { kind: "inserted" }
               : { kind: "limited", active: row!.active };
         }
-        await sql`COMMIT`.execute(conn);
+        await client.query("COMMIT");
         return outcome;
       } catch (err) {
-        await sql`ROLLBACK`.execute(conn).catch(() => {});
+        await client.query("ROLLBACK").catch(() => {});
         throw err;
       }
     });
   } catch (err) {
     // The advisory lock makes a duplicate key unlikely, but the unique index is the guarantee.
     if (!idempotencyKey || (err as { code?: string }).code !== "23505") throw err;
-    const prior = await findByIdempotencyKey(db.kysely, tenantId, idempotencyKey);
+    const [prior] = await withPoolClient(db, (client) =>
+      runStatement(client, findByIdempotencyKey(db.kysely, { tenantId, idempotencyKey })),
+    );
     if (!prior) throw err;
     return { kind: "existing", ...prior };
   }
 }
 
-function findByIdempotencyKey(kysely: Kysely<DB>, tenantId: string, idempotencyKey: string) {
-  return kysely
+const findByIdempotencyKey = preparedStatement((kysely, k: { tenantId: string; idempotencyKey: string }) =>
+  kysely
     .selectFrom("experiments")
     .select(["id", "requestHash"])
-    .where("tenantId", "=", tenantId)
-    .where("idempotencyKey", "=", idempotencyKey)
-    .executeTakeFirst();
-}
+    .where("tenantId", "=", k.tenantId)
+    .where("idempotencyKey", "=", k.idempotencyKey),
+);
 
 /** Literals, not parameters, so the planner's estimate for them is the same in every plan. */
 const ACTIVE = [sql.lit("queued" as const), sql.lit("running" as const)];
@@ -201,7 +207,7 @@ function rowsOf(e: NewExperiment, maxActiveRuns: number) {
   };
 }
 
-const insertUnlessOverLimit = preparedQuery((kysely, e: ReturnType<typeof rowsOf>) =>
+const insertUnlessOverLimit = preparedStatement((kysely, e: ReturnType<typeof rowsOf>) =>
   kysely
     .with("bound", (q) =>
       q
