@@ -273,22 +273,58 @@ napi_value loss_and_correct(napi_env env, napi_value out_arg, Run run) {
   return nullptr;
 }
 
+/* rrelu's seeds argument: null/undefined, or a Uint32Array with one seed per hidden layer; false once it threw. */
+bool get_seeds(napi_env env, napi_value arg, actlab_engine* e, const uint32_t** seeds) {
+  *seeds = nullptr;
+  napi_valuetype t;
+  napi_typeof(env, arg, &t);
+  if (t == napi_null || t == napi_undefined) return true;
+  uint32_t* s;
+  size_t n;
+  if (!get_array(env, arg, napi_uint32_array, "rreluSeeds", -1, &s, &n)) return false;
+  if ((long long)n != hidden_layers_of(e)) {
+    throw_error(env, "range", "rreluSeeds must have one seed per hidden layer");
+    return false;
+  }
+  *seeds = s;
+  return true;
+}
+
 // trainBatch(engine, x, y, rows, rreluSeeds Uint32Array[hiddenLayers] | null, out Float64Array[2])
 napi_value TrainBatch(napi_env env, napi_callback_info info) {
   Batch b;
   if (!get_batch(env, info, 6, &b)) return nullptr;
   const uint32_t* seeds = nullptr;
-  napi_valuetype t;
-  napi_typeof(env, b.argv[4], &t);
-  if (t != napi_null && t != napi_undefined) {
-    uint32_t* s;
-    size_t n;
-    if (!get_array(env, b.argv[4], napi_uint32_array, "rreluSeeds", -1, &s, &n)) return nullptr;
-    seeds = s;
-    if ((long long)n != hidden_layers_of(b.e)) return throw_error(env, "range", "rreluSeeds must have one seed per hidden layer");
-  }
+  if (!get_seeds(env, b.argv[4], b.e, &seeds)) return nullptr;
   return loss_and_correct(env, b.argv[5], [&](double* loss, int* correct, char* err) {
     return actlab_engine_train_batch(b.e, b.x, b.y, b.rows, seeds, loss, correct, err);
+  });
+}
+
+// setData(engine, x Float32Array[rows × inputSize], y Int32Array[rows], rows): the training set trainRows reads.
+napi_value SetData(napi_env env, napi_callback_info info) {
+  Batch b;
+  if (!get_batch(env, info, 4, &b)) return nullptr;
+  char err[ACTLAB_ERROR_LEN];
+  if (actlab_engine_set_data(b.e, b.x, b.y, b.rows, err) != 0) return throw_error(env, "range", err);
+  return nullptr;
+}
+
+// trainRows(engine, indices Uint32Array[count], count, rreluSeeds Uint32Array[hiddenLayers] | null, out Float64Array[2])
+napi_value TrainRows(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, 5, argv)) return nullptr;
+  actlab_engine* e = unwrap(env, argv[0]);
+  if (!e) return nullptr;
+  int count;
+  if (!get_int(env, argv[2], "count", &count)) return nullptr;
+  if (count < 1) return throw_error(env, "range", "count must be at least 1");
+  uint32_t* indices;
+  if (!get_array(env, argv[1], napi_uint32_array, "indices", count, &indices)) return nullptr;
+  const uint32_t* seeds = nullptr;
+  if (!get_seeds(env, argv[3], e, &seeds)) return nullptr;
+  return loss_and_correct(env, argv[4], [&](double* loss, int* correct, char* err) {
+    return actlab_engine_train_rows(e, indices, count, seeds, loss, correct, err);
   });
 }
 
@@ -370,7 +406,7 @@ NAPI_MODULE_INIT() {
     napi_callback cb;
   };
   const Fn fns[] = {{"create", Create},     {"dispose", Dispose},   {"sizes", Sizes},
-                    {"getState", GetState}, {"setState", SetState}, {"trainBatch", TrainBatch},
+                    {"getState", GetState}, {"setState", SetState}, {"trainBatch", TrainBatch}, {"setData", SetData}, {"trainRows", TrainRows},
                     {"evaluate", Evaluate}, {"probe", Probe},       {"activation", Activation},
                     {"mixSeed2", MixSeed2}, {"blasInfo", BlasInfo}};
   for (const Fn& f : fns) {

@@ -89,6 +89,19 @@ void actlab_engine_set_scalars(actlab_engine* engine, const double in[3]);
 int actlab_engine_train_batch(actlab_engine* engine, const float* x, const int32_t* y, int rows,
                               const uint32_t* rrelu_seeds, double* loss_mean, int* correct, char* err);
 
+/*
+ * Keeps a copy of the training set (`rows` examples of input_size floats, labels checked here)
+ * for actlab_engine_train_rows, stored by its nonzero entries. Replaces an earlier one.
+ */
+int actlab_engine_set_data(actlab_engine* engine, const float* x, const int32_t* y, int rows, char* err);
+
+/*
+ * actlab_engine_train_batch on the rows `indices[0..count)` of the set_data training set, in that
+ * order: the same step, bit for bit, without the caller gathering the batch.
+ */
+int actlab_engine_train_rows(actlab_engine* engine, const uint32_t* indices, int count,
+                             const uint32_t* rrelu_seeds, double* loss_mean, int* correct, char* err);
+
 /* Inference-mode loss (summed over rows) and correct count, in chunks of max_rows. */
 int actlab_engine_evaluate(actlab_engine* engine, const float* x, const int32_t* y, int rows,
                            double* loss_sum, int* correct, char* err);

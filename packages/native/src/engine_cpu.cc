@@ -239,6 +239,20 @@ struct actlab_engine {
   std::vector<int> cols;
   std::vector<float> xc, w0c;
   int k = 0;
+  // The training set of set_data as compressed rows (row r's nonzeros are data_col/data_val
+  // [data_ptr[r], data_ptr[r+1])). Why: MNIST rows are ~80% zeros, so a batch built from its
+  // rows' nonzeros reads a fifth of the bytes a gather of dense rows reads, and those reads were
+  // a tenth of a step (a 3 KB row at a random place of a 25 MB array each, then scanned again
+  // for compact_input). `colpos` maps a column to its place among a batch's active ones; `xd` and
+  // `yb` hold a batch's dense rows (when it is not compacted) and labels.
+  std::vector<size_t> data_ptr;
+  std::vector<uint16_t> data_col;  // input_size ≤ 65,535 (checked in set_data)
+  std::vector<float> data_val;
+  std::vector<int32_t> data_y;
+  int data_rows = 0;
+  std::vector<int> colpos;
+  std::vector<float> xd;
+  std::vector<int32_t> yb;
   double iterations = 0;
   float acc_beta1 = 0, acc_beta2 = 0;
 
@@ -293,6 +307,8 @@ void dense(actlab_engine* e, int l, const float* x, int rows, float* zout) {
  * zero (the gathers and the scatter cost about a tenth of the product they save), so at most 85%.
  * Returns whether it compacted (e->k > 0).
  */
+bool use_active_columns(actlab_engine* e);
+
 bool compact_input(actlab_engine* e, const float* x, int rows) {
   const int n_in = e->in[0];
   char* active = e->active.data();
@@ -301,6 +317,25 @@ bool compact_input(actlab_engine* e, const float* x, int rows) {
     const float* row = x + (size_t)r * n_in;
     for (int j = 0; j < n_in; j++) active[j] |= row[j] != 0.0f;  // NaN and ±inf count as active
   }
+  if (!use_active_columns(e)) return false;
+  const int k = e->k;
+  const int* cols = e->cols.data();
+  for (int r = 0; r < rows; r++) {
+    const float* row = x + (size_t)r * n_in;
+    float* out = e->xc.data() + (size_t)r * k;
+    for (int i = 0; i < k; i++) out[i] = row[cols[i]];
+  }
+  return true;
+}
+
+/*
+ * From e->active (the columns nonzero in some row of the batch): whether to compact (see
+ * compact_input); if so, the active columns' list and count in e->cols and e->k, and W0's rows
+ * for them gathered into w0c. Otherwise e->k = 0.
+ */
+bool use_active_columns(actlab_engine* e) {
+  const int n_in = e->in[0];
+  const char* active = e->active.data();
   int k = 0;
   for (int j = 0; j < n_in; j++)
     if (active[j]) e->cols[k++] = j;
@@ -310,22 +345,54 @@ bool compact_input(actlab_engine* e, const float* x, int rows) {
   }
   e->k = k;
   const int* cols = e->cols.data();
-  for (int r = 0; r < rows; r++) {
-    const float* row = x + (size_t)r * n_in;
-    float* out = e->xc.data() + (size_t)r * k;
-    for (int i = 0; i < k; i++) out[i] = row[cols[i]];
-  }
   const int U = e->out[0];
   const float* W0 = e->W(0);
   for (int i = 0; i < k; i++) memcpy(e->w0c.data() + (size_t)i * U, W0 + (size_t)cols[i] * U, U * sizeof(float));
   return true;
 }
 
-/* Forward to the logits (in z[L]); training draws rrelu's slopes from `seeds`. */
-void forward(actlab_engine* e, const float* x, int rows, bool training, const uint32_t* seeds) {
+/*
+ * The batch of training rows `idx[0..rows)` from the sparse copy of set_data: compacted into xc
+ * (as compact_input would make it from the dense rows: the same columns, the same values), or
+ * dense into xd when compacting does not pay; labels into yb. Returns the dense input's rows
+ * (xd), which the first layer reads only when e->k == 0.
+ */
+const float* batch_from_rows(actlab_engine* e, const uint32_t* idx, int rows) {
+  const int n_in = e->in[0];
+  const size_t* ptr = e->data_ptr.data();
+  const uint16_t* col = e->data_col.data();
+  const float* val = e->data_val.data();
+  char* active = e->active.data();
+  memset(active, 0, n_in);
+  for (int r = 0; r < rows; r++) {
+    e->yb[r] = e->data_y[idx[r]];
+    for (size_t p = ptr[idx[r]]; p < ptr[idx[r] + 1]; p++) active[col[p]] = 1;
+  }
+  if (use_active_columns(e)) {
+    const int k = e->k;
+    int* pos = e->colpos.data();
+    for (int i = 0; i < k; i++) pos[e->cols[i]] = i;
+    float* xc = e->xc.data();
+    memset(xc, 0, (size_t)rows * k * sizeof(float));
+    for (int r = 0; r < rows; r++)
+      for (size_t p = ptr[idx[r]]; p < ptr[idx[r] + 1]; p++) xc[(size_t)r * k + pos[col[p]]] = val[p];
+  } else {
+    float* xd = e->xd.data();
+    memset(xd, 0, (size_t)rows * n_in * sizeof(float));
+    for (int r = 0; r < rows; r++)
+      for (size_t p = ptr[idx[r]]; p < ptr[idx[r] + 1]; p++) xd[(size_t)r * n_in + col[p]] = val[p];
+  }
+  return e->xd.data();
+}
+
+/*
+ * Forward to the logits (in z[L]) once the first layer's input is in place (e->k > 0: xc and w0c,
+ * else the dense rows x); training draws rrelu's slopes from `seeds`.
+ */
+void forward_prepared(actlab_engine* e, const float* x, int rows, bool training, const uint32_t* seeds) {
   const int U = e->cfg.units;
   const float* input = x;
-  const bool compacted = compact_input(e, x, rows);
+  const bool compacted = e->k > 0;
   for (int l = 0; l < e->L; l++) {
     float* z = e->z[l].data();
     if (l == 0 && compacted)
@@ -347,6 +414,12 @@ void forward(actlab_engine* e, const float* x, int rows, bool training, const ui
     input = e->h[l].data();
   }
   dense(e, e->L, input, rows, e->z[e->L].data());
+}
+
+/* Forward on the dense rows x (compacted first when that pays). */
+void forward(actlab_engine* e, const float* x, int rows, bool training, const uint32_t* seeds) {
+  compact_input(e, x, rows);
+  forward_prepared(e, x, rows, training, seeds);
 }
 
 /*
@@ -413,42 +486,67 @@ void prelu_backward_row(const float* __restrict z, float* __restrict d, const fl
   }
 }
 
-/* Gradients of every parameter (into e->grads) from ∂loss/∂logits in e->d0. */
-void backward(actlab_engine* e, const float* x, int rows, bool training) {
+/*
+ * Gradients of every parameter (into e->grads) from ∂loss/∂logits in e->d0 — or, with `sgd`,
+ * plain SGD applied layer by layer as the gradients come out instead (value + (−lr)·g, as
+ * tf.train.sgd), so e->grads is not written. Why: a step's separate update pass read and wrote
+ * every parameter and gradient again (3.3 MB for the chapter's network, outside the caches'
+ * reach once W0 and ∂W0 are both in play), and the first layer's gradient rows were scattered
+ * and zeroed only to be added. Fused, each ∂W product adds (−lr)·inputᵀ·d onto W itself
+ * (cblas_sgemm with α = −lr, β = 1: one rounding where tf.train rounds g first, a difference in
+ * the last bit), and ∂h(l−1) = d·Wᵀ is taken before, from the weights the forward pass used.
+ */
+void backward(actlab_engine* e, const float* x, int rows, bool training, bool sgd = false) {
   const int U = e->cfg.units;
+  const float neg_lr = (float)(-e->cfg.learning_rate);
+  const float alpha_w = sgd ? neg_lr : 1.0f, beta_w = sgd ? 1.0f : 0.0f;
   float* d = e->d0.data();      // ∂loss/∂z of layer l
   float* dnext = e->d1.data();  // ∂loss/∂h of layer l-1, then ∂loss/∂z of it
   for (int l = e->L; l >= 0; l--) {
     const int n_in = e->in[l], n_out = e->out[l];
     const float* input = l == 0 ? x : e->h[l - 1].data();
-    // ∂W = inputᵀ·d, ∂b = column sums of d.
+    // ∂h(l-1) = d·Wᵀ (before W changes when fusing the update).
+    if (l > 0)
+      e->blas->sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n_in, n_out, 1.0f, d, n_out, e->W(l), n_out,
+                     0.0f, dnext, n_in);
+    // ∂W = inputᵀ·d (or W += (−lr)·inputᵀ·d), ∂b = column sums of d.
     if (l == 0 && e->k > 0) {
-      // On the active columns only (compact_input), into w0c (W0's copy is not needed any more),
-      // then each active row to its place and the zero columns' rows to 0.
+      // On the active columns only (compact_input), into w0c: W0's active rows as forward
+      // gathered them, updated in place when fusing, else overwritten by their gradient. Then each
+      // active row goes to its place; the zero columns' gradient rows are 0 (and their weights
+      // stay as they are: adding (−lr)·0 changes nothing).
       const int k = e->k;
-      e->blas->sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, n_out, rows, 1.0f, e->xc.data(), k, d, n_out, 0.0f,
-                     e->w0c.data(), n_out);
-      float* g = e->gW(0);
-      const char* active = e->active.data();
-      for (int j = 0, i = 0; j < n_in; j++) {
-        float* dst = g + (size_t)j * n_out;
-        if (active[j])
-          memcpy(dst, e->w0c.data() + (size_t)(i++) * n_out, n_out * sizeof(float));
-        else
-          memset(dst, 0, n_out * sizeof(float));
+      e->blas->sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, n_out, rows, alpha_w, e->xc.data(), k, d, n_out,
+                     beta_w, e->w0c.data(), n_out);
+      float* g = sgd ? e->W(0) : e->gW(0);
+      const int* cols = e->cols.data();
+      if (sgd) {
+        for (int i = 0; i < k; i++)
+          memcpy(g + (size_t)cols[i] * n_out, e->w0c.data() + (size_t)i * n_out, n_out * sizeof(float));
+      } else {
+        const char* active = e->active.data();
+        for (int j = 0, i = 0; j < n_in; j++) {
+          float* dst = g + (size_t)j * n_out;
+          if (active[j])
+            memcpy(dst, e->w0c.data() + (size_t)(i++) * n_out, n_out * sizeof(float));
+          else
+            memset(dst, 0, n_out * sizeof(float));
+        }
       }
     } else {
-      e->blas->sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, n_out, rows, 1.0f, input, n_in, d, n_out, 0.0f,
-                     e->gW(l), n_out);
+      e->blas->sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, n_out, rows, alpha_w, input, n_in, d, n_out,
+                     beta_w, sgd ? e->W(l) : e->gW(l), n_out);
     }
     float* gb = e->gB(l);
     std::fill(gb, gb + n_out, 0.0f);
     for (int r = 0; r < rows; r++)
       for (int j = 0; j < n_out; j++) gb[j] += d[(size_t)r * n_out + j];
+    if (sgd) {
+      float* b = e->B(l);
+      for (int j = 0; j < n_out; j++) b[j] = neg_lr * gb[j] + b[j];
+    }
     if (l == 0) break;  // the input's gradient is not needed
-    // ∂h(l-1) = d·Wᵀ, then through the activation of layer l-1.
-    e->blas->sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n_in, n_out, 1.0f, d, n_out, e->W(l), n_out, 0.0f,
-                   dnext, n_in);
+    // ∂h(l-1) through the activation of layer l-1.
     const int k = l - 1;
     const float* z = e->z[k].data();
     const float* h = e->h[k].data();
@@ -460,6 +558,10 @@ void backward(actlab_engine* e, const float* x, int rows, bool training) {
       float* ga = e->gA(k);
       std::fill(ga, ga + U, 0.0f);
       for (int r = 0; r < rows; r++) prelu_backward_row(z + (size_t)r * U, dnext + (size_t)r * U, alpha, ga, U);
+      if (sgd) {
+        float* a = e->A(k);
+        for (int j = 0; j < U; j++) a[j] = neg_lr * ga[j] + a[j];
+      }
     } else if (e->act.id == ACTLAB_RELU) {
       const size_t n = (size_t)rows * U;
       // A select, not a branch: z > 0 is a coin flip per element, and the branch mispredicted
@@ -503,8 +605,7 @@ void update(actlab_engine* e) {
   const float neg_lr = (float)(-c.learning_rate);
   switch (c.optimizer) {
     case ACTLAB_SGD:
-      // tf.train.sgd: value + (−lr)·g
-      for (size_t i = 0; i < P; i++) v[i] = neg_lr * g[i] + v[i];
+      // tf.train.sgd (value + (−lr)·g) is applied inside backward, fused with the products.
       break;
     case ACTLAB_MOMENTUM: {
       // tf.train.momentum: acc = m·acc + g; value = (−lr)·acc + value
@@ -559,6 +660,20 @@ bool valid_config(const actlab_config* c, char* err) {
   const double widest = std::max({(double)c->input_size, (double)c->units, (double)c->classes});
   if ((double)c->max_rows * widest > 1e9 || widest * widest * (c->hidden_layers + 1) > 1e9) return bad("too large");
   return true;
+}
+
+/* Loss, backward and update after a training forward pass on `x` (dense rows, or compacted). */
+void finish_step(actlab_engine* e, const float* x, const int32_t* y, int rows, double* loss_mean, int* correct) {
+  double sum;
+  softmax_ce(e, y, rows, &sum, correct, e->d0.data());
+  if (e->cfg.optimizer == ACTLAB_SGD) {
+    backward(e, x, rows, true, /*sgd=*/true);
+    e->iterations += 1;
+  } else {
+    backward(e, x, rows, true);
+    update(e);
+  }
+  *loss_mean = sum / rows;
 }
 
 }  // namespace
@@ -650,6 +765,69 @@ void actlab_engine_set_scalars(actlab_engine* e, const double in[3]) {
   e->acc_beta2 = (float)in[2];
 }
 
+int actlab_engine_set_data(actlab_engine* e, const float* x, const int32_t* y, int rows, char* err) {
+  if (rows < 1) {
+    fail(err, "rows must be at least 1");
+    return -1;
+  }
+  if (!check_labels(e, y, rows, err)) return -1;
+  const int n_in = e->cfg.input_size;
+  if (n_in > 65535) {
+    fail(err, "setData takes inputs of at most 65,535 columns");
+    return -1;
+  }
+  try {
+    size_t nnz = 0;
+    for (size_t i = 0, n = (size_t)rows * n_in; i < n; i++) nnz += x[i] != 0.0f;
+    e->data_ptr.assign((size_t)rows + 1, 0);
+    e->data_col.resize(nnz);
+    e->data_val.resize(nnz);
+    e->data_y.assign(y, y + rows);
+    size_t p = 0;
+    for (int r = 0; r < rows; r++) {
+      const float* row = x + (size_t)r * n_in;
+      for (int j = 0; j < n_in; j++)
+        if (row[j] != 0.0f) {  // as compact_input: NaN and ±inf are nonzero, ±0 are zero
+          e->data_col[p] = (uint16_t)j;
+          e->data_val[p++] = row[j];
+        }
+      e->data_ptr[(size_t)r + 1] = p;
+    }
+    e->colpos.assign(n_in, 0);
+    e->xd.assign((size_t)e->cfg.max_rows * n_in, 0.0f);
+    e->yb.assign(e->cfg.max_rows, 0);
+  } catch (const std::bad_alloc&) {
+    e->data_rows = 0;
+    fail(err, "out of memory copying the training set");
+    return -1;
+  }
+  e->data_rows = rows;
+  return 0;
+}
+
+int actlab_engine_train_rows(actlab_engine* e, const uint32_t* indices, int count, const uint32_t* rrelu_seeds,
+                             double* loss_mean, int* correct, char* err) {
+  if (!check_rows(e, count, err)) return -1;
+  if (e->data_rows == 0) {
+    fail(err, "no training set: call setData first");
+    return -1;
+  }
+  for (int i = 0; i < count; i++)
+    if (indices[i] >= (uint32_t)e->data_rows) {
+      snprintf(err, ACTLAB_ERROR_LEN, "row index %u at %d is outside the training set's %d rows", indices[i], i,
+               e->data_rows);
+      return -1;
+    }
+  if (e->act.id == ACTLAB_RRELU && !rrelu_seeds) {
+    fail(err, "rrelu needs one seed per hidden layer");
+    return -1;
+  }
+  const float* x = batch_from_rows(e, indices, count);
+  forward_prepared(e, x, count, true, rrelu_seeds);
+  finish_step(e, x, e->yb.data(), count, loss_mean, correct);
+  return 0;
+}
+
 int actlab_engine_train_batch(actlab_engine* e, const float* x, const int32_t* y, int rows,
                               const uint32_t* rrelu_seeds, double* loss_mean, int* correct, char* err) {
   if (!check_rows(e, rows, err) || !check_labels(e, y, rows, err)) return -1;
@@ -658,11 +836,7 @@ int actlab_engine_train_batch(actlab_engine* e, const float* x, const int32_t* y
     return -1;
   }
   forward(e, x, rows, true, rrelu_seeds);
-  double sum;
-  softmax_ce(e, y, rows, &sum, correct, e->d0.data());
-  backward(e, x, rows, true);
-  update(e);
-  *loss_mean = sum / rows;
+  finish_step(e, x, y, rows, loss_mean, correct);
   return 0;
 }
 

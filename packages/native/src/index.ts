@@ -27,6 +27,14 @@ interface Addon {
     seeds: Uint32Array | null,
     out: Float64Array,
   ): void;
+  setData(engine: object, x: Float32Array, y: Int32Array, rows: number): void;
+  trainRows(
+    engine: object,
+    indices: Uint32Array,
+    count: number,
+    seeds: Uint32Array | null,
+    out: Float64Array,
+  ): void;
   evaluate(engine: object, x: Float32Array, y: Int32Array, rows: number, out: Float64Array): void;
   probe(
     engine: object,
@@ -205,6 +213,20 @@ export class NativeEngine {
   /** One step on `rows` examples; `seeds` (rrelu only) one per hidden layer. Returns the batch's mean loss. */
   trainBatch(x: Float32Array, y: Int32Array, rows: number, seeds: Uint32Array | null = null) {
     addon().trainBatch(this.h, x, y, rows, seeds, this.out);
+    return { loss: this.out[0] as number, correct: this.out[1] as number };
+  }
+
+  /** Keeps a copy of the training set (`rows` examples) for trainRows, by its nonzero entries. */
+  setData(x: Float32Array, y: Int32Array, rows: number): void {
+    addon().setData(this.h, x, y, rows);
+  }
+
+  /**
+   * trainBatch on the setData rows `indices` (in that order), bit for bit the same step, without
+   * gathering the batch in JavaScript first.
+   */
+  trainRows(indices: Uint32Array, seeds: Uint32Array | null = null) {
+    addon().trainRows(this.h, indices, indices.length, seeds, this.out);
     return { loss: this.out[0] as number, correct: this.out[1] as number };
   }
 

@@ -136,8 +136,14 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
         }
         const from = b * batchSize;
         const count = Math.min(batchSize, nTrain - from);
-        gatherBatch(data, perm, from, count, bx, by);
-        const r = engine.trainBatch(bx, by, count, { epoch, batch: b });
+        const at = { epoch, batch: b };
+        let r: { loss: number; correct: number };
+        if (engine.trainRows) {
+          r = engine.trainRows(perm.subarray(from, from + count), at);
+        } else {
+          gatherBatch(data, perm, from, count, bx, by);
+          r = engine.trainBatch(bx, by, count, at);
+        }
         lossSum += r.loss * count;
         correct += r.correct;
         opts.onBatch?.({ epoch, batch: b + 1, batches });

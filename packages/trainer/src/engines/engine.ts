@@ -31,6 +31,12 @@ export interface RunEngine {
     loss: number;
     correct: number;
   };
+  /**
+   * The same step on the training rows `rows` (indices into the training set, in batch order),
+   * for an engine that builds the batch itself (native: from its sparse copy of the set). An
+   * engine without it gets the rows gathered for trainBatch.
+   */
+  trainRows?(rows: Uint32Array, at: { epoch: number; batch: number }): { loss: number; correct: number };
   /** Inference-mode loss and accuracy on the test set. */
   evaluate(): { loss: number; accuracy: number };
   probe(): ProbeMetrics;
