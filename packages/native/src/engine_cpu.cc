@@ -364,7 +364,18 @@ const float* batch_from_rows(actlab_engine* e, const uint32_t* idx, int rows) {
   const float* val = e->data_val.data();
   char* active = e->active.data();
   memset(active, 0, n_in);
+  // The rows sit at random places of the copy (the batch is shuffled), and waiting for each
+  // row's first cache lines was most of this function's time (perf): so each row's entries are
+  // fetched a few rows ahead, columns for the marking below and values for the copy after it.
+  constexpr int AHEAD = 4;
+  auto prefetch_row = [&](int r) {
+    const size_t from = ptr[idx[r]], to = ptr[idx[r] + 1];
+    for (size_t p = from; p < to; p += 32) __builtin_prefetch(col + p);
+    for (size_t p = from; p < to; p += 16) __builtin_prefetch(val + p);
+  };
+  for (int r = 0; r < rows && r < AHEAD; r++) prefetch_row(r);
   for (int r = 0; r < rows; r++) {
+    if (r + AHEAD < rows) prefetch_row(r + AHEAD);
     e->yb[r] = e->data_y[idx[r]];
     for (size_t p = ptr[idx[r]]; p < ptr[idx[r] + 1]; p++) active[col[p]] = 1;
   }

@@ -17,7 +17,12 @@ import { unitStatistics } from "./probe.js";
 
 /** tf.train.adam's defaults, which the engine must use to agree with it (ε: float32 backends' epsilon). */
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
-const EVAL_CHUNK = 1000;
+/**
+ * Rows per evaluation call: the engine evaluates in chunks of its maxRows (the largest of the
+ * batch, the probe batch and this). Small chunks leave more input columns zero in every row, so
+ * the first layer runs compacted (bench:train: ~1.5 ms less per epoch than chunks of 1,000).
+ */
+const EVAL_CHUNK = 256;
 
 /** The fraction of `x`'s entries that are not zero. */
 function nonzeroFraction(x: Float32Array): number {
