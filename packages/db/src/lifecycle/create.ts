@@ -110,7 +110,9 @@ export async function insertExperiment(
       // jit_above_cost once the tables grow, and Postgres then spent ~25 ms compiling for a ~1 ms
       // statement (seen in EXPLAIN ANALYZE during the bench: POST fell from ~700 to ~100 req/s).
       await client.query(
-        `BEGIN; SET LOCAL jit = off; SELECT pg_advisory_xact_lock(${TENANT_LOCK_NAMESPACE}, ${tenantLockKey(tenantId)})`,
+        sql`BEGIN; SET LOCAL jit = off; SELECT pg_advisory_xact_lock(${sql.lit(TENANT_LOCK_NAMESPACE)}, ${sql.lit(tenantLockKey(tenantId))})`.compile(
+          db.kysely,
+        ).sql,
       );
       try {
         const prior = idempotencyKey
