@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { createDb, type Db, dropDatabase, ensureDatabase } from "../../packages/db/src/index.js";
 import { isClusterUrl } from "../../packages/queue/src/index.js";
 import { TEMPLATE_DB, TEST_PG_SERVER, TEST_REDIS_URL } from "./env.js";
@@ -33,4 +34,27 @@ export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
 export function testPrefix(label = "t"): string {
   const prefix = `actlab-test-${label}-${randomBytes(4).toString("hex")}`;
   return isClusterUrl(TEST_REDIS_URL) ? `{${prefix}}` : prefix;
+}
+
+/**
+ * Holds a session-level advisory lock on a connection of its own, as another process's
+ * transaction would (the lock is released by `release`, or when the connection ends).
+ */
+export async function holdAdvisoryLock(url: string, namespace: number, key: number) {
+  const session = new pg.Client({ connectionString: url });
+  await session.connect();
+  await session.query("SELECT pg_advisory_lock($1, $2)", [namespace, key]);
+  let released = false;
+  return {
+    /** Unlocks and ends the session; calls after the first do nothing. */
+    async release() {
+      if (released) return;
+      released = true;
+      try {
+        await session.query("SELECT pg_advisory_unlock($1, $2)", [namespace, key]);
+      } finally {
+        await session.end();
+      }
+    },
+  };
 }

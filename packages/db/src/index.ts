@@ -18,6 +18,7 @@ export {
   type NewExperiment,
   type NewRun,
   planExperiment,
+  TENANT_LOCK_NAMESPACE,
   tenantLockKey,
 } from "./lifecycle/create.js";
 export { emitEvent, eventsSince, recordEvent, type StoredEvent } from "./lifecycle/events.js";

@@ -1,9 +1,8 @@
 import { LIMITS, ZExperiment, ZExperimentList, ZMetricsResponse, ZProblem } from "@actlab/contracts";
-import { startRun, tenantLockKey } from "@actlab/db";
+import { startRun, TENANT_LOCK_NAMESPACE, tenantLockKey } from "@actlab/db";
 import { createRedis, subscribeWhenReady, TRAINING_QUEUE } from "@actlab/queue";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_REDIS_URL } from "../../../../../tests/support/index.js";
+import { holdAdvisoryLock, TEST_REDIS_URL } from "../../../../../tests/support/index.js";
 import { bearer, request, SMALL_SPEC, startTestApi, type TestApi } from "../../__tests__/helpers.js";
 
 let t: TestApi;
@@ -775,10 +774,12 @@ describe("active runs per tenant", () => {
   it("a tenant's burst waiting on its lock holds one pooled connection, so other tenants are served", async () => {
     const fresh = await startTestApi("burst", { DB_POOL_SIZE: "3" });
     // Another session holds tenant A's advisory lock, as a slow creation in another API process would.
-    const holder = new pg.Client({ connectionString: fresh.database.url });
-    await holder.connect();
+    const holder = await holdAdvisoryLock(
+      fresh.database.url,
+      TENANT_LOCK_NAMESPACE,
+      tenantLockKey(fresh.tenantA),
+    );
     try {
-      await holder.query("SELECT pg_advisory_lock($1, $2)", [0x61637431, tenantLockKey(fresh.tenantA)]);
       const burst = Array.from({ length: 12 }, () => createIn(fresh, fresh.keyA, SMALL_SPEC));
       // With every pooled connection waiting on A's lock, B would wait for the pool and get a 503 after 5 s.
       const started = Date.now();
@@ -790,12 +791,12 @@ describe("active runs per tenant", () => {
       });
       expect(read.statusCode).toBe(200);
       expect(Date.now() - started).toBeLessThan(4_000);
-      await holder.query("SELECT pg_advisory_unlock($1, $2)", [0x61637431, tenantLockKey(fresh.tenantA)]);
+      await holder.release();
       const answers = await Promise.all(burst);
       expect(answers.map((r) => r.statusCode)).toEqual(Array(12).fill(202));
       expect(await fresh.database.db.experiment.count({ where: { tenantId: fresh.tenantA } })).toBe(12);
     } finally {
-      await holder.end();
+      await holder.release(); // a no-op when the test got as far as releasing it
       await fresh.close();
     }
   });
