@@ -118,6 +118,12 @@ actlab_engine* unwrap(napi_env env, napi_value v) {
   return h->engine;
 }
 
+/* Reads a call's `argc` arguments and the live engine in the first; null once it threw. */
+actlab_engine* engine_call(napi_env env, napi_callback_info info, size_t argc, napi_value* argv) {
+  if (!get_args(env, info, argc, argv)) return nullptr;
+  return unwrap(env, argv[0]);
+}
+
 void finalize(napi_env, void* data, void*) {
   Holder* h = static_cast<Holder*>(data);
   actlab_engine_destroy(h->engine);
@@ -191,8 +197,7 @@ napi_value Dispose(napi_env env, napi_callback_info info) {
 // sizes(engine) → [paramFloats, stateFloats]
 napi_value Sizes(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return nullptr;
-  actlab_engine* e = unwrap(env, argv[0]);
+  actlab_engine* e = engine_call(env, info, 1, argv);
   if (!e) return nullptr;
   napi_value arr;
   CHECK_NAPI(napi_create_array_with_length(env, 2, &arr));
@@ -206,8 +211,7 @@ napi_value Sizes(napi_env env, napi_callback_info info) {
 // copied out of or into the engine.
 napi_value TransferState(napi_env env, napi_callback_info info, bool into_engine) {
   napi_value argv[3];
-  if (!get_args(env, info, 3, argv)) return nullptr;
-  actlab_engine* e = unwrap(env, argv[0]);
+  actlab_engine* e = engine_call(env, info, 3, argv);
   if (!e) return nullptr;
   float* state;
   double* scalars;
@@ -241,8 +245,7 @@ struct Batch {
 
 /* Reads a batch call's `argc` arguments and checks its engine, x, y and rows; false once it threw. */
 bool get_batch(napi_env env, napi_callback_info info, size_t argc, Batch* b) {
-  if (!get_args(env, info, argc, b->argv)) return false;
-  b->e = unwrap(env, b->argv[0]);
+  b->e = engine_call(env, info, argc, b->argv);
   if (!b->e) return false;
   if (!get_int(env, b->argv[3], "rows", &b->rows)) return false;
   if (b->rows < 1) {
@@ -313,8 +316,7 @@ napi_value SetData(napi_env env, napi_callback_info info) {
 // trainRows(engine, indices Uint32Array[count], count, rreluSeeds Uint32Array[hiddenLayers] | null, out Float64Array[2])
 napi_value TrainRows(napi_env env, napi_callback_info info) {
   napi_value argv[5];
-  if (!get_args(env, info, 5, argv)) return nullptr;
-  actlab_engine* e = unwrap(env, argv[0]);
+  actlab_engine* e = engine_call(env, info, 5, argv);
   if (!e) return nullptr;
   int count;
   if (!get_int(env, argv[2], "count", &count)) return nullptr;

@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_ADDON_PATH, type EngineConfig, loadNative, NativeEngine } from "../index.js";
+import { requireAddon } from "./support.js";
 
 /** The addon's safety: every bad call is a JavaScript error, memory is freed per engine, threads load it. */
 
@@ -15,10 +16,7 @@ const config: EngineConfig = {
   learningRate: 0.01,
 };
 
-beforeAll(() => {
-  const loaded = loadNative();
-  if (!loaded.ok) throw new Error(`the addon must be built for these tests: ${loaded.error}`);
-});
+requireAddon();
 
 function batch(rows: number) {
   return {

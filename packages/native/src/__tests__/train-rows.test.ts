@@ -1,5 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { type EngineConfig, loadNative, NativeEngine } from "../index.js";
+import { describe, expect, it } from "vitest";
+import { type EngineConfig, NativeEngine } from "../index.js";
+import { requireAddon, withSeededEngine } from "./support.js";
 
 /**
  * trainRows builds each batch from the engine's sparse copy of the training set (setData); it
@@ -44,11 +45,7 @@ const BATCHES = [
 ];
 
 function run(optimizer: EngineConfig["optimizer"], activationId: number, indexed: boolean) {
-  const e = new NativeEngine(config(optimizer, activationId));
-  try {
-    const init = new Float32Array(e.stateFloats);
-    for (let i = 0; i < e.paramFloats; i++) init[i] = Math.cos(i * 1.3) * 0.3;
-    e.setState(init, { iterations: 0, accBeta1: 0.9, accBeta2: 0.999 });
+  return withSeededEngine(config(optimizer, activationId), (e) => {
     const { x, y } = dataset();
     if (indexed) e.setData(x, y, ROWS);
     const seeds = activationId === 5 ? Uint32Array.of(7, 9) : null;
@@ -68,15 +65,10 @@ function run(optimizer: EngineConfig["optimizer"], activationId: number, indexed
         }
       }
     return { steps, state: e.getState().state.slice() };
-  } finally {
-    e.dispose();
-  }
+  });
 }
 
-beforeAll(() => {
-  const loaded = loadNative();
-  if (!loaded.ok) throw new Error(`the addon must be built for these tests: ${loaded.error}`);
-});
+requireAddon();
 
 describe("trainRows: steps on rows of the engine's copy of the training set", () => {
   for (const [optimizer, activationId, name] of [

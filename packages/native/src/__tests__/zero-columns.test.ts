@@ -1,5 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { type EngineConfig, loadNative, NativeEngine } from "../index.js";
+import { describe, expect, it } from "vitest";
+import type { EngineConfig } from "../index.js";
+import { requireAddon, withSeededEngine } from "./support.js";
 
 /**
  * The engine runs the first layer on the columns (pixels) that are nonzero in some row of the
@@ -30,25 +31,17 @@ function batch(fill: number) {
 }
 
 function train(fill: number) {
-  const e = new NativeEngine(config);
-  try {
-    const init = new Float32Array(e.stateFloats);
-    for (let i = 0; i < e.paramFloats; i++) init[i] = Math.cos(i * 1.3) * 0.3;
-    e.setState(init, { iterations: 0, accBeta1: 0.9, accBeta2: 0.999 });
+  return withSeededEngine(config, (e) => {
+    const init = e.getState().state.slice();
     const { x, y } = batch(fill);
     const losses = Array.from({ length: 10 }, () => e.trainBatch(x, y, ROWS).loss);
     const evaluated = e.evaluate(x, y, ROWS);
     const probe = e.probe(x, y, ROWS);
     return { init, losses, evaluated, gradNorms: probe.gradNorms, state: e.getState().state.slice() };
-  } finally {
-    e.dispose();
-  }
+  });
 }
 
-beforeAll(() => {
-  const loaded = loadNative();
-  if (!loaded.ok) throw new Error(`the addon must be built for these tests: ${loaded.error}`);
-});
+requireAddon();
 
 describe("the first layer on a batch's nonzero columns", () => {
   it("trains, evaluates and probes as the full product does", () => {
