@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { deriveRunSeed, sweepCells, type TCell, type TExperimentSpec } from "@actlab/contracts";
-import { type ExpressionBuilder, type Kysely, sql } from "kysely";
+import { type ExpressionBuilder, sql } from "kysely";
 import { type Db, withPoolClient } from "../client.js";
 import type { DB } from "../generated/kysely/types.js";
 import { preparedStatement, runStatement } from "../prepared.js";
