@@ -200,12 +200,12 @@ describe("worker processes", () => {
   }, 180_000);
 
   it("trains a long run exactly once with two workers and a 2 s lock", async () => {
-    // 800 epochs of 480 batches (~8 s on the native engine on a quiet machine; 800 of 240 took 3.87 s
-    // on 2026-12-04, under the 4 s asserted below): longer than the lock; a blocked event loop
-    // would lose it.
+    // 800 epochs of 960 batches of one row: longer than the lock; a blocked event loop would lose
+    // it. (800 of 480 took 3.9 s in CI on 2026-12-04 once the engine built its own batches, under
+    // the 4 s asserted below; 800 of 240 had taken 3.87 s the night before.)
     // (2 s rather than 1 s: on 2 busy cores a healthy process's timers can slip by ~0.5 s.)
     const spec = tinySpec({
-      dataset: { name: "mnist", samples: 600, testFraction: 0.2, seed: 1 },
+      dataset: { name: "mnist", samples: 1200, testFraction: 0.2, seed: 1 },
       training: sgdTraining({ epochs: 800, batchSize: 1, seed: 3 }),
     });
     const { experiment, runs } = await insertExperiment(db, spec);
@@ -445,7 +445,12 @@ describe("worker processes", () => {
       return e.status === "canceled" ? e : null;
     });
     expect(exp.status).toBe("canceled");
-    const types = await eventTypes(experiment.id);
+    // experiment.finished is stored just after the experiment's status changes (its own step of
+    // the lifecycle), so a read right after the status may come before it: wait for it.
+    const types = await waitFor(async () => {
+      const t = await eventTypes(experiment.id);
+      return t.includes("experiment.finished") ? t : null;
+    });
     expect(types.filter((t) => t === "run.canceled")).toHaveLength(1);
     expect(types.at(-1)).toBe("experiment.finished");
   });
